@@ -1,0 +1,622 @@
+"""Vietnamese deadline grammar ("thời gian hoàn thành", "thời hạn").
+
+Directives state deadlines as free text. :func:`parse_deadline` turns one into a
+:class:`DeadlineSpec` of one of five kinds:
+
+* ``FIXED``: one nominal due date.
+
+  - a month: "trong tháng 11/2022", "hoàn thành trong tháng 12/2022", "tháng 11 năm 2022"
+    -> the last day of the month (30/11/2022);
+  - a quarter: "Quý IV/2013", "quý 2/2015", "Quý IV năm 2013" -> the last day of the quarter;
+  - a half-year: "6 tháng đầu năm 2023" -> 30/06/2023, "6 tháng cuối năm 2023" -> 31/12/2023;
+  - a year or a range of years: "Năm 2014", "Năm 2013-2014", "giai đoạn 2021-2025"
+    -> 31 December of the (last) year;
+  - a date, inclusive: "ngày 15/9/2021", "chậm nhất (là) ngày 15/9/2021" -> 15/09/2021;
+  - "trước …" (before): the *strict* reading is used. "trước ngày 25/10/2021" means the work must
+    be done before the 25th, so the nominal due date is the day before, 24/10/2021 (label
+    "Hạn: 24/10/2021 (trước ngày 25/10/2021)"). Likewise "trước tháng 12/2022" -> 30/11/2022 and,
+    in general, "trước <period>" -> the day before the period starts;
+  - "chậm nhất", "trong", "vào", "đến hết", "cuối" before a period mean "by the end of it".
+
+* ``RECURRING``: "Hàng năm"/"hằng năm", "định kỳ hàng quý", "định kỳ 6 tháng", "hàng tháng", and
+  the report rule "trước ngày 20 của tháng cuối kỳ báo cáo" (due on the 19th of the period's last
+  month; annual unless a recurrence is stated with it, e.g. "định kỳ hàng quý, trước ngày 20 của
+  tháng cuối kỳ báo cáo"). When several recurrences are stated ("định kỳ 6 tháng và hàng năm") the
+  most frequent one is kept: its instances also cover the rarer one. :func:`occurrences` expands a
+  recurring spec into periods.
+
+* ``ONGOING``: "Thường xuyên", "thường xuyên, liên tục", "Liên tục": no single deadline.
+
+* ``PENDING``: the deadline is set elsewhere: "Theo Kế hoạch được phê duyệt", "Theo dự án",
+  "Theo nhiệm kỳ …", any "Theo <reference>".
+
+* ``UNSPECIFIED``: no text at all.
+
+Nominal due dates are never moved here; :func:`effective_due` rolls a nominal date forward to the
+next working day (Civil Code 2015, art. 148(5)). A strict "trước ngày 25/10/2021" therefore ends on
+Sunday 24/10/2021 nominally and on Monday 25/10/2021 effectively.
+
+Parsing is tolerant of case, repeated spaces, NFC/NFD input, dash variants and common prefixes
+("hoàn thành", "thời hạn:", …); the original text is kept verbatim in :attr:`DeadlineSpec.text`.
+Anything else raises :class:`DeadlineError` with a Vietnamese message. The module is pure.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from kttt_workflow.domain.calendar import WorkingCalendar, default_calendar
+
+__all__ = [
+    "ACCEPTED_FORMS",
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "DeadlineError",
+    "DeadlineKind",
+    "DeadlineSpec",
+    "Occurrence",
+    "Recurrence",
+    "effective_due",
+    "occurrences",
+    "parse_deadline",
+]
+
+MIN_YEAR = 1945
+MAX_YEAR = 2100
+
+_ONE_DAY = timedelta(days=1)
+
+
+class DeadlineKind(StrEnum):
+    """What kind of deadline a text states."""
+
+    FIXED = "fixed"
+    RECURRING = "recurring"
+    ONGOING = "ongoing"
+    PENDING = "pending"
+    UNSPECIFIED = "unspecified"
+
+
+class Recurrence(StrEnum):
+    """How often a recurring deadline comes back."""
+
+    ANNUAL = "annual"
+    HALF_YEARLY = "half_yearly"
+    QUARTERLY = "quarterly"
+    MONTHLY = "monthly"
+
+
+# Length of one period in months, and the Vietnamese adverb for the label.
+_MONTHS_PER_PERIOD: dict[Recurrence, int] = {
+    Recurrence.ANNUAL: 12,
+    Recurrence.HALF_YEARLY: 6,
+    Recurrence.QUARTERLY: 3,
+    Recurrence.MONTHLY: 1,
+}
+_RECURRENCE_LABEL: dict[Recurrence, str] = {
+    Recurrence.ANNUAL: "hằng năm",
+    Recurrence.HALF_YEARLY: "6 tháng một lần",
+    Recurrence.QUARTERLY: "hằng quý",
+    Recurrence.MONTHLY: "hằng tháng",
+}
+
+
+@dataclass(frozen=True)
+class DeadlineSpec:
+    """A parsed deadline.
+
+    ``text`` is the original text exactly as given; ``due`` (FIXED only) is the nominal due date
+    before any working-day roll; ``recurrence`` and ``due_day_in_last_month`` describe a RECURRING
+    deadline (``None`` day = the last day of each period); ``label`` is a Vietnamese label.
+
+    Ví dụ: ``parse_deadline("Quý IV/2013")`` cho ``DeadlineSpec(text="Quý IV/2013",
+    kind=DeadlineKind.FIXED, due=date(2013, 12, 31), label="Hạn: 31/12/2013 (hết Quý IV/2013)")``.
+    """
+
+    text: str
+    kind: DeadlineKind
+    due: date | None = None
+    recurrence: Recurrence | None = None
+    due_day_in_last_month: int | None = None
+    label: str = ""
+
+
+ACCEPTED_FORMS: tuple[str, ...] = (
+    "trong tháng 11/2022",
+    "hoàn thành trong tháng 12/2022",
+    "tháng 11 năm 2022",
+    "trước tháng 12/2022",
+    "Quý IV/2013",
+    "quý 2/2015",
+    "chậm nhất trong Quý I/2014",
+    "6 tháng đầu năm 2023",
+    "6 tháng cuối năm 2023",
+    "Năm 2014",
+    "Năm 2013-2014",
+    "giai đoạn 2021-2025",
+    "ngày 15/9/2021",
+    "chậm nhất ngày 15/9/2021",
+    "trước ngày 25/10/2021",
+    "trước ngày 25 tháng 10 năm 2021",
+    "Hàng năm",
+    "định kỳ hàng quý",
+    "định kỳ 6 tháng",
+    "hàng tháng",
+    "trước ngày 20 của tháng cuối kỳ báo cáo",
+    "Hàng năm, trước ngày 20 của tháng cuối kỳ báo cáo",
+    "Thường xuyên",
+    "Liên tục",
+    "Theo Kế hoạch được phê duyệt",
+    "Theo dự án",
+    "Theo nhiệm kỳ …",
+)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+class DeadlineError(ValueError):
+    """A deadline text that cannot be understood or names an impossible date.
+
+    ``text`` is the text as given, ``reason`` a short Vietnamese reason; ``str(err)`` is a full
+    Vietnamese message listing :data:`ACCEPTED_FORMS`.
+
+    Ví dụ: ``parse_deadline("Quý V/2013")`` gây ``DeadlineError`` với
+    ``reason == "quý phải từ I đến IV"``.
+    """
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = _nfc(reason)
+        shown = _nfc(" ".join(text.split()))
+        forms = "; ".join(f"“{form}”" for form in ACCEPTED_FORMS)
+        message = (
+            f"Thời hạn “{shown}” không hợp lệ: {self.reason}. "
+            f"Các cách ghi thời hạn được chấp nhận: {forms}; hoặc để trống."
+        )
+        super().__init__(_nfc(message))
+
+    def __reduce__(self) -> tuple[type[DeadlineError], tuple[str, str]]:
+        return (type(self), (self.text, self.reason))
+
+
+# --------------------------------------------------------------------------------------------------
+# Text normalisation
+# --------------------------------------------------------------------------------------------------
+_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212]")
+# Spelling variants (old tone placement, "i" for "y") of the words the grammar uses.
+_VARIANTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bq(?:uí|úy)\b"), "quý"),
+    (re.compile(r"\bkì\b"), "kỳ"),
+    (re.compile(r"\bthường niên\b"), "hằng năm"),
+)
+_QUOTES = "\"'“”‘’«»"
+_END_PUNCTUATION = " .,;:!"
+
+
+def _canon(text: str) -> str:
+    """Lower-case, NFC, single spaces, ASCII dashes, no wrapping brackets or end punctuation."""
+    s = " ".join(_DASHES.sub("-", _nfc(text).lower()).split()).replace("ð", "đ")  # Ð for Đ
+    previous = None
+    while previous != s:
+        previous = s
+        s = s.strip(_QUOTES + " ").rstrip(_END_PUNCTUATION)
+        if len(s) >= 2 and s[0] in "([" and s[-1] in ")]":
+            s = s[1:-1]
+    for pattern, repl in _VARIANTS:
+        s = pattern.sub(repl, s)
+    return s
+
+
+# Generic lead-ins that say nothing about the deadline itself ("hoàn thành trong tháng 11/2022").
+_LEAD_IN = re.compile(
+    r"^(?:thời gian hoàn thành|thời hạn hoàn thành|thời gian thực hiện|thời hạn|hạn chót|"
+    r"hạn hoàn thành|hạn|hoàn thành|xong)(?:\s*:\s*|\s+)"
+)
+
+
+def _strip_lead_in(s: str) -> str:
+    previous = None
+    while previous != s:
+        previous = s
+        s = _LEAD_IN.sub("", s, count=1)
+    return s
+
+
+# --------------------------------------------------------------------------------------------------
+# Dates and periods
+# --------------------------------------------------------------------------------------------------
+def _month_end(year: int, month: int) -> date:
+    if month == 12:
+        return date(year, 12, 31)
+    return date(year, month + 1, 1) - _ONE_DAY
+
+
+def _check_year(text: str, year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise DeadlineError(text, f"năm {year} nằm ngoài khoảng {MIN_YEAR}–{MAX_YEAR}")
+
+
+def _check_month(text: str, month: int) -> None:
+    if not 1 <= month <= 12:
+        raise DeadlineError(text, f"tháng phải từ 1 đến 12 (đang ghi tháng {month})")
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_ROMAN_OUT = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def _quarter_number(text: str, raw: str) -> int:
+    if raw.isdigit():
+        number = int(raw)
+        if 1 <= number <= 4:
+            return number
+    elif raw in _ROMAN:
+        return _ROMAN[raw]
+    raise DeadlineError(text, "quý phải từ I đến IV")
+
+
+def _fmt(d: date) -> str:
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+@dataclass(frozen=True)
+class _Period:
+    start: date
+    end: date
+    name: str  # Vietnamese, e.g. "Quý IV/2013", "tháng 11/2022", "ngày 25/10/2021"
+
+
+_Y = r"(?P<y>[0-9]{4})"
+_SEP_YEAR = r"(?:\s*[/.-]\s*|\s+năm\s+)"
+_DATE_NUMERIC = re.compile(
+    r"(?:ngày\s+)?(?P<d>[0-9]{1,2})\s*[/.-]\s*(?P<m>[0-9]{1,2})\s*[/.-]\s*" + _Y
+)
+_DATE_WORDS = re.compile(r"(?:ngày\s+)?(?P<d>[0-9]{1,2})\s+tháng\s+(?P<m>[0-9]{1,2})\s+năm\s+" + _Y)
+_MONTH = re.compile(r"tháng\s+(?P<m>[0-9]{1,2})" + _SEP_YEAR + _Y)
+_QUARTER = re.compile(r"quý\s+(?P<q>[a-z]+|[0-9]{1,2})" + _SEP_YEAR + _Y)
+_HALF = re.compile(r"(?:(?:6|sáu)\s+tháng|nửa)\s+(?P<h>đầu|cuối|sau)(?:\s+của)?\s+năm\s+" + _Y)
+_YEAR_RANGE = re.compile(
+    r"(?:(?:các\s+)?năm\s+|giai\s+đoạn\s+(?:năm\s+)?|thời\s+kỳ\s+|từ\s+(?:năm\s+)?)?"
+    r"(?P<y1>[0-9]{4})\s*(?:-|đến(?:\s+hết)?|tới)\s*(?:năm\s+)?(?P<y2>[0-9]{4})"
+)
+_YEAR = re.compile(r"(?:năm\s+)?" + _Y)
+
+
+def _period(text: str, core: str) -> _Period | None:
+    """The period ``core`` names (a day, month, quarter, half-year, year or years), if any."""
+    if m := _DATE_NUMERIC.fullmatch(core) or _DATE_WORDS.fullmatch(core):
+        day, month, year = int(m["d"]), int(m["m"]), int(m["y"])
+        _check_year(text, year)
+        try:
+            d = date(year, month, day)
+        except ValueError:
+            raise DeadlineError(text, f"ngày {day:02d}/{month:02d}/{year} không tồn tại") from None
+        return _Period(d, d, f"ngày {_fmt(d)}")
+    if m := _MONTH.fullmatch(core):
+        month, year = int(m["m"]), int(m["y"])
+        _check_month(text, month)
+        _check_year(text, year)
+        return _Period(date(year, month, 1), _month_end(year, month), f"tháng {month}/{year}")
+    if m := _QUARTER.fullmatch(core):
+        quarter, year = _quarter_number(text, m["q"]), int(m["y"])
+        _check_year(text, year)
+        first = 3 * quarter - 2
+        return _Period(
+            date(year, first, 1), _month_end(year, first + 2), f"Quý {_ROMAN_OUT[quarter]}/{year}"
+        )
+    if m := _HALF.fullmatch(core):
+        year = int(m["y"])
+        _check_year(text, year)
+        if m["h"] == "đầu":
+            return _Period(date(year, 1, 1), date(year, 6, 30), f"6 tháng đầu năm {year}")
+        return _Period(date(year, 7, 1), date(year, 12, 31), f"6 tháng cuối năm {year}")
+    if m := _YEAR_RANGE.fullmatch(core):
+        first_year, last_year = int(m["y1"]), int(m["y2"])
+        _check_year(text, first_year)
+        _check_year(text, last_year)
+        if last_year < first_year:
+            raise DeadlineError(
+                text, f"năm kết thúc {last_year} đứng trước năm bắt đầu {first_year}"
+            )
+        name = f"giai đoạn {first_year}-{last_year}"
+        return _Period(date(first_year, 1, 1), date(last_year, 12, 31), name)
+    if m := _YEAR.fullmatch(core):
+        year = int(m["y"])
+        _check_year(text, year)
+        return _Period(date(year, 1, 1), date(year, 12, 31), f"năm {year}")
+    return None
+
+
+# Words in front of a period: "chậm nhất (là) (trong)", "trước", "trong", "vào", "đến hết", …
+_MODIFIER = re.compile(
+    r"^(?P<word>chậm nhất|muộn nhất|trước|trong vòng|trong|vào|đến hết|đến|hết|cuối|là)"
+    r"(?:\s*:\s*|\s+)"
+)
+
+
+def _parse_fixed(text: str, s: str) -> DeadlineSpec | None:
+    before = False
+    core = s
+    while m := _MODIFIER.match(core):
+        before = before or m["word"] == "trước"
+        core = core[m.end() :]
+    period = _period(text, core)
+    if period is None:
+        return None
+    if before:
+        due = period.start - _ONE_DAY
+        _check_year(text, due.year)
+        label = f"Hạn: {_fmt(due)} (trước {period.name})"
+    elif period.start == period.end:
+        due = period.end
+        label = f"Hạn: {_fmt(due)}"
+    else:
+        due = period.end
+        label = f"Hạn: {_fmt(due)} (hết {period.name})"
+    return DeadlineSpec(text=text, kind=DeadlineKind.FIXED, due=due, label=_nfc(label))
+
+
+# --------------------------------------------------------------------------------------------------
+# Recurring, ongoing and pending deadlines
+# --------------------------------------------------------------------------------------------------
+_CLAUSE_SPLIT = re.compile(r"\s*[,;]\s*|\s+(?:và|hoặc)\s+")
+_FILLER = re.compile(
+    r"^(?:thời gian gửi báo cáo|thời gian báo cáo|gửi báo cáo|báo cáo|thực hiện|tổ chức|"
+    r"theo định kỳ|định kỳ|thời gian)(?:\s*:\s*|\s+)"
+)
+_EVERY = r"(?:hàng|hằng|mỗi|từng)"
+_ONCE = r"(?:\s+(?:một|1)\s+lần)?"
+_RECURRENCE_PATTERNS: tuple[tuple[Recurrence, re.Pattern[str]], ...] = (
+    (
+        Recurrence.ANNUAL,
+        re.compile(rf"{_EVERY}\s+năm{_ONCE}|(?:(?:một|1)\s+)?năm\s+(?:một|1)\s+lần"),
+    ),
+    (
+        Recurrence.HALF_YEARLY,
+        re.compile(
+            rf"(?:{_EVERY}\s+)?(?:6|sáu)\s+tháng{_ONCE}|{_EVERY}\s+nửa\s+năm|"
+            r"nửa\s+năm\s+(?:một|1)\s+lần|bán\s+niên"
+        ),
+    ),
+    (
+        Recurrence.QUARTERLY,
+        re.compile(
+            rf"{_EVERY}\s+quý{_ONCE}|quý\s+(?:một|1)\s+lần|(?:{_EVERY}\s+)?(?:3|ba)\s+tháng"
+            rf"{_ONCE}"
+        ),
+    ),
+    (Recurrence.MONTHLY, re.compile(rf"{_EVERY}\s+tháng{_ONCE}|tháng\s+(?:một|1)\s+lần")),
+)
+_REPORT_RULE = re.compile(
+    r"(?P<mod>trước|chậm nhất(?:\s+là)?)(?:\s+ngày)?\s+(?P<d>[0-9]{1,2})\s+"
+    r"(?:của\s+|trong\s+)?tháng\s+cuối(?:\s+cùng)?(?:\s+(?:của|trong))?(?:\s+(?:mỗi|từng|các))?\s+"
+    r"(?P<unit>kỳ\s+báo\s+cáo|kỳ|quý|năm|6\s+tháng)"
+)
+# "trước ngày 20 hằng tháng", "chậm nhất ngày 15/12 hằng năm".
+_DAY_EVERY = re.compile(
+    r"(?P<mod>trước|chậm nhất(?:\s+là)?)(?:\s+ngày)?\s+(?P<d>[0-9]{1,2})"
+    r"(?:\s*[/.-]\s*(?P<m>[0-9]{1,2}))?\s+(?:của\s+|trong\s+)?(?:hàng|hằng|mỗi)\s+(?P<unit>tháng|năm)"
+)
+_RULE_UNIT: dict[str, Recurrence | None] = {
+    "kỳ báo cáo": None,
+    "kỳ": None,
+    "quý": Recurrence.QUARTERLY,
+    "năm": Recurrence.ANNUAL,
+    "6 tháng": Recurrence.HALF_YEARLY,
+}
+
+
+def _strip_filler(clause: str) -> str:
+    previous = None
+    while previous != clause:
+        previous = clause
+        clause = _FILLER.sub("", clause, count=1)
+    return clause
+
+
+def _rule_day(text: str, mod: str, raw_day: str) -> int:
+    """The due day in the month for "trước ngày N" (N - 1, strict) or "chậm nhất ngày N" (N)."""
+    number = int(raw_day)
+    if not 1 <= number <= 31:
+        raise DeadlineError(text, f"ngày trong tháng phải từ 1 đến 31 (đang ghi ngày {number})")
+    if mod != "trước":
+        return number
+    if number == 1:
+        raise DeadlineError(text, "“trước ngày 1” không để lại ngày nào trong tháng")
+    return number - 1
+
+
+def _parse_recurring(text: str, s: str) -> DeadlineSpec | None:
+    recurrences: set[Recurrence] = set()
+    due_days: set[int] = set()
+    for raw_clause in _CLAUSE_SPLIT.split(s):
+        clause = _strip_filler(raw_clause)
+        if not clause or _ONGOING.fullmatch(clause):
+            # "Thường xuyên, báo cáo hằng năm": the periodic reports are what is tracked.
+            continue
+        if m := _REPORT_RULE.fullmatch(clause):
+            due_days.add(_rule_day(text, m["mod"], m["d"]))
+            unit = _RULE_UNIT[" ".join(m["unit"].split())]
+            if unit is not None:
+                recurrences.add(unit)
+            continue
+        if m := _DAY_EVERY.fullmatch(clause):
+            if m["unit"] == "tháng" and m["m"] is None:
+                recurrences.add(Recurrence.MONTHLY)
+            elif m["unit"] == "năm" and m["m"] is not None and int(m["m"]) == 12:
+                recurrences.add(Recurrence.ANNUAL)
+            elif m["unit"] == "năm" and m["m"] is not None:
+                raise DeadlineError(
+                    text, "hạn hằng năm chỉ được ghi vào tháng 12 (tháng cuối kỳ báo cáo năm)"
+                )
+            else:
+                return None
+            due_days.add(_rule_day(text, m["mod"], m["d"]))
+            continue
+        for recurrence, pattern in _RECURRENCE_PATTERNS:
+            if pattern.fullmatch(clause):
+                recurrences.add(recurrence)
+                break
+        else:
+            return None
+    if len(due_days) > 1:
+        raise DeadlineError(text, "ghi nhiều hạn báo cáo khác nhau")
+    due_day = next(iter(due_days), None)
+    if not recurrences and due_day is None:
+        return None
+    # The most frequent recurrence wins: its instances also cover the rarer ones.
+    recurrence = (
+        min(recurrences, key=lambda r: _MONTHS_PER_PERIOD[r]) if recurrences else Recurrence.ANNUAL
+    )
+    label = f"Định kỳ {_RECURRENCE_LABEL[recurrence]}, "
+    if due_day is None:
+        label += "hạn ngày cuối cùng của kỳ"
+    elif recurrence is Recurrence.MONTHLY:
+        label += f"hạn ngày {due_day} hằng tháng"
+    else:
+        label += f"hạn ngày {due_day} của tháng cuối kỳ"
+    return DeadlineSpec(
+        text=text,
+        kind=DeadlineKind.RECURRING,
+        recurrence=recurrence,
+        due_day_in_last_month=due_day,
+        label=_nfc(label),
+    )
+
+
+_ONGOING = re.compile(
+    r"(?:thực hiện\s+)?(?:thường xuyên|liên tục)"
+    r"(?:(?:\s*[,;-]\s*|\s+)(?:và\s+)?(?:thường xuyên|liên tục))*"
+)
+_PENDING = re.compile(r"theo\s+\w.*")
+
+
+def parse_deadline(text: str | None, issued: date | None = None) -> DeadlineSpec:
+    """Parse a Vietnamese deadline text into a :class:`DeadlineSpec`.
+
+    ``None`` or blank text gives ``UNSPECIFIED``. ``issued`` (the directive's date) is accepted for
+    future sanity checks; a due date before it is not an error here. Unknown or impossible texts
+    raise :class:`DeadlineError`.
+
+    Ví dụ: ``parse_deadline("hoàn thành trong tháng 11/2022").due == date(2022, 11, 30)``;
+    ``parse_deadline("trước ngày 25/10/2021").due == date(2021, 10, 24)``;
+    ``parse_deadline("Hàng năm").recurrence == Recurrence.ANNUAL``.
+    """
+    del issued  # reserved: the loader decides what a due date before the issue date means
+    if text is None or not text.strip():
+        return DeadlineSpec(
+            text="" if text is None else text,
+            kind=DeadlineKind.UNSPECIFIED,
+            label="Văn bản không ghi thời hạn",
+        )
+    s = _strip_lead_in(_canon(text))
+    if not s:
+        raise DeadlineError(text, "không nhận dạng được")
+    if _ONGOING.fullmatch(s):
+        return DeadlineSpec(
+            text=text, kind=DeadlineKind.ONGOING, label="Thường xuyên (không có hạn cụ thể)"
+        )
+    spec = _parse_recurring(text, s)
+    if spec is not None:
+        return spec
+    if _PENDING.fullmatch(s):
+        shown = _nfc(" ".join(text.split()).strip(" .,;:"))
+        shown = shown[:1].lower() + shown[1:]
+        return DeadlineSpec(
+            text=text,
+            kind=DeadlineKind.PENDING,
+            label=_nfc(f"Chờ xác định thời hạn ({shown})"),
+        )
+    spec = _parse_fixed(text, s)
+    if spec is not None:
+        return spec
+    raise DeadlineError(text, "không nhận dạng được")
+
+
+# --------------------------------------------------------------------------------------------------
+# Occurrences of a recurring deadline
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Occurrence:
+    """One period of a recurring deadline and its nominal due date.
+
+    ``period`` is "2014" (annual), "2014-H1"/"2014-H2", "2014-Q1".."2014-Q4" or "2014-05".
+
+    Ví dụ: ``Occurrence(period="2014", start=date(2014, 1, 1), end=date(2014, 12, 31),
+    due=date(2014, 12, 19))`` cho "Hàng năm, trước ngày 20 của tháng cuối kỳ báo cáo".
+    """
+
+    period: str
+    start: date
+    end: date
+    due: date
+
+
+def _period_code(recurrence: Recurrence, year: int, index: int) -> str:
+    if recurrence is Recurrence.ANNUAL:
+        return f"{year}"
+    if recurrence is Recurrence.HALF_YEARLY:
+        return f"{year}-H{index}"
+    if recurrence is Recurrence.QUARTERLY:
+        return f"{year}-Q{index}"
+    return f"{year}-{index:02d}"
+
+
+def occurrences(spec: DeadlineSpec, start: date, until: date) -> list[Occurrence]:
+    """The periods of a RECURRING deadline that overlap ``[start, until]``, in order.
+
+    The first one is the period containing ``start``. Other kinds, or ``until < start``, give
+    ``[]``. A due day past the end of a short month is clamped to its last day.
+
+    Ví dụ: với ``parse_deadline("Hàng năm, trước ngày 20 của tháng cuối kỳ báo cáo")``,
+    ``occurrences(spec, date(2013, 10, 1), date(2015, 6, 30))`` cho các kỳ "2013", "2014", "2015",
+    hạn 19/12 mỗi năm.
+    """
+    if spec.kind is not DeadlineKind.RECURRING or until < start:
+        return []
+    recurrence = spec.recurrence or Recurrence.ANNUAL
+    months = _MONTHS_PER_PERIOD[recurrence]
+    index = (start.month - 1) // months  # 0-based period index within the year
+    year = start.year
+    result: list[Occurrence] = []
+    while True:
+        first_month = index * months + 1
+        last_month = first_month + months - 1
+        period_start = date(year, first_month, 1)
+        if period_start > until:
+            break
+        period_end = _month_end(year, last_month)
+        if spec.due_day_in_last_month is None:
+            due = period_end
+        else:
+            due = date(year, last_month, min(spec.due_day_in_last_month, period_end.day))
+        code = _period_code(recurrence, year, index + 1 if months < 12 else 0)
+        result.append(Occurrence(period=code, start=period_start, end=period_end, due=due))
+        if period_end >= date.max - _ONE_DAY:
+            break
+        index += 1
+        if index * months >= 12:
+            index = 0
+            year += 1
+    return result
+
+
+def effective_due(
+    nominal: date, calendar: WorkingCalendar | None = None, roll: bool = True
+) -> date:
+    """The due date that counts: ``nominal`` rolled forward to a working day when ``roll``.
+
+    ``calendar=None`` uses :func:`~kttt_workflow.domain.calendar.default_calendar`.
+
+    Ví dụ: ``effective_due(date(2021, 10, 24))`` (Chủ nhật) trả về ``date(2021, 10, 25)``;
+    ``effective_due(date(2021, 10, 24), roll=False)`` trả về ``date(2021, 10, 24)``.
+    """
+    if not roll:
+        return nominal
+    return (calendar or default_calendar()).roll_forward(nominal)

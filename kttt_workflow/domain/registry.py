@@ -1,0 +1,182 @@
+"""The unit registry as a pure, in-memory structure: resolve names, expand groups, climb parents.
+
+No database here: the store builds a :class:`Registry` from its tables, the validator from YAML.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+
+def name_key(text: str) -> str:
+    """Normalise a Vietnamese name for lookup: NFC, case-folded, single spaces, '&' spaced.
+
+    >>> name_key("  Sở  KH&ĐT ") == name_key("sở kh & đt")
+    True
+    """
+    t = unicodedata.normalize("NFC", text).casefold()
+    t = t.replace("&", " & ")
+    return re.sub(r"\s+", " ", t).strip()
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    code: str
+    name: str
+    level: str
+    parent: str | None = None
+    aliases: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    valid_from: date | None = None
+    valid_to: date | None = None
+    successor: str | None = None
+    note: str | None = None
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    code: str
+    name: str
+    members: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass
+class Registry:
+    """Units, groups and levels, with lookups by code, name and alias."""
+
+    levels: dict[str, str] = field(default_factory=dict)  # code -> name, in order
+    units: dict[str, UnitInfo] = field(default_factory=dict)
+    groups: dict[str, GroupInfo] = field(default_factory=dict)
+
+    def copy(self) -> Registry:
+        return Registry(dict(self.levels), dict(self.units), dict(self.groups))
+
+    # -- lookups -----------------------------------------------------------------------------
+    def _names(self) -> dict[str, str]:
+        # Built once: a Registry is not mutated after it is assembled (merge() makes a new one).
+        cached = self.__dict__.get("_name_index")
+        if cached is not None and cached[0] == (len(self.units), len(self.groups)):
+            return cached[1]
+        index: dict[str, str] = {}
+        for code, u in self.units.items():
+            for n in (u.name, *u.aliases):
+                index.setdefault(name_key(n), code)
+        for code, g in self.groups.items():
+            for n in (g.name, *g.aliases):
+                index.setdefault(name_key(n), code)
+        self.__dict__["_name_index"] = ((len(self.units), len(self.groups)), index)
+        return index
+
+    def resolve(self, ref: str, local: dict[str, GroupInfo] | None = None) -> str | None:
+        """Code of the unit or group that ``ref`` names (a code, a name or an alias), else None."""
+        if local and ref in local:
+            return ref
+        if ref in self.units or ref in self.groups:
+            return ref
+        key = name_key(ref)
+        if local:
+            for code, g in local.items():
+                if key in {name_key(n) for n in (g.name, *g.aliases)}:
+                    return code
+        return self._names().get(key)
+
+    def is_group(self, code: str, local: dict[str, GroupInfo] | None = None) -> bool:
+        return code in self.groups or bool(local and code in local)
+
+    def expand(self, code: str, local: dict[str, GroupInfo] | None = None) -> list[str]:
+        """Unit codes a unit or group stands for, in declaration order, without duplicates.
+
+        A group of groups is flattened ("Các sở, ban, ngành; UBND huyện, thành phố").
+        """
+        out: list[str] = []
+        seen: set[str] = set()
+
+        def visit(c: str, stack: tuple[str, ...]) -> None:
+            group = (local or {}).get(c) or self.groups.get(c)
+            if group is None:
+                if c not in seen:
+                    seen.add(c)
+                    out.append(c)
+                return
+            if c in stack:
+                return  # cycles are reported by find_group_cycle; never loop here
+            for m in group.members:
+                visit(m, (*stack, c))
+
+        visit(code, ())
+        return out
+
+    def find_group_cycle(self, local: dict[str, GroupInfo] | None = None) -> list[str] | None:
+        """A membership cycle (list of group codes, first repeated at the end), if any."""
+        groups = {**self.groups, **(local or {})}
+        state: dict[str, int] = {}
+
+        def dfs(c: str, path: list[str]) -> list[str] | None:
+            state[c] = 1
+            for m in groups[c].members:
+                if m not in groups:
+                    continue
+                if state.get(m) == 1:
+                    return [*path[path.index(m) :], m] if m in path else [c, m]
+                if state.get(m) is None:
+                    found = dfs(m, [*path, m])
+                    if found:
+                        return found
+            state[c] = 2
+            return None
+
+        for g in groups:
+            if state.get(g) is None:
+                found = dfs(g, [g])
+                if found:
+                    return found
+        return None
+
+    def ancestors(self, code: str) -> Iterator[str]:
+        """Parents of a unit, nearest first (escalation climbs this chain). Stops on a cycle."""
+        seen = {code}
+        cur = self.units.get(code)
+        while cur is not None and cur.parent and cur.parent not in seen:
+            seen.add(cur.parent)
+            yield cur.parent
+            cur = self.units.get(cur.parent)
+
+    def current(self, code: str, day: date) -> str:
+        """The unit that answers for ``code`` on ``day``, following successors of merged units."""
+        seen = {code}
+        cur = code
+        while True:
+            u = self.units.get(cur)
+            if u is None or u.valid_to is None or day <= u.valid_to or not u.successor:
+                return cur
+            if u.successor in seen:
+                return cur
+            seen.add(u.successor)
+            cur = u.successor
+
+    def display(self, code: str) -> str:
+        u = self.units.get(code)
+        if u:
+            return u.name
+        g = self.groups.get(code)
+        return g.name if g else code
+
+
+def merge(registries: Iterable[Registry]) -> Registry:
+    out = Registry()
+    for r in registries:
+        out.levels.update(r.levels)
+        out.units.update(r.units)
+        out.groups.update(r.groups)
+    return out

@@ -1,0 +1,192 @@
+"""Input models: what a coordinator writes in YAML.
+
+These pydantic models describe the *files* (a unit registry, a directive); the stored tables live in
+``kttt_workflow.store.tables``. Converting one into the other is ``kttt_workflow.store.rows``.
+``model_json_schema()`` of :class:`RegistryFile` and :class:`DirectiveFile` is exported to
+``docs/schema/`` so editors can complete and check the YAML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# A code is what users type on the command line and what task ids are built from.
+CODE_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$"
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=64)]
+# Task keys follow the document's numbering: "I.1", "IV.3", "III.2.a".
+TASK_KEY_PATTERN = r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$"
+TaskKey = Annotated[str, StringConstraints(pattern=TASK_KEY_PATTERN, max_length=32)]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Unit registry
+# --------------------------------------------------------------------------------------------------
+class Level(_Strict):
+    """A level of the hierarchy ("cấp"): data, not code (a 2026 province has no district level)."""
+
+    code: Code
+    name: NonEmpty = Field(description="Tên cấp, ví dụ: 'Cấp tỉnh', 'Cấp huyện'.")
+
+
+class Unit(_Strict):
+    """One body that can lead or coordinate a task (sở, UBND huyện, ban, đoàn thể…)."""
+
+    code: Code = Field(description="Mã đơn vị, duy nhất trong toàn hệ thống, ví dụ 'tq-so-noi-vu'.")
+    name: NonEmpty = Field(description="Tên đầy đủ tiếng Việt.")
+    aliases: list[NonEmpty] = Field(default_factory=list, description="Tên gọi khác, viết tắt.")
+    level: Code = Field(description="Mã cấp (khai báo trong 'levels').")
+    parent: Code | None = Field(default=None, description="Đơn vị cấp trên (để báo cáo cấp trên).")
+    targets: list[NonEmpty] = Field(
+        default_factory=list,
+        description="Địa chỉ nhận thông báo (Apprise URL); bí mật lấy từ biến môi trường ${VAR}.",
+    )
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = Field(default=None, description="Ngày cuối cùng đơn vị còn tồn tại.")
+    successor: Code | None = Field(default=None, description="Đơn vị kế thừa sau sáp nhập.")
+    note: str | None = None
+
+
+class Group(_Strict):
+    """A named set of units ("các sở, ban, ngành"); members may be units or other groups."""
+
+    code: Code
+    name: NonEmpty
+    aliases: list[NonEmpty] = Field(default_factory=list)
+    members: list[Code] = Field(min_length=1)
+    note: str | None = None
+
+
+class RegistryFile(_Strict):
+    """A unit registry file (``kind: registry``)."""
+
+    kind: Literal["registry"]
+    levels: list[Level] = Field(default_factory=list)
+    units: list[Unit] = Field(default_factory=list)
+    groups: list[Group] = Field(default_factory=list)
+    note: str | None = None
+
+
+# --------------------------------------------------------------------------------------------------
+# Directive
+# --------------------------------------------------------------------------------------------------
+class DocumentType(StrEnum):
+    resolution = "resolution"  # Nghị quyết
+    conclusion = "conclusion"  # Kết luận
+    instruction = "instruction"  # Chỉ thị
+    action_programme = "action_programme"  # Chương trình hành động
+    plan = "plan"  # Kế hoạch
+    decision = "decision"  # Quyết định
+    official_letter = "official_letter"  # Công văn
+    report = "report"  # Báo cáo
+    law = "law"  # Luật
+    decree = "decree"  # Nghị định
+
+
+class Document(_Strict):
+    """The document that issues the directive."""
+
+    type: DocumentType
+    symbol: NonEmpty | None = Field(
+        default=None,
+        description="Số, ký hiệu: '67/KH-UBND', '09/2009/QĐ-UBND', '20-NQ/TW'. "
+        "Để trống khi văn bản nguồn không ghi (kèm 'note').",
+    )
+    date: dt.date | None = Field(default=None, description="Ngày ban hành (YYYY-MM-DD).")
+    issuer: NonEmpty = Field(description="Cơ quan ban hành: mã đơn vị hoặc tên.")
+    title: NonEmpty
+    signer: str | None = None
+    note: str | None = None
+
+
+class DocumentRef(_Strict):
+    """A document this directive implements ("căn cứ", "thực hiện")."""
+
+    type: DocumentType | None = None
+    symbol: NonEmpty
+    date: dt.date | None = None
+    issuer: NonEmpty | None = None
+    title: str | None = None
+    directive: Code | None = Field(
+        default=None, description="Mã chỉ đạo đã khai báo trong hệ thống, nếu có."
+    )
+
+
+class Activation(StrEnum):
+    immediate = "immediate"  # active as soon as loaded ("ngay")
+    on_parent_done = "on_parent_done"  # active when the parent task is done
+
+
+class TaskSpec(_Strict):
+    """One row of the assignment table: one lead (unit or group), its coordinators, a deadline."""
+
+    id: TaskKey = Field(description="Số thứ tự theo văn bản: 'I.1', 'IV.3'.")
+    title: NonEmpty = Field(description="Nội dung nhiệm vụ.")
+    lead: NonEmpty = Field(description="Cơ quan chủ trì: đúng MỘT mã (hoặc tên) đơn vị hay nhóm.")
+    coordinating: list[NonEmpty] = Field(
+        default_factory=list, description="Cơ quan phối hợp: mã (hoặc tên) đơn vị, nhóm."
+    )
+    coordinating_other: str | None = Field(
+        default=None, description="Phần cơ quan phối hợp không xác định được, ví dụ 'các ngành liên quan'."
+    )
+    deliverable: str | None = Field(default=None, description="Sản phẩm, yêu cầu đạt được.")
+    deadline: str | None = Field(
+        default=None,
+        description="Thời hạn đúng như văn bản ghi: 'Quý IV/2013', 'Thường xuyên', 'Hàng năm'… "
+        "Để trống (null) khi văn bản không ghi thời hạn.",
+    )
+    issuing_authority: NonEmpty | None = Field(default=None, description="Cơ quan quyết định ban hành.")
+    key: bool = Field(default=False, description="Nhiệm vụ trọng tâm.")
+    activation: Activation | None = Field(
+        default=None,
+        description="'immediate' (ngay) hoặc 'on_parent_done' (khi nhiệm vụ cha hoàn thành). "
+        "Mặc định: ngay với nhiệm vụ gốc, chờ cha với nhiệm vụ con.",
+    )
+    note: str | None = None
+    source: str | None = Field(default=None, description="Trích dẫn vị trí trong văn bản nguồn.")
+    children: list[TaskSpec] = Field(default_factory=list)
+
+
+class DirectiveFile(_Strict):
+    """A directive file (``kind: directive``): one document and its cascade of tasks."""
+
+    kind: Literal["directive"]
+    code: Code = Field(description="Mã chỉ đạo, ví dụ 'kh-67-2013'.")
+    document: Document
+    implements: list[DocumentRef] = Field(default_factory=list)
+    focal_unit: NonEmpty | None = Field(default=None, description="Cơ quan đầu mối theo dõi.")
+    roll_to_working_day: bool = Field(
+        default=True,
+        description="Hạn rơi vào ngày nghỉ thì chuyển sang ngày làm việc kế tiếp (BLDS 2015, Đ.148).",
+    )
+    recurrence_until: dt.date | None = Field(
+        default=None,
+        description="Sinh kỳ lặp ('Hàng năm'…) đến ngày này; mặc định đến hết năm hiện tại.",
+    )
+    groups: list[Group] = Field(default_factory=list, description="Nhóm riêng của văn bản này.")
+    tasks: list[TaskSpec] = Field(default_factory=list)
+    note: str | None = None
+
+
+TaskSpec.model_rebuild()
+
+_SYMBOL_STATE = re.compile(
+    r"^\d{1,4}(/\d{4})?/[A-ZĐ][A-ZĐ0-9&]*(-[A-ZĐ][A-ZĐ0-9&]*)*$"
+)  # 67/KH-UBND, 09/2019/NĐ-CP, 134/NQ-CP
+_SYMBOL_PARTY = re.compile(
+    r"^\d{1,4}-[A-ZĐ][A-Za-zĐ]*/[A-ZĐ][A-ZĐ0-9]*$"
+)  # 20-NQ/TW, 27-CTr/TU, 10-KH/TW
+
+
+def symbol_is_valid(symbol: str) -> bool:
+    """True for State-style ('67/KH-UBND', '09/2019/NĐ-CP') or Party-style ('20-NQ/TW') symbols."""
+    return bool(_SYMBOL_STATE.match(symbol) or _SYMBOL_PARTY.match(symbol))

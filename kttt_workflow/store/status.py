@@ -1,0 +1,139 @@
+"""Status of many tasks as of a date, computed in SQL (same rules as ``domain.status.status_of``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from kttt_workflow.domain.status import LABELS, Status, bucket
+from kttt_workflow.store import tables as T
+
+task_t = T.Task.__table__
+unit_t = T.Unit.__table__
+
+
+def _days(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:
+    if dialect == "sqlite":
+        return cast(func.julianday(later) - func.julianday(earlier), Integer)
+    return later - earlier  # PostgreSQL: date - date is an integer number of days
+
+
+def status_columns(as_of: date, dialect: str) -> tuple[ColumnElement[str], ColumnElement[int]]:
+    """SQL expressions for (status, days_overdue) of ``task`` as of ``as_of``."""
+    t = task_t
+    d = literal(as_of, type_=Date)
+    done = and_(t.c.completed_on.is_not(None), t.c.completed_on <= d)
+    late = and_(done, t.c.due_on.is_not(None), t.c.completed_on > t.c.due_on)
+    waiting = and_(
+        t.c.activation == "on_parent_done", or_(t.c.activated_on.is_(None), t.c.activated_on > d)
+    )
+    status = case(
+        (late, Status.done_late.value),
+        (done, Status.done_on_time.value),
+        (waiting, Status.pending.value),
+        (t.c.deadline_kind == "ongoing", Status.ongoing.value),
+        (or_(t.c.deadline_kind.in_(("pending", "unspecified")), t.c.due_on.is_(None)), Status.awaiting_deadline.value),
+        (t.c.due_on >= d, Status.on_track.value),
+        else_=Status.overdue.value,
+    )
+    days = case(
+        (late, _days(t.c.completed_on, t.c.due_on, dialect)),
+        (and_(~done, ~waiting, t.c.deadline_kind.in_(("fixed", "recurring")), t.c.due_on < d),
+         _days(d, t.c.due_on, dialect)),
+        else_=0,
+    )
+    return status.label("status"), days.label("days_overdue")
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    task_id: str
+    directive: str
+    task_key: str
+    unit: str
+    unit_name: str
+    period: str | None
+    title: str
+    deliverable: str | None
+    deadline_text: str | None
+    due: date | None
+    status: str
+    status_label: str
+    days_overdue: int
+    overdue_bucket: str | None
+    key_task: bool
+    state: str
+    coordinating: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id, "directive": self.directive, "task": self.task_key,
+            "unit": self.unit, "unit_name": self.unit_name, "period": self.period,
+            "title": self.title, "deliverable": self.deliverable,
+            "deadline_text": self.deadline_text, "due": self.due.isoformat() if self.due else None,
+            "status": self.status, "status_label": self.status_label,
+            "days_overdue": self.days_overdue, "overdue_bucket": self.overdue_bucket,
+            "key_task": self.key_task, "report_state": self.state,
+            "coordinating": self.coordinating,
+        }
+
+
+def task_statuses(
+    conn: Connection,
+    as_of: date,
+    *,
+    directive: str | None = None,
+    unit: str | None = None,
+    statuses: Sequence[str] | None = None,
+    task_ids: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> list[TaskStatus]:
+    """Status of every (non-removed) task matching the filters, as of ``as_of``."""
+    t = task_t
+    status, days = status_columns(as_of, conn.dialect.name)
+    q = (
+        select(
+            t.c.id, t.c.directive_code, t.c.task_key, t.c.unit_code, unit_t.c.name, t.c.period,
+            t.c.title, t.c.deliverable, t.c.deadline_text, t.c.due_on, status, days, t.c.key_task,
+            t.c.state, t.c.coordinating,
+        )
+        .join(unit_t, unit_t.c.code == t.c.unit_code, isouter=True)
+        .where(t.c.state != "removed")
+    )
+    if directive:
+        q = q.where(t.c.directive_code == directive)
+    if unit:
+        q = q.where(t.c.unit_code == unit)
+    if task_ids:
+        q = q.where(t.c.id.in_(list(task_ids)))
+    if statuses:
+        q = q.where(status.in_(list(statuses)))
+    q = q.order_by(t.c.directive_code, t.c.task_key, t.c.unit_code, t.c.period)
+    if limit:
+        q = q.limit(limit)
+    out = []
+    for r in conn.execute(q):
+        st = Status(r.status)
+        out.append(TaskStatus(
+            r.id, r.directive_code, r.task_key, r.unit_code, r.name or r.unit_code, r.period,
+            r.title, r.deliverable, r.deadline_text, r.due_on, st.value, LABELS[st],
+            int(r.days_overdue or 0), bucket(int(r.days_overdue or 0)) if st == Status.overdue else None,
+            bool(r.key_task), r.state, list(r.coordinating or []),
+        ))
+    return out
+
+
+def status_counts(conn: Connection, as_of: date, *, directive: str | None = None) -> dict[str, int]:
+    """How many tasks are in each status (set-based: one GROUP BY)."""
+    t = task_t
+    status, _ = status_columns(as_of, conn.dialect.name)
+    q = select(status, func.count()).where(t.c.state != "removed").group_by(status)
+    if directive:
+        q = q.where(t.c.directive_code == directive)
+    return {row[0]: int(row[1]) for row in conn.execute(q)}

@@ -1,0 +1,144 @@
+"""Stored tables (sqlmodel). Input models live in ``kttt_workflow.spec.models``.
+
+The schema is created and upgraded by Alembic (``kttt_workflow/migrations``); these classes are
+the source the migrations were generated from.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Level(SQLModel, table=True):
+    __tablename__ = "level"
+    code: str = Field(primary_key=True, max_length=64)
+    name: str
+    position: int = 0
+
+
+class Unit(SQLModel, table=True):
+    __tablename__ = "unit"
+    code: str = Field(primary_key=True, max_length=64)
+    name: str
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    level: str = Field(max_length=64)
+    parent_code: str | None = Field(default=None, max_length=64, index=True)
+    targets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    valid_from: date | None = None
+    valid_to: date | None = None
+    successor_code: str | None = Field(default=None, max_length=64)
+    note: str | None = None
+
+
+class UnitGroup(SQLModel, table=True):
+    __tablename__ = "unit_group"
+    code: str = Field(primary_key=True, max_length=64)
+    name: str
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str | None = None
+
+
+class GroupMember(SQLModel, table=True):
+    __tablename__ = "group_member"
+    group_code: str = Field(primary_key=True, max_length=64)
+    member_code: str = Field(primary_key=True, max_length=64)
+    position: int = 0
+
+
+class Directive(SQLModel, table=True):
+    __tablename__ = "directive"
+    code: str = Field(primary_key=True, max_length=64)
+    doc_type: str = Field(max_length=32)
+    symbol: str | None = Field(default=None, max_length=64)
+    issued_on: date | None = None
+    issuer: str
+    title: str
+    implements: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    focal_unit: str | None = Field(default=None, max_length=64)
+    roll_to_working_day: bool = True
+    source_path: str
+    content_sha256: str = Field(max_length=64)
+    spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    loaded_at: datetime
+    updated_at: datetime
+
+
+class Task(SQLModel, table=True):
+    """One task of one unit (and one period when recurring)."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_directive_key", "directive_code", "task_key"),
+        Index("ix_task_due", "state", "due_on"),
+    )
+    id: str = Field(primary_key=True, max_length=255)
+    directive_code: str = Field(max_length=64)
+    task_key: str = Field(max_length=32)
+    parent_key: str | None = Field(default=None, max_length=32)
+    parent_task_id: str | None = Field(default=None, max_length=255, index=True)
+    unit_code: str = Field(max_length=64, index=True)
+    period: str | None = Field(default=None, max_length=16)
+    title: str
+    deliverable: str | None = None
+    coordinating: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    coordinating_other: str | None = None
+    issuing_authority: str | None = None
+    deadline_text: str | None = None
+    deadline_kind: str = Field(max_length=16)
+    nominal_due_on: date | None = None
+    due_on: date | None = None
+    key_task: bool = False
+    activation: str = Field(max_length=16)
+    activated_on: date | None = None
+    state: str = Field(default="open", max_length=16)  # open | reported | done | removed
+    completed_on: date | None = None
+    fingerprint: str = Field(max_length=32)
+    created_at: datetime
+    updated_at: datetime
+
+
+class Completion(SQLModel, table=True):
+    """A unit's completion report with its evidence, and the coordinator's decision on it."""
+
+    __tablename__ = "completion"
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(max_length=255, index=True)
+    reported_on: date
+    evidence: str
+    evidence_symbol: str | None = Field(default=None, max_length=64)
+    evidence_date: date | None = None
+    note: str | None = None
+    attachment: str | None = None
+    state: str = Field(default="reported", max_length=16)  # reported | verified | returned
+    reason: str | None = None
+    decided_on: date | None = None
+    recorded_at: datetime
+
+
+class TaskEvent(SQLModel, table=True):
+    """Append-only audit history of every change to a task."""
+
+    __tablename__ = "task_event"
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(max_length=255, index=True)
+    at: datetime
+    event: str = Field(max_length=32)
+    load_id: int | None = None
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class LoadRecord(SQLModel, table=True):
+    """One load of one directive file that changed something."""
+
+    __tablename__ = "load_record"
+    __table_args__ = (UniqueConstraint("directive_code", "content_sha256", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    directive_code: str = Field(max_length=64, index=True)
+    source_path: str
+    content_sha256: str = Field(max_length=64)
+    at: datetime
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
