@@ -95,3 +95,13 @@ def test_demo_runs_and_shows_the_overdue_plan(tmp_path: Path) -> None:
     assert "kích hoạt 1 nhiệm vụ con" in text
     assert "TRẢ LẠI" in text
     assert "Tổng hợp tình trạng tại ngày 05/12/2022" in text
+
+
+def test_recurring_instances_respect_unit_validity_and_unknown_dates(loaded: Store) -> None:
+    ids = {r.task_id for r in loaded.status(as_of=date(2026, 12, 31))}
+    # Tuyên Quang's districts were dissolved on 1/7/2025: a 2025 report is due, none for 2026.
+    assert "kh-67-2013/III.4/ubnd-tp-tuyen-quang@2025" in ids
+    assert "kh-67-2013/III.4/ubnd-tp-tuyen-quang@2026" not in ids
+    # The KL 70 plan has no known date; its yearly reports start from `recurrence_from` (2020).
+    yearly = sorted(i for i in ids if i.startswith("kh-tu-kl70-2020/TCTH.4/"))
+    assert [i.rsplit("@", 1)[1] for i in yearly] == [str(y) for y in range(2020, 2027)]

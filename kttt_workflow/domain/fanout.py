@@ -89,7 +89,7 @@ def fan_out(
     """
     local = local_groups(directive)
     issued = directive.document.date
-    start = issued or until
+    start = directive.recurrence_from or issued or until
     last = min(until, directive.recurrence_until) if directive.recurrence_until else until
     roll = directive.roll_to_working_day
     out: list[TaskInstance] = []
@@ -130,8 +130,13 @@ def fan_out(
                 parent_by_unit.setdefault(inst.unit, inst.id)
         instances: list[TaskInstance] = []
         for unit in units:
+            info = registry.units.get(unit)
             parent_task_id = _match_parent(unit, parent_by_unit, registry) if parent else None
             for period, nominal in periods:
+                if period is not None and info is not None and info.valid_to is not None and nominal:
+                    # A merged or dissolved unit gets no instances for periods after it ceased.
+                    if _period_start(period) > info.valid_to:
+                        continue
                 if parent is not None and period is not None:
                     pid = parent_index.get((unit, period))
                     parent_task_id = pid or parent_task_id
@@ -162,6 +167,19 @@ def fan_out(
         by_key[spec.id] = instances
         out.extend(instances)
     return out
+
+
+def _period_start(period: str) -> date:
+    """First day of a period label: '2014', '2014-H2', '2014-Q3', '2014-05'."""
+    year, _, rest = period.partition("-")
+    y = int(year)
+    if not rest:
+        return date(y, 1, 1)
+    if rest.startswith("H"):
+        return date(y, 1 if rest == "H1" else 7, 1)
+    if rest.startswith("Q"):
+        return date(y, 3 * (int(rest[1:]) - 1) + 1, 1)
+    return date(y, int(rest), 1)
 
 
 def _match_parent(unit: str, by_unit: dict[str, str], registry: Registry) -> str | None:

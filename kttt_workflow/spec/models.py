@@ -168,6 +168,10 @@ class DirectiveFile(_Strict):
         default=True,
         description="Hạn rơi vào ngày nghỉ thì chuyển sang ngày làm việc kế tiếp (BLDS 2015, Đ.148).",
     )
+    recurrence_from: dt.date | None = Field(
+        default=None,
+        description="Sinh kỳ lặp từ ngày này; mặc định là ngày ban hành (dùng khi văn bản không ghi ngày).",
+    )
     recurrence_until: dt.date | None = Field(
         default=None,
         description="Sinh kỳ lặp ('Hàng năm'…) đến ngày này; mặc định đến hết năm hiện tại.",
