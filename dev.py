@@ -35,8 +35,15 @@ def ensure_uv() -> Path:
     say(f"installing uv {UV_VERSION} into {UV_VENV.name}/")
     venv.EnvBuilder(with_pip=True, clear=True).create(UV_VENV)
     subprocess.run(
-        [str(UV_VENV / BIN / "python"), "-m", "pip", "install", "--quiet",
-         "--disable-pip-version-check", f"uv=={UV_VERSION}"],
+        [
+            str(UV_VENV / BIN / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            f"uv=={UV_VERSION}",
+        ],
         check=True,
     )
     return uv
@@ -47,7 +54,9 @@ def sync() -> None:
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV)}
     subprocess.run(
         [str(uv), "sync", "--frozen", "--quiet", "--python", sys.executable],
-        check=True, cwd=ROOT, env=env,
+        check=True,
+        cwd=ROOT,
+        env=env,
     )
 
 

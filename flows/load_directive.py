@@ -21,9 +21,12 @@ class LoadParams(BaseModel):
 
     paths: list[str] = Field(default=["directives"], description="Tệp hoặc thư mục YAML cần nạp.")
     database_url: str | None = Field(
-        default=None, description="URL cơ sở dữ liệu; để trống để dùng KTTT_DATABASE_URL hoặc mặc định."
+        default=None,
+        description="URL cơ sở dữ liệu; để trống để dùng KTTT_DATABASE_URL hoặc mặc định.",
     )
-    until: date | None = Field(default=None, description="Sinh kỳ lặp đến ngày này (mặc định: hết năm nay).")
+    until: date | None = Field(
+        default=None, description="Sinh kỳ lặp đến ngày này (mặc định: hết năm nay)."
+    )
 
 
 @task(name="validate-and-load")
@@ -49,14 +52,27 @@ def load_directive(params: LoadParams | None = None) -> list[dict[str, object]]:
         raise
     rows = [
         {
-            "Văn bản": s["directive"], "Tổng nhiệm vụ": s["total"], "Thêm": s["added"],
-            "Sửa": s["changed"], "Bỏ": s["removed"], "Khôi phục": s["restored"],
+            "Văn bản": s["directive"],
+            "Tổng nhiệm vụ": s["total"],
+            "Thêm": s["added"],
+            "Sửa": s["changed"],
+            "Bỏ": s["removed"],
+            "Khôi phục": s["restored"],
         }
         for s in summaries
     ]
-    create_table_artifact(key="load-directive-summary", table=rows, description="Kết quả nạp văn bản chỉ đạo")
+    create_table_artifact(
+        key="load-directive-summary", table=rows, description="Kết quả nạp văn bản chỉ đạo"
+    )
     for s in summaries:
-        logger.info("%s: %s nhiệm vụ, thêm %s, sửa %s, bỏ %s", s["directive"], s["total"], s["added"], s["changed"], s["removed"])
+        logger.info(
+            "%s: %s nhiệm vụ, thêm %s, sửa %s, bỏ %s",
+            s["directive"],
+            s["total"],
+            s["added"],
+            s["changed"],
+            s["removed"],
+        )
     return summaries
 
 

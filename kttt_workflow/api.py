@@ -32,7 +32,9 @@ class Store:
     calendar: WorkingCalendar
 
     @classmethod
-    def open(cls, url: str | None = None, *, migrate: bool = True, schema: str | None = None) -> Store:
+    def open(
+        cls, url: str | None = None, *, migrate: bool = True, schema: str | None = None
+    ) -> Store:
         """Open (and by default create or upgrade) the store at ``url``.
 
         ``url`` defaults to ``$KTTT_DATABASE_URL``, else a SQLite file in ``$KTTT_HOME``.
@@ -76,8 +78,12 @@ class Store:
     ) -> list[TaskStatus]:
         with self.engine.connect() as conn:
             return task_statuses(
-                conn, as_of or date.today(), directive=directive, unit=unit,
-                statuses=statuses, task_ids=task_ids,
+                conn,
+                as_of or date.today(),
+                directive=directive,
+                unit=unit,
+                statuses=statuses,
+                task_ids=task_ids,
             )
 
     def counts(self, *, as_of: date | None = None, directive: str | None = None) -> dict[str, int]:
@@ -86,12 +92,22 @@ class Store:
 
     # -- completion -----------------------------------------------------------------------------
     def complete(
-        self, task: str, evidence: str, *, on: date | None = None, unit: str | None = None,
-        note: str | None = None, attachment: str | None = None,
+        self,
+        task: str,
+        evidence: str,
+        *,
+        on: date | None = None,
+        unit: str | None = None,
+        note: str | None = None,
+        attachment: str | None = None,
     ) -> C.CompletionResult:
-        return C.report_completion(self.engine, task, evidence, on=on, unit=unit, note=note, attachment=attachment)
+        return C.report_completion(
+            self.engine, task, evidence, on=on, unit=unit, note=note, attachment=attachment
+        )
 
-    def verify(self, task: str, *, on: date | None = None, unit: str | None = None) -> C.CompletionResult:
+    def verify(
+        self, task: str, *, on: date | None = None, unit: str | None = None
+    ) -> C.CompletionResult:
         return C.verify_completion(self.engine, task, on=on, unit=unit)
 
     def return_(

@@ -13,7 +13,13 @@ from rich.console import Console
 from rich.table import Table
 
 from kttt_workflow.api import Store
-from kttt_workflow.domain.deadlines import DeadlineError, DeadlineKind, effective_due, occurrences, parse_deadline
+from kttt_workflow.domain.deadlines import (
+    DeadlineError,
+    DeadlineKind,
+    effective_due,
+    occurrences,
+    parse_deadline,
+)
 from kttt_workflow.domain.status import LABELS, Status
 from kttt_workflow.spec.errors import InputError, KtttError
 
@@ -29,7 +35,11 @@ err = Console(stderr=True, soft_wrap=True)
 
 DbOpt = Annotated[
     str | None,
-    typer.Option("--db", envvar="KTTT_DATABASE_URL", help="URL cơ sở dữ liệu (mặc định: tệp SQLite trong $KTTT_HOME)."),
+    typer.Option(
+        "--db",
+        envvar="KTTT_DATABASE_URL",
+        help="URL cơ sở dữ liệu (mặc định: tệp SQLite trong $KTTT_HOME).",
+    ),
 ]
 
 
@@ -57,7 +67,9 @@ def _open(db: str | None) -> Store:
     except Exception as exc:  # a wrong URL, an unreachable server: say so without the password
         from kttt_workflow.store.db import normalise_url, safe_url
 
-        raise _fail(f"không mở được cơ sở dữ liệu {safe_url(normalise_url(db))}: {type(exc).__name__}") from None
+        raise _fail(
+            f"không mở được cơ sở dữ liệu {safe_url(normalise_url(db))}: {type(exc).__name__}"
+        ) from None
 
 
 def _print_issues(e: InputError) -> None:
@@ -87,7 +99,8 @@ def validate(
     n_tasks = sum(1 for _, d in bundle.directives for _ in _walk(d.tasks))
     out.print(
         f"Hợp lệ: {len(bundle.registry_files)} danh mục đơn vị, {len(bundle.directives)} văn bản, "
-        f"{n_tasks} nhiệm vụ.", highlight=False,
+        f"{n_tasks} nhiệm vụ.",
+        highlight=False,
     )
 
 
@@ -101,7 +114,9 @@ def _walk(tasks: list[Any]) -> Any:
 def load(
     paths: Annotated[list[Path], typer.Argument(help="Tệp hoặc thư mục YAML.")],
     db: DbOpt = None,
-    until: Annotated[str | None, typer.Option(help="Sinh kỳ lặp đến ngày này (mặc định: hết năm nay).")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Sinh kỳ lặp đến ngày này (mặc định: hết năm nay).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
 ) -> None:
     """Nạp tệp YAML vào cơ sở dữ liệu (một giao dịch: tất cả hoặc không gì cả)."""
@@ -114,21 +129,30 @@ def load(
     finally:
         store.close()
     if as_json:
-        out.print_json(json.dumps({"registry": reg.__dict__, "directives": [s.as_dict() for s in summaries]}, default=str))
+        out.print_json(
+            json.dumps(
+                {"registry": reg.__dict__, "directives": [s.as_dict() for s in summaries]},
+                default=str,
+            )
+        )
         return
     if reg.units_added or reg.units_changed or reg.groups_added or reg.groups_changed:
         out.print(
             f"Danh mục: thêm {reg.units_added} đơn vị, sửa {reg.units_changed}; "
-            f"thêm {reg.groups_added} nhóm, sửa {reg.groups_changed}.", highlight=False,
+            f"thêm {reg.groups_added} nhóm, sửa {reg.groups_changed}.",
+            highlight=False,
         )
     for s in summaries:
         if s.changed_anything:
             out.print(
                 f"{s.directive}: {s.total} nhiệm vụ — thêm {s.added}, sửa {s.changed}, "
-                f"bỏ {s.removed}, khôi phục {s.restored}, giữ nguyên {s.unchanged}.", highlight=False,
+                f"bỏ {s.removed}, khôi phục {s.restored}, giữ nguyên {s.unchanged}.",
+                highlight=False,
             )
             for c in s.changes[:10]:
-                fields = ", ".join(f"{k}: {v['old']} → {v['new']}" for k, v in c.items() if k != "task_id")
+                fields = ", ".join(
+                    f"{k}: {v['old']} → {v['new']}" for k, v in c.items() if k != "task_id"
+                )
                 out.print(f"  sửa {c['task_id']}: {fields}", highlight=False)
         else:
             out.print(f"{s.directive}: không có thay đổi ({s.total} nhiệm vụ).", highlight=False)
@@ -138,7 +162,9 @@ def load(
 def deadline(
     text: Annotated[str, typer.Argument(help="Thời hạn như văn bản ghi, ví dụ 'Quý IV/2013'.")],
     issued: Annotated[str | None, typer.Option(help="Ngày ban hành văn bản.")] = None,
-    no_roll: Annotated[bool, typer.Option("--no-roll", help="Không chuyển hạn sang ngày làm việc.")] = False,
+    no_roll: Annotated[
+        bool, typer.Option("--no-roll", help="Không chuyển hạn sang ngày làm việc.")
+    ] = False,
     count: Annotated[int, typer.Option(help="Số kỳ hiển thị với thời hạn lặp.")] = 4,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -152,7 +178,9 @@ def deadline(
 
     cal = default_calendar()
     result: dict[str, Any] = {
-        "text": spec.text, "kind": spec.kind.value, "label": spec.label,
+        "text": spec.text,
+        "kind": spec.kind.value,
+        "label": spec.label,
         "recurrence": spec.recurrence.value if spec.recurrence else None,
         "nominal_due": spec.due.isoformat() if spec.due else None,
         "due": effective_due(spec.due, cal, not no_roll).isoformat() if spec.due else None,
@@ -162,8 +190,12 @@ def deadline(
         start = issued_on or date.today()
         occ = occurrences(spec, start, date(start.year + count + 1, 12, 31))[:count]
         result["occurrences"] = [
-            {"period": o.period, "nominal_due": o.due.isoformat(),
-             "due": effective_due(o.due, cal, not no_roll).isoformat()} for o in occ
+            {
+                "period": o.period,
+                "nominal_due": o.due.isoformat(),
+                "due": effective_due(o.due, cal, not no_roll).isoformat(),
+            }
+            for o in occ
         ]
     if as_json:
         out.print_json(json.dumps(result, ensure_ascii=False))
@@ -179,8 +211,13 @@ def deadline(
 
 
 _STYLE = {
-    Status.overdue: "red", Status.done_late: "yellow", Status.done_on_time: "green",
-    Status.on_track: "cyan", Status.pending: "dim", Status.ongoing: "blue", Status.awaiting_deadline: "magenta",
+    Status.overdue: "red",
+    Status.done_late: "yellow",
+    Status.done_on_time: "green",
+    Status.on_track: "cyan",
+    Status.pending: "dim",
+    Status.ongoing: "blue",
+    Status.awaiting_deadline: "magenta",
 }
 
 
@@ -189,22 +226,31 @@ def status(
     db: DbOpt = None,
     directive: Annotated[str | None, typer.Option(help="Mã văn bản chỉ đạo.")] = None,
     unit: Annotated[str | None, typer.Option(help="Mã đơn vị.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Tính tình trạng tại ngày (mặc định: hôm nay).")] = None,
-    only: Annotated[list[str] | None, typer.Option("--status", help="Chỉ các tình trạng này (overdue, on_track…).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Tính tình trạng tại ngày (mặc định: hôm nay).")
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="Chỉ các tình trạng này (overdue, on_track…)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="In danh sách JSON.")] = False,
 ) -> None:
     """Tình trạng các nhiệm vụ tại một ngày (đúng hạn, quá hạn, chờ…)."""
     day = parse_date(as_of) or date.today()
     for s in only or ():
         if s not in Status.__members__:
-            raise _fail(f"tình trạng '{s}' không hợp lệ; cần một trong: {', '.join(Status.__members__)}")
+            raise _fail(
+                f"tình trạng '{s}' không hợp lệ; cần một trong: {', '.join(Status.__members__)}"
+            )
     store = _open(db)
     try:
         rows = store.status(as_of=day, directive=directive, unit=unit, statuses=only)
     finally:
         store.close()
     if as_json:
-        sys.stdout.write(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2) + "\n"
+        )
         return
     table = Table(title=f"Tình trạng nhiệm vụ tại ngày {_fmt(day)}", show_lines=False)
     for col in ("Mã nhiệm vụ", "Đơn vị chủ trì", "Nội dung", "Thời hạn", "Hạn", "Tình trạng"):
@@ -213,34 +259,58 @@ def status(
         st = Status(r.status)
         label = r.status_label + (f" ({r.days_overdue} ngày)" if r.days_overdue else "")
         title = r.title if len(r.title) <= 80 else r.title[:77] + "…"
-        table.add_row(r.task_id, r.unit_name, title, r.deadline_text or "—", _fmt(r.due),
-                      f"[{_STYLE[st]}]{label}[/]")
+        table.add_row(
+            r.task_id,
+            r.unit_name,
+            title,
+            r.deadline_text or "—",
+            _fmt(r.due),
+            f"[{_STYLE[st]}]{label}[/]",
+        )
     out.print(table)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
-    out.print("Tổng: " + "; ".join(f"{LABELS[Status(k)]}: {v}" for k, v in sorted(counts.items())) + f" — trên {len(rows)} nhiệm vụ.", highlight=False)
+    out.print(
+        "Tổng: "
+        + "; ".join(f"{LABELS[Status(k)]}: {v}" for k, v in sorted(counts.items()))
+        + f" — trên {len(rows)} nhiệm vụ.",
+        highlight=False,
+    )
 
 
 @app.command()
 def complete(
     task: Annotated[str, typer.Argument(help="Mã nhiệm vụ, ví dụ kh-67-2013/II.2/ubnd-yen-son.")],
-    evidence: Annotated[str, typer.Option(help="Minh chứng: 'Kế hoạch số 28/KH-UBND ngày 04/02/2021'.")],
-    on: Annotated[str | None, typer.Option(help="Ngày báo cáo hoàn thành (mặc định: hôm nay).")] = None,
-    unit: Annotated[str | None, typer.Option(help="Mã đơn vị (khi TASK là 'văn bản/nhiệm vụ').")] = None,
+    evidence: Annotated[
+        str, typer.Option(help="Minh chứng: 'Kế hoạch số 28/KH-UBND ngày 04/02/2021'.")
+    ],
+    on: Annotated[
+        str | None, typer.Option(help="Ngày báo cáo hoàn thành (mặc định: hôm nay).")
+    ] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="Mã đơn vị (khi TASK là 'văn bản/nhiệm vụ').")
+    ] = None,
     note: Annotated[str | None, typer.Option(help="Ghi chú.")] = None,
-    attachment: Annotated[str | None, typer.Option(help="Tệp đính kèm (đường dẫn hoặc URL).")] = None,
+    attachment: Annotated[
+        str | None, typer.Option(help="Tệp đính kèm (đường dẫn hoặc URL).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Ghi nhận báo cáo hoàn thành của đơn vị (kèm minh chứng), chờ xác nhận."""
     store = _open(db)
     try:
-        r = store.complete(task, evidence, on=parse_date(on), unit=unit, note=note, attachment=attachment)
+        r = store.complete(
+            task, evidence, on=parse_date(on), unit=unit, note=note, attachment=attachment
+        )
     except KtttError as e:
         raise _fail(str(e)) from None
     finally:
         store.close()
-    out.print(f"Đã ghi nhận báo cáo hoàn thành của {r.task_id}; chờ xác nhận (kttt verify).", highlight=False)
+    out.print(
+        f"Đã ghi nhận báo cáo hoàn thành của {r.task_id}; chờ xác nhận (kttt verify).",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -296,12 +366,17 @@ def history(
     finally:
         store.close()
     for r in rows:
-        out.print(f"{r['at']:%Y-%m-%d %H:%M} {r['event']} {json.dumps(r['detail'], ensure_ascii=False, default=str)}", highlight=False)
+        out.print(
+            f"{r['at']:%Y-%m-%d %H:%M} {r['event']} {json.dumps(r['detail'], ensure_ascii=False, default=str)}",
+            highlight=False,
+        )
 
 
 @app.command()
 def schema(
-    directory: Annotated[Path, typer.Argument(help="Thư mục ghi JSON Schema.")] = Path("docs/schema"),
+    directory: Annotated[Path, typer.Argument(help="Thư mục ghi JSON Schema.")] = Path(
+        "docs/schema"
+    ),
 ) -> None:
     """Xuất JSON Schema của tệp YAML (cho trình soạn thảo gợi ý và kiểm tra)."""
     from kttt_workflow.spec.schema import export_schemas
@@ -312,7 +387,9 @@ def schema(
 
 @app.command()
 def demo(
-    home: Annotated[Path | None, typer.Option(help="Thư mục dữ liệu demo (mặc định: $KTTT_HOME/demo).")] = None,
+    home: Annotated[
+        Path | None, typer.Option(help="Thư mục dữ liệu demo (mặc định: $KTTT_HOME/demo).")
+    ] = None,
 ) -> None:
     """Chạy thử trên các văn bản thật: nạp, ghi nhận hoàn thành, xem tình trạng theo ngày."""
     from kttt_workflow.demo import run_demo
@@ -322,4 +399,3 @@ def demo(
 
 def main() -> None:  # pragma: no cover
     app()
-

@@ -19,8 +19,13 @@ from kttt_workflow.domain.status import LABELS, Status
 from kttt_workflow.store.db import data_dir
 
 ORDER = [
-    Status.done_on_time, Status.done_late, Status.on_track, Status.overdue, Status.pending,
-    Status.ongoing, Status.awaiting_deadline,
+    Status.done_on_time,
+    Status.done_late,
+    Status.on_track,
+    Status.overdue,
+    Status.pending,
+    Status.ongoing,
+    Status.awaiting_deadline,
 ]
 
 
@@ -41,7 +46,9 @@ def _counts_table(store: Store, day: date) -> Table:
         by.setdefault(r.directive, {}).setdefault(r.status, 0)
         by[r.directive][r.status] += 1
     for code, counts in sorted(by.items()):
-        table.add_row(code, *(str(counts.get(s.value, 0)) for s in ORDER), str(sum(counts.values())))
+        table.add_row(
+            code, *(str(counts.get(s.value, 0)) for s in ORDER), str(sum(counts.values()))
+        )
     return table
 
 
@@ -51,8 +58,13 @@ def _tasks_table(store: Store, day: date, directive: str, title: str) -> Table:
         table.add_column(col, overflow="fold")
     for r in store.status(as_of=day, directive=directive):
         label = r.status_label + (f" {r.days_overdue} ngày" if r.days_overdue else "")
-        table.add_row(r.task_id, r.unit_name, r.deadline_text or "(không ghi)",
-                      r.due.strftime("%d/%m/%Y") if r.due else "—", label)
+        table.add_row(
+            r.task_id,
+            r.unit_name,
+            r.deadline_text or "(không ghi)",
+            r.due.strftime("%d/%m/%Y") if r.due else "—",
+            label,
+        )
     return table
 
 
@@ -74,23 +86,51 @@ def run_demo(out: Console, home: Path | None = None) -> Store:
     again = store.load([directives_dir()], until=date(2026, 12, 31))[1]
     out.print(
         "Nạp lại cùng tệp: "
-        + ("không có thay đổi." if not any(s.changed_anything for s in again) else "CÓ THAY ĐỔI (lỗi)"),
+        + (
+            "không có thay đổi."
+            if not any(s.changed_anything for s in again)
+            else "CÓ THAY ĐỔI (lỗi)"
+        ),
         highlight=False,
     )
 
     nq20 = "ctr-nq20-2022"
-    out.print(_tasks_table(store, date(2022, 12, 5), nq20, "Chương trình hành động thực hiện NQ 20-NQ/TW"))
+    out.print(
+        _tasks_table(store, date(2022, 12, 5), nq20, "Chương trình hành động thực hiện NQ 20-NQ/TW")
+    )
 
     # Completion reports. The first two are facts of seed 001; the Bắc Giang ones are illustrations.
     steps: list[tuple[str, str, date, str | None]] = [
-        ("kl-70-2020/CP.1/chinh-phu", "Nghị quyết số 134/NQ-CP ngày 25/9/2020", date(2020, 9, 25), None),
-        ("nq-134-2020/UBND.1/hg-ubnd", "Kế hoạch số 28/KH-UBND ngày 04/02/2021", date(2021, 2, 4), None),
-        (f"{nq20}/IV.1/bg-bcsd-ubnd", "Kế hoạch của UBND tỉnh (dữ liệu minh họa) ngày 12/12/2022",
-         date(2022, 12, 12), None),
-        (f"{nq20}/IV.3/thanh-uy-bac-giang", "Kế hoạch của Thành ủy (dữ liệu minh họa) ngày 20/12/2022",
-         date(2022, 12, 20), None),
-        (f"{nq20}/IV.3/huyen-uy-yen-the", "Kế hoạch (dữ liệu minh họa) ngày 28/12/2022",
-         date(2022, 12, 28), "Thiếu nội dung phân công nhiệm vụ cho các xã"),
+        (
+            "kl-70-2020/CP.1/chinh-phu",
+            "Nghị quyết số 134/NQ-CP ngày 25/9/2020",
+            date(2020, 9, 25),
+            None,
+        ),
+        (
+            "nq-134-2020/UBND.1/hg-ubnd",
+            "Kế hoạch số 28/KH-UBND ngày 04/02/2021",
+            date(2021, 2, 4),
+            None,
+        ),
+        (
+            f"{nq20}/IV.1/bg-bcsd-ubnd",
+            "Kế hoạch của UBND tỉnh (dữ liệu minh họa) ngày 12/12/2022",
+            date(2022, 12, 12),
+            None,
+        ),
+        (
+            f"{nq20}/IV.3/thanh-uy-bac-giang",
+            "Kế hoạch của Thành ủy (dữ liệu minh họa) ngày 20/12/2022",
+            date(2022, 12, 20),
+            None,
+        ),
+        (
+            f"{nq20}/IV.3/huyen-uy-yen-the",
+            "Kế hoạch (dữ liệu minh họa) ngày 28/12/2022",
+            date(2022, 12, 28),
+            "Thiếu nội dung phân công nhiệm vụ cho các xã",
+        ),
     ]
     out.rule("Ghi nhận hoàn thành")
     for task, evidence, on, returned in steps:
@@ -101,17 +141,24 @@ def run_demo(out: Console, home: Path | None = None) -> Store:
             continue
         if returned:
             store.return_(r.task_id, returned, on=on)
-            out.print(f"  {r.task_id}: báo cáo {on:%d/%m/%Y} — TRẢ LẠI: {returned}", highlight=False)
+            out.print(
+                f"  {r.task_id}: báo cáo {on:%d/%m/%Y} — TRẢ LẠI: {returned}", highlight=False
+            )
         else:
             v = store.verify(r.task_id, on=on)
             extra = f"; kích hoạt {v.activated} nhiệm vụ con" if v.activated else ""
-            out.print(f"  {r.task_id}: hoàn thành {on:%d/%m/%Y} ({evidence}){extra}", highlight=False)
+            out.print(
+                f"  {r.task_id}: hoàn thành {on:%d/%m/%Y} ({evidence}){extra}", highlight=False
+            )
 
-    out.print(_tasks_table(store, date(2023, 1, 5), nq20, "Chương trình hành động thực hiện NQ 20-NQ/TW"))
+    out.print(
+        _tasks_table(store, date(2023, 1, 5), nq20, "Chương trình hành động thực hiện NQ 20-NQ/TW")
+    )
     for day in (date(2014, 1, 15), date(2022, 12, 5), date(2023, 1, 5)):
         out.print(_counts_table(store, day))
     out.print(
         "Xem thêm: kttt status --db " + url + " --as-of 2022-12-05 --directive " + nq20,
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )
     return store

@@ -54,7 +54,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, template_dir: Path) ->
         s.close()
         return
     if not PG_URL:
-        pytest.skip("PostgreSQL: KTTT_TEST_DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            "PostgreSQL: KTTT_TEST_DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(db.normalise_url(PG_URL))
     with admin.begin() as conn:

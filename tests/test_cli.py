@@ -34,11 +34,22 @@ def test_validate_load_status_complete_verify_return(tmp_path: Path) -> None:
     code, out = kttt("load", str(folder), "--db", db, "--until", "2024-12-31")
     assert "kh-1-2022: không có thay đổi (17 nhiệm vụ)." in out
 
-    code, out = kttt("status", "--db", db, "--as-of", "2022-12-05", "--json", "--directive", "kh-1-2022")
+    code, out = kttt(
+        "status", "--db", db, "--as-of", "2022-12-05", "--json", "--directive", "kh-1-2022"
+    )
     assert code == 0, out
     rows = {r["task_id"]: r for r in json.loads(out)}
     ubnd = rows["kh-1-2022/1/x-ubnd"]
-    for key in ("task_id", "directive", "unit", "title", "deadline_text", "due", "status", "days_overdue"):
+    for key in (
+        "task_id",
+        "directive",
+        "unit",
+        "title",
+        "deadline_text",
+        "due",
+        "status",
+        "days_overdue",
+    ):
         assert key in ubnd
     assert (ubnd["status"], ubnd["days_overdue"], ubnd["due"]) == ("overdue", 5, "2022-11-30")
     assert ubnd["deadline_text"] == "trong tháng 11/2022"
@@ -52,22 +63,40 @@ def test_validate_load_status_complete_verify_return(tmp_path: Path) -> None:
     assert code == 0 and "Tình trạng nhiệm vụ tại ngày 05/12/2022" in out
     assert "Tổng: Chưa hoàn thành, quá hạn: 1 — trên 1 nhiệm vụ." in out
 
-    code, out = kttt("complete", "kh-1-2022/1", "--unit", "x-ubnd", "--db", db,
-                     "--evidence", "Kế hoạch số 5/KH-UBND ngày 10/12/2022", "--on", "2022-12-10")
+    code, out = kttt(
+        "complete",
+        "kh-1-2022/1",
+        "--unit",
+        "x-ubnd",
+        "--db",
+        db,
+        "--evidence",
+        "Kế hoạch số 5/KH-UBND ngày 10/12/2022",
+        "--on",
+        "2022-12-10",
+    )
     assert code == 0 and "chờ xác nhận" in out, out
     code, out = kttt("verify", "kh-1-2022/1/x-ubnd", "--db", db, "--on", "2022-12-11")
     assert code == 0 and "kích hoạt 2 nhiệm vụ con" in out, out
-    code, out = kttt("complete", "kh-1-2022/2/x-ubnd-a", "--db", db, "--evidence", "Công văn số 9/UBND-KT")
+    code, out = kttt(
+        "complete", "kh-1-2022/2/x-ubnd-a", "--db", db, "--evidence", "Công văn số 9/UBND-KT"
+    )
     code, out = kttt("return", "kh-1-2022/2/x-ubnd-a", "--db", db, "--reason", "Chưa đúng nội dung")
     assert code == 0 and "Chưa đúng nội dung" in out
-    code, out = kttt("status", "--db", db, "--as-of", "2022-12-15", "--json", "--directive", "kh-1-2022")
+    code, out = kttt(
+        "status", "--db", db, "--as-of", "2022-12-15", "--json", "--directive", "kh-1-2022"
+    )
     rows = {r["task_id"]: r for r in json.loads(out)}
     assert rows["kh-1-2022/1/x-ubnd"]["status"] == "done_late"
     assert rows["kh-1-2022/1.1/x-so-tc"]["status"] == "on_track"
     assert rows["kh-1-2022/2/x-ubnd-a"]["report_state"] == "open"
 
     code, out = kttt("history", "kh-1-2022/2/x-ubnd-a", "--db", db)
-    assert [line.split()[2] for line in out.strip().splitlines()] == ["created", "reported", "returned"]
+    assert [line.split()[2] for line in out.strip().splitlines()] == [
+        "created",
+        "reported",
+        "returned",
+    ]
 
     code, out = kttt("verify", "kh-1-2022/2/x-ubnd-a", "--db", db)
     assert code == 1 and "không có báo cáo hoàn thành nào đang chờ xác nhận" in out
@@ -77,12 +106,23 @@ def test_deadline_command() -> None:
     code, out = kttt("deadline", "Quý IV/2013", "--json")
     assert code == 0
     d = json.loads(out)
-    assert (d["kind"], d["nominal_due"], d["due"], d["text"]) == ("fixed", "2013-12-31", "2013-12-31", "Quý IV/2013")
+    assert (d["kind"], d["nominal_due"], d["due"], d["text"]) == (
+        "fixed",
+        "2013-12-31",
+        "2013-12-31",
+        "Quý IV/2013",
+    )
     code, out = kttt("deadline", "31/01/2022", "--json")
     assert json.loads(out)["due"] == "2022-02-07"  # Tết: rolls to the next working day
     code, out = kttt("deadline", "31/01/2022", "--json", "--no-roll")
     assert json.loads(out)["due"] == "2022-01-31"
-    code, out = kttt("deadline", "Hàng năm, trước ngày 20 của tháng cuối kỳ báo cáo", "--issued", "2013-10-01", "--json")
+    code, out = kttt(
+        "deadline",
+        "Hàng năm, trước ngày 20 của tháng cuối kỳ báo cáo",
+        "--issued",
+        "2013-10-01",
+        "--json",
+    )
     occ = json.loads(out)["occurrences"]
     assert [o["period"] for o in occ] == ["2013", "2014", "2015", "2016"]
     assert occ[0]["nominal_due"] == "2013-12-19"
@@ -95,9 +135,15 @@ def test_deadline_command() -> None:
 def test_validate_reports_file_line_col_and_exit_1(tmp_path: Path) -> None:
     folder = copy_fixtures(tmp_path)
     plan = folder / "plan.yaml"
-    plan.write_text(plan.read_text(encoding="utf-8").replace("deadline: Quý IV/2022", "deadline: Quý V/2022"),
-                    encoding="utf-8")
-    line = next(i for i, s in enumerate(plan.read_text(encoding="utf-8").splitlines(), 1) if "Quý V/2022" in s)
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("deadline: Quý IV/2022", "deadline: Quý V/2022"),
+        encoding="utf-8",
+    )
+    line = next(
+        i
+        for i, s in enumerate(plan.read_text(encoding="utf-8").splitlines(), 1)
+        if "Quý V/2022" in s
+    )
     code, out = kttt("validate", str(folder), "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert code == 1
     assert f"{plan}:{line}:15: Thời hạn" in out
@@ -109,10 +155,17 @@ def test_real_subprocess_entry_point(tmp_path: Path) -> None:
     env = {**os.environ, "KTTT_HOME": str(tmp_path / "home")}
     env.pop("KTTT_DATABASE_URL", None)
     folder = copy_fixtures(tmp_path)
-    r = subprocess.run([str(exe), "load", str(folder)], capture_output=True, text=True, env=env, timeout=120)
+    r = subprocess.run(
+        [str(exe), "load", str(folder)], capture_output=True, text=True, env=env, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "home" / "kttt.db").exists()  # the default store lives in $KTTT_HOME
-    r = subprocess.run([str(exe), "status", "--json", "--as-of", "2022-12-05"], capture_output=True,
-                       text=True, env=env, timeout=120)
+    r = subprocess.run(
+        [str(exe), "status", "--json", "--as-of", "2022-12-05"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert any(t["status"] == "overdue" for t in json.loads(r.stdout))

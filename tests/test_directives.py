@@ -13,26 +13,59 @@ from kttt_workflow.domain.fanout import walk
 from kttt_workflow.spec.validate import load_inputs
 from tests.conftest import DIRECTIVES
 
-TQ_DISTRICTS = {"ubnd-tp-tuyen-quang", "ubnd-lam-binh", "ubnd-na-hang", "ubnd-chiem-hoa",
-                "ubnd-ham-yen", "ubnd-yen-son", "ubnd-son-duong"}
-BG_PARTY_COMMITTEES = {"thanh-uy-bac-giang", "huyen-uy-yen-the", "huyen-uy-tan-yen", "huyen-uy-lang-giang",
-                       "huyen-uy-luc-nam", "huyen-uy-luc-ngan", "huyen-uy-son-dong", "huyen-uy-yen-dung",
-                       "huyen-uy-viet-yen", "huyen-uy-hiep-hoa"}
+TQ_DISTRICTS = {
+    "ubnd-tp-tuyen-quang",
+    "ubnd-lam-binh",
+    "ubnd-na-hang",
+    "ubnd-chiem-hoa",
+    "ubnd-ham-yen",
+    "ubnd-yen-son",
+    "ubnd-son-duong",
+}
+BG_PARTY_COMMITTEES = {
+    "thanh-uy-bac-giang",
+    "huyen-uy-yen-the",
+    "huyen-uy-tan-yen",
+    "huyen-uy-lang-giang",
+    "huyen-uy-luc-nam",
+    "huyen-uy-luc-ngan",
+    "huyen-uy-son-dong",
+    "huyen-uy-yen-dung",
+    "huyen-uy-viet-yen",
+    "huyen-uy-hiep-hoa",
+}
 
 
 def test_all_directives_validate_with_the_seed_structure() -> None:
     bundle = load_inputs([DIRECTIVES])
     codes = {d.code: d for _, d in bundle.directives}
-    assert set(codes) == {"ctr-nq20-2022", "kh-67-2013", "kh-tu-kl70-2020", "kl-70-2020", "nq-134-2020", "kh-28-2021"}
+    assert set(codes) == {
+        "ctr-nq20-2022",
+        "kh-67-2013",
+        "kh-tu-kl70-2020",
+        "kl-70-2020",
+        "nq-134-2020",
+        "kh-28-2021",
+    }
     kh67 = codes["kh-67-2013"]
     appendix = [t for t, _ in walk(kh67.tasks) if not t.id.startswith("TCTH")]
     assert len(appendix) == 22
-    assert [sum(1 for t in appendix if t.id.split(".")[0] == g) for g in ("I", "II", "III", "IV", "V")] == [4, 3, 4, 9, 2]
+    assert [
+        sum(1 for t in appendix if t.id.split(".")[0] == g) for g in ("I", "II", "III", "IV", "V")
+    ] == [4, 3, 4, 9, 2]
     assert (kh67.document.symbol, kh67.document.date) == ("67/KH-UBND", date(2013, 10, 1))
     assert [r.symbol for r in kh67.implements] == ["27-CTr/TU", "56-KL/TW"]
     deadlines = {t.deadline for t in appendix}
-    assert {"Quý IV/2013", "Thường xuyên", "Năm 2013-2014", "Theo Kế hoạch được phê duyệt", "Quý I/2014",
-            "Hàng năm", "Theo dự án", "Theo nhiệm kỳ của Liên minh Hợp tác xã tỉnh"} <= deadlines
+    assert {
+        "Quý IV/2013",
+        "Thường xuyên",
+        "Năm 2013-2014",
+        "Theo Kế hoạch được phê duyệt",
+        "Quý I/2014",
+        "Hàng năm",
+        "Theo dự án",
+        "Theo nhiệm kỳ của Liên minh Hợp tác xã tỉnh",
+    } <= deadlines
     nq20 = codes["ctr-nq20-2022"]
     assert [r.symbol for r in nq20.implements] == ["20-NQ/TW", "10-KH/TW"]
     by_id = {t.id: t for t, _ in walk(nq20.tasks)}
@@ -58,7 +91,7 @@ def test_real_directives_fan_out_and_status(loaded: Store) -> None:
 
     kh67 = {r.task_id: r for r in loaded.status(as_of=date(2014, 1, 15), directive="kh-67-2013")}
     i1 = [r for r in kh67.values() if r.task_key == "I.1"]
-    assert TQ_DISTRICTS <= {r.unit for r in i1}  # sở, ban, ngành + 7 UBND huyện, thành phố
+    assert {r.unit for r in i1} >= TQ_DISTRICTS  # sở, ban, ngành + 7 UBND huyện, thành phố
     assert {r.status for r in i1} == {"overdue"} and {r.due for r in i1} == {date(2013, 12, 31)}
     ii2 = [r for r in kh67.values() if r.task_key == "II.2"]
     assert {r.unit for r in ii2} == TQ_DISTRICTS and {r.status for r in ii2} == {"on_track"}
@@ -67,18 +100,27 @@ def test_real_directives_fan_out_and_status(loaded: Store) -> None:
     assert kh67["kh-67-2013/V.1/tq-so-noi-vu"].status == "awaiting_deadline"
     assert kh67["kh-67-2013/I.2/tq-lien-minh-htx"].status == "ongoing"
     # The annual report rule: one instance per year, due before the 20th of December.
-    reports = sorted(r.task_id for r in kh67.values() if r.task_key == "TCTH.2" and r.unit == "tq-so-noi-vu")
-    assert reports[:2] == ["kh-67-2013/TCTH.2/tq-so-noi-vu@2013", "kh-67-2013/TCTH.2/tq-so-noi-vu@2014"]
+    reports = sorted(
+        r.task_id for r in kh67.values() if r.task_key == "TCTH.2" and r.unit == "tq-so-noi-vu"
+    )
+    assert reports[:2] == [
+        "kh-67-2013/TCTH.2/tq-so-noi-vu@2013",
+        "kh-67-2013/TCTH.2/tq-so-noi-vu@2014",
+    ]
     assert kh67["kh-67-2013/TCTH.2/tq-so-noi-vu@2013"].due == date(2013, 12, 19)
     assert kh67["kh-67-2013/TCTH.2/tq-so-noi-vu@2013"].status == "overdue"
 
 
 def test_hau_giang_chain_completion_with_real_evidence(loaded: Store) -> None:
-    r = loaded.complete("nq-134-2020/UBND.1/hg-ubnd", "Kế hoạch số 28/KH-UBND ngày 04/02/2021", on=date(2021, 2, 4))
+    r = loaded.complete(
+        "nq-134-2020/UBND.1/hg-ubnd", "Kế hoạch số 28/KH-UBND ngày 04/02/2021", on=date(2021, 2, 4)
+    )
     loaded.verify(r.task_id, on=date(2021, 2, 18))
     st = loaded.status(as_of=date(2021, 3, 1), task_ids=[r.task_id])[0]
     assert st.status == "done_on_time"  # the text set no deadline
-    assert loaded.status(as_of=date(2021, 2, 3), task_ids=[r.task_id])[0].status == "awaiting_deadline"
+    assert (
+        loaded.status(as_of=date(2021, 2, 3), task_ids=[r.task_id])[0].status == "awaiting_deadline"
+    )
 
 
 def test_demo_runs_and_shows_the_overdue_plan(tmp_path: Path) -> None:

@@ -20,7 +20,9 @@ def prefect_server() -> Iterator[None]:
         yield
 
 
-def test_load_directive_flow_loads_and_publishes_artifact(prefect_server: None, tmp_path: Path) -> None:
+def test_load_directive_flow_loads_and_publishes_artifact(
+    prefect_server: None, tmp_path: Path
+) -> None:
     from prefect.client.orchestration import get_client
 
     from flows.load_directive import LoadParams, load_directive
@@ -28,7 +30,9 @@ def test_load_directive_flow_loads_and_publishes_artifact(prefect_server: None, 
 
     folder = copy_fixtures(tmp_path)
     db = f"sqlite:///{tmp_path / 'flow.db'}"
-    result = load_directive(LoadParams(paths=[str(folder)], database_url=db, until=date(2024, 12, 31)))
+    result = load_directive(
+        LoadParams(paths=[str(folder)], database_url=db, until=date(2024, 12, 31))
+    )
     assert result[0]["directive"] == "kh-1-2022" and result[0]["added"] == 17
     store = Store.open(db)
     assert len(store.status(as_of=date(2022, 12, 5), directive="kh-1-2022")) == 17

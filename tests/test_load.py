@@ -40,7 +40,7 @@ def count(store: Store, table, *where) -> int:  # type: ignore[no-untyped-def]
 
 
 def events(store: Store, kind: str) -> list[str]:
-    t = T.TaskEvent.__table__
+    t = T.event_t
     with store.engine.connect() as conn:
         return [r.task_id for r in conn.execute(select(t.c.task_id).where(t.c.event == kind))]
 
@@ -57,7 +57,7 @@ def test_fan_out_one_task_per_member_and_period(store: Store, tmp_path: Path) ->
     ids = set(by_id(store, date(2022, 12, 5)))
     assert "kh-1-2022/2/x-ubnd-b" in ids  # "UBND các huyện" named by its Vietnamese name
     assert {f"kh-1-2022/3/x-ubnd-a@{y}" for y in (2022, 2023, 2024)} <= ids
-    assert count(store, T.Task.__table__) == 17
+    assert count(store, T.task_t) == 17
     assert len(events(store, "created")) == 17
 
 
@@ -71,7 +71,9 @@ def test_same_file_twice_changes_nothing(store: Store, tmp_path: Path) -> None:
     assert _snapshot(store) == before
 
 
-def test_same_file_twice_leaves_sqlite_file_byte_identical(sqlite_store: Store, tmp_path: Path) -> None:
+def test_same_file_twice_leaves_sqlite_file_byte_identical(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
     folder = copy_fixtures(tmp_path)
     sqlite_store.load([folder], until=UNTIL)
     path = Path(sqlite_store.engine.url.database or "")
@@ -98,7 +100,9 @@ def test_amended_file_applies_and_records_the_difference(store: Store, tmp_path:
         tasks = d["tasks"]
         tasks[1]["deadline"] = "trong tháng 1/2023"  # deadline changed (3 tasks)
         tasks[3]["lead"] = "x-so-tc"  # unit replaced: 4/x-so-khdt removed, 4/x-so-tc added
-        tasks.append({"id": "6", "title": "Nhiệm vụ mới", "lead": "x-ubnd", "deadline": "Quý I/2023"})
+        tasks.append(
+            {"id": "6", "title": "Nhiệm vụ mới", "lead": "x-ubnd", "deadline": "Quý I/2023"}
+        )
         del tasks[4]  # task 5 removed
 
     edit_plan(folder, amend)
@@ -116,7 +120,7 @@ def test_amended_file_applies_and_records_the_difference(store: Store, tmp_path:
     assert sorted(events(store, "removed")) == ["kh-1-2022/4/x-so-khdt", "kh-1-2022/5/x-so-tc"]
     assert len(events(store, "changed")) == 3
     # Removed rows are kept (soft delete), never lost.
-    assert count(store, T.Task.__table__, T.Task.__table__.c.state == "removed") == 2
+    assert count(store, T.task_t, T.task_t.c.state == "removed") == 2
 
     # Reverting the file restores the removed tasks with their history.
     shutil.copy(FIX / "plan.yaml", folder / "plan.yaml")
@@ -144,9 +148,13 @@ def test_status_before_and_after_each_deadline(store: Store, tmp_path: Path) -> 
     assert st["kh-1-2022/1.1/x-so-khdt"].status == "pending"  # type: ignore[attr-defined]
 
 
-def test_completion_verify_activates_children_and_return_does_not_count(store: Store, tmp_path: Path) -> None:
+def test_completion_verify_activates_children_and_return_does_not_count(
+    store: Store, tmp_path: Path
+) -> None:
     store.load([copy_fixtures(tmp_path)], until=UNTIL)
-    r = store.complete("kh-1-2022/1", "Kế hoạch số 5/KH-UBND ngày 10/12/2022", unit="x-ubnd", on=date(2022, 12, 10))
+    r = store.complete(
+        "kh-1-2022/1", "Kế hoạch số 5/KH-UBND ngày 10/12/2022", unit="x-ubnd", on=date(2022, 12, 10)
+    )
     assert r.state == "reported"
     with pytest.raises(KtttError, match="đang chờ xác nhận"):
         store.complete("kh-1-2022/1/x-ubnd", "lần hai", on=date(2022, 12, 11))
@@ -166,20 +174,27 @@ def test_completion_verify_activates_children_and_return_does_not_count(store: S
     assert st["kh-1-2022/1.1/x-so-tc"].status == "pending"  # type: ignore[attr-defined]
 
     # A returned report does not count.
-    store.complete("kh-1-2022/2/x-ubnd-a", "Kế hoạch số 7/KH-UBND ngày 20/12/2022", on=date(2022, 12, 20))
+    store.complete(
+        "kh-1-2022/2/x-ubnd-a", "Kế hoạch số 7/KH-UBND ngày 20/12/2022", on=date(2022, 12, 20)
+    )
     store.return_("kh-1-2022/2/x-ubnd-a", "Chưa đủ nội dung", on=date(2022, 12, 21))
     st = by_id(store, date(2023, 1, 10))
     assert st["kh-1-2022/2/x-ubnd-a"].status == "overdue"  # type: ignore[attr-defined]
     hist = [e["event"] for e in store.history("kh-1-2022/2/x-ubnd-a")]
     assert hist == ["created", "reported", "returned"]
     # Reported again, verified on time.
-    store.complete("kh-1-2022/2/x-ubnd-a", "Kế hoạch số 9/KH-UBND ngày 28/12/2022", on=date(2022, 12, 28))
+    store.complete(
+        "kh-1-2022/2/x-ubnd-a", "Kế hoạch số 9/KH-UBND ngày 28/12/2022", on=date(2022, 12, 28)
+    )
     store.verify("kh-1-2022/2/x-ubnd-a", on=date(2022, 12, 29))
     assert by_id(store, date(2023, 1, 10))["kh-1-2022/2/x-ubnd-a"].status == "done_on_time"  # type: ignore[attr-defined]
-    c = T.Completion.__table__
+    c = T.completion_t
     with store.engine.connect() as conn:
-        rows = conn.execute(select(c.c.state, c.c.evidence_symbol, c.c.evidence_date)
-                            .where(c.c.task_id == "kh-1-2022/2/x-ubnd-a").order_by(c.c.id)).all()
+        rows = conn.execute(
+            select(c.c.state, c.c.evidence_symbol, c.c.evidence_date)
+            .where(c.c.task_id == "kh-1-2022/2/x-ubnd-a")
+            .order_by(c.c.id)
+        ).all()
     assert [tuple(r) for r in rows] == [
         ("returned", "7/KH-UBND", date(2022, 12, 20)),
         ("verified", "9/KH-UBND", date(2022, 12, 28)),
@@ -189,12 +204,15 @@ def test_completion_verify_activates_children_and_return_does_not_count(store: S
 def test_child_added_later_to_a_done_parent_is_active(store: Store, tmp_path: Path) -> None:
     folder = copy_fixtures(tmp_path)
     store.load([folder], until=UNTIL)
-    store.complete("kh-1-2022/2/x-ubnd-a", "Kế hoạch số 3/KH-UBND ngày 01/12/2022", on=date(2022, 12, 1))
+    store.complete(
+        "kh-1-2022/2/x-ubnd-a", "Kế hoạch số 3/KH-UBND ngày 01/12/2022", on=date(2022, 12, 1)
+    )
     store.verify("kh-1-2022/2/x-ubnd-a", on=date(2022, 12, 1))
 
     def add_child(d: dict) -> None:
-        d["tasks"][1]["children"] = [{"id": "2.1", "title": "Xã triển khai", "lead": "x-cac-huyen",
-                                      "deadline": "Quý I/2023"}]
+        d["tasks"][1]["children"] = [
+            {"id": "2.1", "title": "Xã triển khai", "lead": "x-cac-huyen", "deadline": "Quý I/2023"}
+        ]
 
     edit_plan(folder, add_child)
     store.load([folder], until=UNTIL)

@@ -16,11 +16,15 @@ from tests.test_load import UNTIL, copy_fixtures
 
 def test_sql_status_matches_reference_on_every_task_and_date(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
     store.load([copy_fixtures(tmp_path)], until=UNTIL)
-    store.complete("kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 10/12/2022", on=date(2022, 12, 10))
+    store.complete(
+        "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 10/12/2022", on=date(2022, 12, 10)
+    )
     store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 10))
-    store.complete("kh-1-2022/2/x-ubnd-b", "Kế hoạch số 6/KH-UBND ngày 15/12/2022", on=date(2022, 12, 15))
+    store.complete(
+        "kh-1-2022/2/x-ubnd-b", "Kế hoạch số 6/KH-UBND ngày 15/12/2022", on=date(2022, 12, 15)
+    )
     store.verify("kh-1-2022/2/x-ubnd-b", on=date(2022, 12, 15))
-    t = T.Task.__table__
+    t = T.task_t
     with store.engine.connect() as conn:
         rows = {r.id: r for r in conn.execute(select(t))}
     seen: set[str] = set()
@@ -28,9 +32,18 @@ def test_sql_status_matches_reference_on_every_task_and_date(store: Store, tmp_p
     while day <= date(2025, 1, 31):
         for s in store.status(as_of=day):
             r = rows[s.task_id]
-            ref = status_of(as_of=day, deadline_kind=r.deadline_kind, due=r.due_on, activation=r.activation,
-                            activated_on=r.activated_on, completed_on=r.completed_on)
-            assert (s.status, s.days_overdue) == (ref.status.value, ref.days_overdue), (s.task_id, day)
+            ref = status_of(
+                as_of=day,
+                deadline_kind=r.deadline_kind,
+                due=r.due_on,
+                activation=r.activation,
+                activated_on=r.activated_on,
+                completed_on=r.completed_on,
+            )
+            assert (s.status, s.days_overdue) == (ref.status.value, ref.days_overdue), (
+                s.task_id,
+                day,
+            )
             seen.add(s.status)
         day += timedelta(days=9)
     assert seen == {x.value for x in Status}  # every status occurred somewhere
@@ -45,9 +58,17 @@ def test_sql_status_matches_reference_on_every_task_and_date(store: Store, tmp_p
     activated_on=st.one_of(st.none(), st.dates(date(2020, 1, 1), date(2030, 12, 31))),
     completed_on=st.one_of(st.none(), st.dates(date(2020, 1, 1), date(2030, 12, 31))),
 )
-def test_reference_status_invariants(as_of, due, kind, activation, activated_on, completed_on) -> None:  # type: ignore[no-untyped-def]
-    r = status_of(as_of=as_of, deadline_kind=kind, due=due if kind in ("fixed", "recurring") else None,
-                  activation=activation, activated_on=activated_on, completed_on=completed_on)
+def test_reference_status_invariants(
+    as_of, due, kind, activation, activated_on, completed_on
+) -> None:  # type: ignore[no-untyped-def]
+    r = status_of(
+        as_of=as_of,
+        deadline_kind=kind,
+        due=due if kind in ("fixed", "recurring") else None,
+        activation=activation,
+        activated_on=activated_on,
+        completed_on=completed_on,
+    )
     if completed_on is not None and completed_on <= as_of:
         assert r.status in (Status.done_on_time, Status.done_late)
     if r.status == Status.overdue:

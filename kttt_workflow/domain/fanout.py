@@ -70,7 +70,9 @@ def local_groups(directive: DirectiveFile) -> dict[str, GroupInfo]:
     }
 
 
-def walk(tasks: list[TaskSpec], parent: TaskSpec | None = None) -> Iterator[tuple[TaskSpec, TaskSpec | None]]:
+def walk(
+    tasks: list[TaskSpec], parent: TaskSpec | None = None
+) -> Iterator[tuple[TaskSpec, TaskSpec | None]]:
     """Every task spec of a cascade with its parent, depth first, in document order."""
     for t in tasks:
         yield t, parent
@@ -118,6 +120,7 @@ def fan_out(
         activation = spec.activation or (
             Activation.on_parent_done if parent is not None else Activation.immediate
         )
+        periods: list[tuple[str | None, date | None]]
         if deadline.kind == DeadlineKind.RECURRING:
             periods = [(o.period, o.due) for o in occurrences(deadline, start, max(last, start))]
         else:
@@ -133,10 +136,14 @@ def fan_out(
             info = registry.units.get(unit)
             parent_task_id = _match_parent(unit, parent_by_unit, registry) if parent else None
             for period, nominal in periods:
-                if period is not None and info is not None and info.valid_to is not None and nominal:
-                    # A merged or dissolved unit gets no instances for periods after it ceased.
-                    if _period_start(period) > info.valid_to:
-                        continue
+                # A merged or dissolved unit gets no instances for periods after it ceased.
+                if (
+                    period is not None
+                    and info is not None
+                    and info.valid_to is not None
+                    and _period_start(period) > info.valid_to
+                ):
+                    continue
                 if parent is not None and period is not None:
                     pid = parent_index.get((unit, period))
                     parent_task_id = pid or parent_task_id

@@ -15,7 +15,7 @@ config = context.config
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:  # `alembic` command line: a URL in the config
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
         with engine.begin() as conn:
             _run(conn)
     else:

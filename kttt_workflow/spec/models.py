@@ -136,7 +136,8 @@ class TaskSpec(_Strict):
         default_factory=list, description="Cơ quan phối hợp: mã (hoặc tên) đơn vị, nhóm."
     )
     coordinating_other: str | None = Field(
-        default=None, description="Phần cơ quan phối hợp không xác định được, ví dụ 'các ngành liên quan'."
+        default=None,
+        description="Phần cơ quan phối hợp không xác định được, ví dụ 'các ngành liên quan'.",
     )
     deliverable: str | None = Field(default=None, description="Sản phẩm, yêu cầu đạt được.")
     deadline: str | None = Field(
@@ -144,7 +145,9 @@ class TaskSpec(_Strict):
         description="Thời hạn đúng như văn bản ghi: 'Quý IV/2013', 'Thường xuyên', 'Hàng năm'… "
         "Để trống (null) khi văn bản không ghi thời hạn.",
     )
-    issuing_authority: NonEmpty | None = Field(default=None, description="Cơ quan quyết định ban hành.")
+    issuing_authority: NonEmpty | None = Field(
+        default=None, description="Cơ quan quyết định ban hành."
+    )
     key: bool = Field(default=False, description="Nhiệm vụ trọng tâm.")
     activation: Activation | None = Field(
         default=None,

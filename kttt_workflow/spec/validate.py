@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,9 @@ def collect_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Issue]]
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            files.extend(sorted(q for q in p.rglob("*") if q.suffix in YAML_SUFFIXES and q.is_file()))
+            files.extend(
+                sorted(q for q in p.rglob("*") if q.suffix in YAML_SUFFIXES and q.is_file())
+            )
         elif p.is_file():
             files.append(p)
         else:
@@ -74,7 +75,9 @@ def _model_at(root: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel
         ann = f.annotation
         inner = getattr(ann, "__args__", None)
         candidates = [ann, *(inner or ())]
-        nxt = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        nxt = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
         if nxt is None:
             return None
         model = nxt
@@ -111,14 +114,25 @@ def translate(err: dict[str, Any], root: type[BaseModel]) -> tuple[str, bool]:
             "ví dụ 'tq-so-noi-vu'",
             False,
         )
-    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
-        return f"ngày {shown} không hợp lệ; cần ngày có thật, dạng YYYY-MM-DD (ví dụ 2013-10-01)", False
+    if kind in (
+        "date_from_datetime_parsing",
+        "date_parsing",
+        "date_type",
+        "date_from_datetime_inexact",
+    ):
+        return (
+            f"ngày {shown} không hợp lệ; cần ngày có thật, dạng YYYY-MM-DD (ví dụ 2013-10-01)",
+            False,
+        )
     if kind == "literal_error":
         if name == "kind":
             return f"loại tệp {shown} không hợp lệ; {_KIND_HELP}", False
         return f"giá trị {shown} không hợp lệ; cần {err.get('ctx', {}).get('expected', '')}", False
     if kind == "enum":
-        return f"giá trị {shown} không hợp lệ; cần một trong: {err.get('ctx', {}).get('expected', '')}", False
+        return (
+            f"giá trị {shown} không hợp lệ; cần một trong: {err.get('ctx', {}).get('expected', '')}",
+            False,
+        )
     if kind in ("string_type", "string_too_short"):
         return f"trường '{name}' cần một chuỗi văn bản không rỗng", False
     if kind == "list_type":
@@ -140,7 +154,7 @@ def _model_issues(doc: LocatedDocument, model: type[BaseModel]) -> tuple[Any, li
     except ValidationError as exc:
         issues = []
         for err in exc.errors():
-            msg, at_key = translate(err, model)
+            msg, at_key = translate(dict(err), model)
             issues.append(doc.issue(tuple(err["loc"]), msg, key=at_key))
         return None, issues
 
@@ -148,50 +162,83 @@ def _model_issues(doc: LocatedDocument, model: type[BaseModel]) -> tuple[Any, li
 # ------------------------------------------------------------------------------------------------
 # Meaning
 # ------------------------------------------------------------------------------------------------
-def _registry_from(files: list[tuple[LocatedDocument, RegistryFile]], base: Registry) -> tuple[Registry, list[Issue]]:
+def _registry_from(
+    files: list[tuple[LocatedDocument, RegistryFile]], base: Registry
+) -> tuple[Registry, list[Issue]]:
     reg = base.copy()
     issues: list[Issue] = []
     where: dict[str, tuple[LocatedDocument, tuple[str | int, ...]]] = {}
     for doc, rf in files:
-        for i, lv in enumerate(rf.levels):
+        for lv in rf.levels:
             reg.levels.setdefault(lv.code, lv.name)
         for i, u in enumerate(rf.units):
             path = ("units", i, "code")
             if u.code in where or u.code in reg.groups:
-                issues.append(doc.issue(path, f"mã đơn vị '{u.code}' bị trùng; mỗi mã chỉ khai báo một lần"))
+                issues.append(
+                    doc.issue(path, f"mã đơn vị '{u.code}' bị trùng; mỗi mã chỉ khai báo một lần")
+                )
                 continue
             where[u.code] = (doc, ("units", i))
             reg.units[u.code] = UnitInfo(
-                u.code, u.name, u.level, u.parent, tuple(u.aliases), tuple(u.targets),
-                u.valid_from, u.valid_to, u.successor, u.note,
+                u.code,
+                u.name,
+                u.level,
+                u.parent,
+                tuple(u.aliases),
+                tuple(u.targets),
+                u.valid_from,
+                u.valid_to,
+                u.successor,
+                u.note,
             )
         for i, g in enumerate(rf.groups):
             path = ("groups", i, "code")
             if g.code in where or g.code in reg.units:
-                issues.append(doc.issue(path, f"mã nhóm '{g.code}' bị trùng với một đơn vị hoặc nhóm khác"))
+                issues.append(
+                    doc.issue(path, f"mã nhóm '{g.code}' bị trùng với một đơn vị hoặc nhóm khác")
+                )
                 continue
             where[g.code] = (doc, ("groups", i))
-            reg.groups[g.code] = GroupInfo(g.code, g.name, tuple(g.members), tuple(g.aliases), g.note)
+            reg.groups[g.code] = GroupInfo(
+                g.code, g.name, tuple(g.members), tuple(g.aliases), g.note
+            )
     for doc, rf in files:
         for i, u in enumerate(rf.units):
             if u.level not in reg.levels:
-                issues.append(doc.issue(("units", i, "level"),
-                    f"cấp '{u.level}' chưa khai báo; các cấp đã có: {', '.join(reg.levels) or '(chưa có)'}"))
+                issues.append(
+                    doc.issue(
+                        ("units", i, "level"),
+                        f"cấp '{u.level}' chưa khai báo; các cấp đã có: {', '.join(reg.levels) or '(chưa có)'}",
+                    )
+                )
             for fld in ("parent", "successor"):
                 ref = getattr(u, fld)
                 if ref and ref not in reg.units:
-                    issues.append(doc.issue(("units", i, fld), f"đơn vị '{ref}' chưa có trong danh mục đơn vị"))
+                    issues.append(
+                        doc.issue(
+                            ("units", i, fld), f"đơn vị '{ref}' chưa có trong danh mục đơn vị"
+                        )
+                    )
             if u.valid_from and u.valid_to and u.valid_to < u.valid_from:
-                issues.append(doc.issue(("units", i, "valid_to"), "ngày hết hiệu lực trước ngày bắt đầu hiệu lực"))
+                issues.append(
+                    doc.issue(
+                        ("units", i, "valid_to"), "ngày hết hiệu lực trước ngày bắt đầu hiệu lực"
+                    )
+                )
         for i, g in enumerate(rf.groups):
             for j, m in enumerate(g.members):
                 if m not in reg.units and m not in reg.groups:
-                    issues.append(doc.issue(("groups", i, "members", j), f"thành viên '{m}' không phải đơn vị hay nhóm đã khai báo"))
+                    issues.append(
+                        doc.issue(
+                            ("groups", i, "members", j),
+                            f"thành viên '{m}' không phải đơn vị hay nhóm đã khai báo",
+                        )
+                    )
     cycle = reg.find_group_cycle()
     if cycle:
-        doc, path = where.get(cycle[0], (files[0][0], ())) if files else (None, ())
-        if doc is not None:
-            issues.append(doc.issue(path, "vòng lặp trong thành viên nhóm: " + " → ".join(cycle)))
+        cdoc, cpath = where.get(cycle[0], (files[0][0], ())) if files else (None, ())
+        if cdoc is not None:
+            issues.append(cdoc.issue(cpath, "vòng lặp trong thành viên nhóm: " + " → ".join(cycle)))
     for code in where:
         if code in reg.units:
             chain = [code]
@@ -200,8 +247,10 @@ def _registry_from(files: list[tuple[LocatedDocument, RegistryFile]], base: Regi
                 chain.append(cur)
                 cur = reg.units[cur].parent
             if cur and cur in chain:
-                doc, path = where[code]
-                issues.append(doc.issue((*path, "parent"), "vòng lặp cấp trên: " + " → ".join([*chain, cur])))
+                pdoc, ppath = where[code]
+                issues.append(
+                    pdoc.issue((*ppath, "parent"), "vòng lặp cấp trên: " + " → ".join([*chain, cur]))
+                )
                 break
     return reg, issues
 
@@ -215,13 +264,22 @@ def _check_directive(
     local = local_groups(d)
     for i, g in enumerate(d.groups):
         if g.code in reg.units or g.code in reg.groups:
-            issues.append(doc.issue(("groups", i, "code"), f"mã nhóm '{g.code}' trùng với danh mục đơn vị"))
+            issues.append(
+                doc.issue(("groups", i, "code"), f"mã nhóm '{g.code}' trùng với danh mục đơn vị")
+            )
         for j, m in enumerate(g.members):
             if reg.resolve(m, local) is None:
-                issues.append(doc.issue(("groups", i, "members", j), f"thành viên '{m}' không phải đơn vị hay nhóm đã khai báo"))
+                issues.append(
+                    doc.issue(
+                        ("groups", i, "members", j),
+                        f"thành viên '{m}' không phải đơn vị hay nhóm đã khai báo",
+                    )
+                )
     cycle = reg.find_group_cycle(local)
     if cycle:
-        issues.append(doc.issue(("groups",), "vòng lặp trong thành viên nhóm: " + " → ".join(cycle)))
+        issues.append(
+            doc.issue(("groups",), "vòng lặp trong thành viên nhóm: " + " → ".join(cycle))
+        )
         return issues
     if d.document.symbol and not symbol_is_valid(d.document.symbol):
         issues.append(doc.issue(("document", "symbol"), _symbol_msg(d.document.symbol)))
@@ -246,27 +304,43 @@ def _check_directive(
         p = paths[id(spec)]
         if spec.id in seen:
             line, _ = doc.where(seen[spec.id] + ("id",))
-            issues.append(doc.issue((*p, "id"), f"số thứ tự nhiệm vụ '{spec.id}' bị trùng (đã dùng ở dòng {line})"))
+            issues.append(
+                doc.issue(
+                    (*p, "id"), f"số thứ tự nhiệm vụ '{spec.id}' bị trùng (đã dùng ở dòng {line})"
+                )
+            )
         seen.setdefault(spec.id, p)
         lead = reg.resolve(spec.lead, local)
         if lead is None:
             if any(sep in spec.lead for sep in (";", ",")) and all(
-                reg.resolve(part.strip(), local) for part in spec.lead.replace(";", ",").split(",") if part.strip()
+                reg.resolve(part.strip(), local)
+                for part in spec.lead.replace(";", ",").split(",")
+                if part.strip()
             ):
-                issues.append(doc.issue((*p, "lead"),
-                    "mỗi nhiệm vụ có đúng một cơ quan chủ trì; ở đây ghi nhiều cơ quan — hãy khai báo một nhóm"))
+                issues.append(
+                    doc.issue(
+                        (*p, "lead"),
+                        "mỗi nhiệm vụ có đúng một cơ quan chủ trì; ở đây ghi nhiều cơ quan — hãy khai báo một nhóm",
+                    )
+                )
             else:
                 issues.append(doc.issue((*p, "lead"), _unknown(spec.lead, reg)))
         else:
             if not reg.expand(lead, local):
-                issues.append(doc.issue((*p, "lead"), f"nhóm '{spec.lead}' không có đơn vị thành viên"))
+                issues.append(
+                    doc.issue((*p, "lead"), f"nhóm '{spec.lead}' không có đơn vị thành viên")
+                )
             if issued:
                 for u in reg.expand(lead, local):
                     info = reg.units.get(u)
                     if info and not info.valid_on(issued):
                         hint = f"; đơn vị kế thừa: '{info.successor}'" if info.successor else ""
-                        issues.append(doc.issue((*p, "lead"),
-                            f"đơn vị '{u}' không còn hoặc chưa tồn tại vào ngày ban hành {issued:%d/%m/%Y}{hint}"))
+                        issues.append(
+                            doc.issue(
+                                (*p, "lead"),
+                                f"đơn vị '{u}' không còn hoặc chưa tồn tại vào ngày ban hành {issued:%d/%m/%Y}{hint}",
+                            )
+                        )
         for j, c in enumerate(spec.coordinating):
             if reg.resolve(c, local) is None:
                 issues.append(doc.issue((*p, "coordinating", j), _unknown(c, reg)))
@@ -286,9 +360,13 @@ def _check_directive(
                 and pdl.due is not None
                 and dl.due < pdl.due
             ):
-                issues.append(doc.issue((*p, "deadline"),
-                    f"nhiệm vụ con có hạn {dl.due:%d/%m/%Y} trước hạn của nhiệm vụ cha '{parent.id}' "
-                    f"({pdl.due:%d/%m/%Y}); nếu đúng như văn bản, hãy ghi lý do vào 'note'"))
+                issues.append(
+                    doc.issue(
+                        (*p, "deadline"),
+                        f"nhiệm vụ con có hạn {dl.due:%d/%m/%Y} trước hạn của nhiệm vụ cha '{parent.id}' "
+                        f"({pdl.due:%d/%m/%Y}); nếu đúng như văn bản, hãy ghi lý do vào 'note'",
+                    )
+                )
     return issues
 
 
@@ -318,14 +396,18 @@ def _implements_cycles(
         where[d.code] = doc
     issues: list[Issue] = []
     for start in where:
-        stack = [(start, (start,))]
+        stack: list[tuple[str, tuple[str, ...]]] = [(start, (start,))]
         while stack:
             node, path = stack.pop()
             for nxt in graph.get(node, ()):
                 if nxt == start:
                     cycle = " → ".join((*path, nxt))
-                    issues.append(where[start].issue(("implements",),
-                        f"vòng lặp trong chuỗi văn bản (văn bản thực hiện chính nó): {cycle}"))
+                    issues.append(
+                        where[start].issue(
+                            ("implements",),
+                            f"vòng lặp trong chuỗi văn bản (văn bản thực hiện chính nó): {cycle}",
+                        )
+                    )
                     stack = []
                     break
                 if nxt not in path:
@@ -375,7 +457,11 @@ def load_inputs(
     codes: dict[str, LocatedDocument] = {}
     for doc, d in directives:
         if d.code in codes:
-            issues.append(doc.issue(("code",), f"mã chỉ đạo '{d.code}' đã dùng trong tệp {codes[d.code].file}"))
+            issues.append(
+                doc.issue(
+                    ("code",), f"mã chỉ đạo '{d.code}' đã dùng trong tệp {codes[d.code].file}"
+                )
+            )
         codes[d.code] = doc
         issues.extend(_check_directive(doc, d, reg))
     issues.extend(_implements_cycles(directives, known_implements or {}))
@@ -383,6 +469,3 @@ def load_inputs(
         raise InputError(issues)
     return Bundle(reg, registries, directives, sources)
 
-
-def today() -> date:
-    return date.today()

@@ -67,7 +67,12 @@ def _walk(node: yaml.Node, path: Path_, doc: LocatedDocument, issues: list[Issue
             if key in seen:
                 line, col = _pos(key_node.start_mark)
                 issues.append(
-                    Issue(doc.file, line, col, f"khóa '{key}' bị lặp lại; mỗi khóa chỉ được khai báo một lần")
+                    Issue(
+                        doc.file,
+                        line,
+                        col,
+                        f"khóa '{key}' bị lặp lại; mỗi khóa chỉ được khai báo một lần",
+                    )
                 )
             seen[key] = key_node
             doc.keys[(*path, key)] = _pos(key_node.start_mark)
@@ -88,7 +93,9 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[LocatedDocument |
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [Issue(name, line, 1, "tệp không phải văn bản UTF-8; hãy lưu tệp với mã hóa UTF-8")]
+        return None, [
+            Issue(name, line, 1, "tệp không phải văn bản UTF-8; hãy lưu tệp với mã hóa UTF-8")
+        ]
     return parse_yaml(text, name)
 
 

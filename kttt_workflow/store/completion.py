@@ -18,9 +18,9 @@ from kttt_workflow.spec.errors import KtttError
 from kttt_workflow.store import tables as T
 from kttt_workflow.store.load import activate_ready, now
 
-task_t = T.Task.__table__
-comp_t = T.Completion.__table__
-event_t = T.TaskEvent.__table__
+task_t = T.task_t
+comp_t = T.completion_t
+event_t = T.event_t
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,9 @@ def resolve_task(conn: Connection, ref: str, unit: str | None = None) -> str:
     if row:
         return str(row.id)
     rows = conn.execute(
-        select(t.c.id).where(t.c.id.startswith(ref, autoescape=True), t.c.state != "removed").limit(6)
+        select(t.c.id)
+        .where(t.c.id.startswith(ref, autoescape=True), t.c.state != "removed")
+        .limit(6)
     ).all()
     if len(rows) == 1:
         return str(rows[0].id)
@@ -51,7 +53,10 @@ def resolve_task(conn: Connection, ref: str, unit: str | None = None) -> str:
 
 
 def _event(conn: Connection, task_id: str, event: str, detail: dict[str, Any]) -> None:
-    conn.execute(insert(event_t), [{"task_id": task_id, "at": now(), "event": event, "load_id": None, "detail": detail}])
+    conn.execute(
+        insert(event_t),
+        [{"task_id": task_id, "at": now(), "event": event, "load_id": None, "detail": detail}],
+    )
 
 
 def report_completion(
@@ -76,21 +81,45 @@ def report_completion(
             raise KtttError(f"nhiệm vụ '{task_id}' đã được xác nhận hoàn thành")
         if state == "reported":
             raise KtttError(f"nhiệm vụ '{task_id}' đã có báo cáo hoàn thành đang chờ xác nhận")
-        cid = conn.execute(insert(comp_t).returning(comp_t.c.id), [{
-            "task_id": task_id, "reported_on": on, "evidence": ev.text, "evidence_symbol": ev.symbol,
-            "evidence_date": ev.issued_on, "note": note, "attachment": attachment,
-            "state": "reported", "recorded_at": now(),
-        }]).scalar_one()
-        conn.execute(update(task_t).where(task_t.c.id == task_id).values(state="reported", updated_at=now()))
-        _event(conn, task_id, "reported", {"completion_id": cid, "on": on.isoformat(), "evidence": ev.text})
+        cid = conn.execute(
+            insert(comp_t).returning(comp_t.c.id),
+            [
+                {
+                    "task_id": task_id,
+                    "reported_on": on,
+                    "evidence": ev.text,
+                    "evidence_symbol": ev.symbol,
+                    "evidence_date": ev.issued_on,
+                    "note": note,
+                    "attachment": attachment,
+                    "state": "reported",
+                    "recorded_at": now(),
+                }
+            ],
+        ).scalar_one()
+        conn.execute(
+            update(task_t).where(task_t.c.id == task_id).values(state="reported", updated_at=now())
+        )
+        _event(
+            conn,
+            task_id,
+            "reported",
+            {"completion_id": cid, "on": on.isoformat(), "evidence": ev.text},
+        )
     return CompletionResult(task_id, "reported", cid)
 
 
 def _pending_report(conn: Connection, task_id: str) -> Any:
-    row = conn.execute(
-        select(comp_t).where(comp_t.c.task_id == task_id, comp_t.c.state == "reported")
-        .order_by(comp_t.c.id.desc()).limit(1)
-    ).mappings().first()
+    row = (
+        conn.execute(
+            select(comp_t)
+            .where(comp_t.c.task_id == task_id, comp_t.c.state == "reported")
+            .order_by(comp_t.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise KtttError(f"nhiệm vụ '{task_id}' không có báo cáo hoàn thành nào đang chờ xác nhận")
     return row
@@ -104,12 +133,18 @@ def verify_completion(
     with engine.begin() as conn:
         task_id = resolve_task(conn, task_ref, unit)
         rep = _pending_report(conn, task_id)
-        conn.execute(update(comp_t).where(comp_t.c.id == rep["id"]).values(state="verified", decided_on=on))
-        conn.execute(update(task_t).where(task_t.c.id == task_id).values(
-            state="done", completed_on=rep["reported_on"], updated_at=now()
-        ))
+        conn.execute(
+            update(comp_t).where(comp_t.c.id == rep["id"]).values(state="verified", decided_on=on)
+        )
+        conn.execute(
+            update(task_t)
+            .where(task_t.c.id == task_id)
+            .values(state="done", completed_on=rep["reported_on"], updated_at=now())
+        )
         _event(conn, task_id, "verified", {"completion_id": rep["id"], "on": on.isoformat()})
-        directive = conn.execute(select(task_t.c.directive_code).where(task_t.c.id == task_id)).scalar_one()
+        directive = conn.execute(
+            select(task_t.c.directive_code).where(task_t.c.id == task_id)
+        ).scalar_one()
         activated = activate_ready(conn, directive, now())
     return CompletionResult(task_id, "done", rep["id"], activated)
 
@@ -124,11 +159,20 @@ def return_completion(
     with engine.begin() as conn:
         task_id = resolve_task(conn, task_ref, unit)
         rep = _pending_report(conn, task_id)
-        conn.execute(update(comp_t).where(comp_t.c.id == rep["id"]).values(
-            state="returned", reason=reason, decided_on=on
-        ))
-        conn.execute(update(task_t).where(task_t.c.id == task_id).values(state="open", updated_at=now()))
-        _event(conn, task_id, "returned", {"completion_id": rep["id"], "on": on.isoformat(), "reason": reason})
+        conn.execute(
+            update(comp_t)
+            .where(comp_t.c.id == rep["id"])
+            .values(state="returned", reason=reason, decided_on=on)
+        )
+        conn.execute(
+            update(task_t).where(task_t.c.id == task_id).values(state="open", updated_at=now())
+        )
+        _event(
+            conn,
+            task_id,
+            "returned",
+            {"completion_id": rep["id"], "on": on.isoformat(), "reason": reason},
+        )
     return CompletionResult(task_id, "open", rep["id"])
 
 

@@ -41,18 +41,41 @@ from kttt_workflow.spec.models import DirectiveFile, RegistryFile
 from kttt_workflow.spec.validate import Bundle, load_inputs
 from kttt_workflow.store import tables as T
 
-task_t = T.Task.__table__
-event_t = T.TaskEvent.__table__
+task_t = T.task_t
+event_t = T.event_t
 
 # Columns the directive file determines (the rest is progress: state, completion, activation).
 SPEC_COLUMNS = (
-    "directive_code", "task_key", "parent_key", "parent_task_id", "unit_code", "period", "title",
-    "deliverable", "coordinating", "coordinating_other", "issuing_authority", "deadline_text",
-    "deadline_kind", "nominal_due_on", "due_on", "key_task", "activation", "fingerprint",
+    "directive_code",
+    "task_key",
+    "parent_key",
+    "parent_task_id",
+    "unit_code",
+    "period",
+    "title",
+    "deliverable",
+    "coordinating",
+    "coordinating_other",
+    "issuing_authority",
+    "deadline_text",
+    "deadline_kind",
+    "nominal_due_on",
+    "due_on",
+    "key_task",
+    "activation",
+    "fingerprint",
 )
 DIFF_FIELDS = (
-    "title", "deliverable", "coordinating", "coordinating_other", "issuing_authority",
-    "deadline_text", "due_on", "key_task", "activation", "parent_task_id",
+    "title",
+    "deliverable",
+    "coordinating",
+    "coordinating_other",
+    "issuing_authority",
+    "deadline_text",
+    "due_on",
+    "key_task",
+    "activation",
+    "parent_task_id",
 )
 
 
@@ -97,25 +120,33 @@ class RegistrySummary:
 def read_registry(conn: Connection) -> Registry:
     """The registry as stored (units, groups with members, levels)."""
     reg = Registry()
-    for row in conn.execute(select(T.Level.__table__).order_by(T.Level.__table__.c.position)):
+    for row in conn.execute(select(T.level_t).order_by(T.level_t.c.position)):
         reg.levels[row.code] = row.name
-    for row in conn.execute(select(T.Unit.__table__)):
+    for row in conn.execute(select(T.unit_t)):
         reg.units[row.code] = UnitInfo(
-            row.code, row.name, row.level, row.parent_code, tuple(row.aliases or ()),
-            tuple(row.targets or ()), row.valid_from, row.valid_to, row.successor_code, row.note,
+            row.code,
+            row.name,
+            row.level,
+            row.parent_code,
+            tuple(row.aliases or ()),
+            tuple(row.targets or ()),
+            row.valid_from,
+            row.valid_to,
+            row.successor_code,
+            row.note,
         )
     members: dict[str, list[tuple[int, str]]] = {}
-    gm = T.GroupMember.__table__
+    gm = T.member_t
     for row in conn.execute(select(gm)):
         members.setdefault(row.group_code, []).append((row.position, row.member_code))
-    for row in conn.execute(select(T.UnitGroup.__table__)):
+    for row in conn.execute(select(T.group_t)):
         ms = tuple(m for _, m in sorted(members.get(row.code, [])))
         reg.groups[row.code] = GroupInfo(row.code, row.name, ms, tuple(row.aliases or ()), row.note)
     return reg
 
 
 def read_implements(conn: Connection) -> dict[str, tuple[str, ...]]:
-    d = T.Directive.__table__
+    d = T.directive_t
     out: dict[str, tuple[str, ...]] = {}
     for row in conn.execute(select(d.c.code, d.c.implements)):
         out[row.code] = tuple(r["directive"] for r in row.implements or () if r.get("directive"))
@@ -125,7 +156,10 @@ def read_implements(conn: Connection) -> dict[str, tuple[str, ...]]:
 def _save_registry(conn: Connection, files: list[RegistryFile], summary: RegistrySummary) -> None:
     """Upsert units, groups and levels declared in ``files``; rows that did not change stay as they are."""
     unit_t, group_t, member_t, level_t = (
-        T.Unit.__table__, T.UnitGroup.__table__, T.GroupMember.__table__, T.Level.__table__,
+        T.unit_t,
+        T.group_t,
+        T.member_t,
+        T.level_t,
     )
     existing_levels = {r.code: (r.name, r.position) for r in conn.execute(select(level_t))}
     existing_units = {r.code: dict(r._mapping) for r in conn.execute(select(unit_t))}
@@ -146,9 +180,16 @@ def _save_registry(conn: Connection, files: list[RegistryFile], summary: Registr
                 pos += 1
         for u in rf.units:
             row = {
-                "code": u.code, "name": u.name, "aliases": list(u.aliases), "level": u.level,
-                "parent_code": u.parent, "targets": list(u.targets), "valid_from": u.valid_from,
-                "valid_to": u.valid_to, "successor_code": u.successor, "note": u.note,
+                "code": u.code,
+                "name": u.name,
+                "aliases": list(u.aliases),
+                "level": u.level,
+                "parent_code": u.parent,
+                "targets": list(u.targets),
+                "valid_from": u.valid_from,
+                "valid_to": u.valid_to,
+                "successor_code": u.successor,
+                "note": u.note,
             }
             old = existing_units.get(u.code)
             if old is None:
@@ -195,13 +236,25 @@ def _save_registry(conn: Connection, files: list[RegistryFile], summary: Registr
 def _rows(instances: Iterable[TaskInstance]) -> list[dict[str, Any]]:
     return [
         {
-            "id": t.id, "directive_code": t.directive, "task_key": t.task_key,
-            "parent_key": t.parent_key, "parent_task_id": t.parent_task_id, "unit_code": t.unit,
-            "period": t.period, "title": t.title, "deliverable": t.deliverable,
-            "coordinating": list(t.coordinating), "coordinating_other": t.coordinating_other,
-            "issuing_authority": t.issuing_authority, "deadline_text": t.deadline_text,
-            "deadline_kind": t.deadline_kind, "nominal_due_on": t.nominal_due, "due_on": t.due,
-            "key_task": t.key_task, "activation": t.activation, "activated_on": t.activated_on,
+            "id": t.id,
+            "directive_code": t.directive,
+            "task_key": t.task_key,
+            "parent_key": t.parent_key,
+            "parent_task_id": t.parent_task_id,
+            "unit_code": t.unit,
+            "period": t.period,
+            "title": t.title,
+            "deliverable": t.deliverable,
+            "coordinating": list(t.coordinating),
+            "coordinating_other": t.coordinating_other,
+            "issuing_authority": t.issuing_authority,
+            "deadline_text": t.deadline_text,
+            "deadline_kind": t.deadline_kind,
+            "nominal_due_on": t.nominal_due,
+            "due_on": t.due,
+            "key_task": t.key_task,
+            "activation": t.activation,
+            "activated_on": t.activated_on,
             "fingerprint": t.fingerprint(),
         }
         for t in instances
@@ -218,12 +271,20 @@ def _stage_table() -> Table:
 
 def _directive_row(d: DirectiveFile, source: str, sha: str, at: datetime) -> dict[str, Any]:
     return {
-        "code": d.code, "doc_type": d.document.type.value, "symbol": d.document.symbol,
-        "issued_on": d.document.date, "issuer": d.document.issuer, "title": d.document.title,
+        "code": d.code,
+        "doc_type": d.document.type.value,
+        "symbol": d.document.symbol,
+        "issued_on": d.document.date,
+        "issuer": d.document.issuer,
+        "title": d.document.title,
         "implements": [r.model_dump(mode="json", exclude_none=True) for r in d.implements],
-        "focal_unit": d.focal_unit, "roll_to_working_day": d.roll_to_working_day,
-        "source_path": source, "content_sha256": sha,
-        "spec": d.model_dump(mode="json", exclude_none=True), "loaded_at": at, "updated_at": at,
+        "focal_unit": d.focal_unit,
+        "roll_to_working_day": d.roll_to_working_day,
+        "source_path": source,
+        "content_sha256": sha,
+        "spec": d.model_dump(mode="json", exclude_none=True),
+        "loaded_at": at,
+        "updated_at": at,
     }
 
 
@@ -254,16 +315,24 @@ def save_directive(
 
 
 def _merge(
-    conn: Connection, d: DirectiveFile, stage: Table, s: LoadSummary, at: datetime, source: str, sha: str
+    conn: Connection,
+    d: DirectiveFile,
+    stage: Table,
+    s: LoadSummary,
+    at: datetime,
+    source: str,
+    sha: str,
 ) -> None:
     t = task_t
-    dir_t = T.Directive.__table__
+    dir_t = T.directive_t
     in_task = exists().where(t.c.id == stage.c.id)
     in_stage = exists().where(stage.c.id == t.c.id)
     mine = t.c.directive_code == d.code
     s.added = conn.execute(select(func.count()).select_from(stage).where(~in_task)).scalar_one()
     changed_q = (
-        select(stage, *(t.c[f].label(f"old_{f}") for f in DIFF_FIELDS), t.c.state.label("old_state"))
+        select(
+            stage, *(t.c[f].label(f"old_{f}") for f in DIFF_FIELDS), t.c.state.label("old_state")
+        )
         .join(t, t.c.id == stage.c.id)
         .where(t.c.fingerprint != stage.c.fingerprint)
     )
@@ -273,7 +342,10 @@ def _merge(
         select(func.count()).select_from(t).where(mine, t.c.state != "removed", ~in_stage)
     ).scalar_one()
     s.restored = conn.execute(
-        select(func.count()).select_from(t).join(stage, stage.c.id == t.c.id).where(t.c.state == "removed")
+        select(func.count())
+        .select_from(t)
+        .join(stage, stage.c.id == t.c.id)
+        .where(t.c.state == "removed")
     ).scalar_one()
     s.unchanged = s.total - s.added - s.changed
     row = _directive_row(d, source, sha, at)
@@ -287,21 +359,43 @@ def _merge(
         row.pop("loaded_at")
         conn.execute(update(dir_t).where(dir_t.c.code == d.code).values(**row))
     s.load_id = conn.execute(
-        insert(T.LoadRecord.__table__).returning(T.LoadRecord.__table__.c.id),
-        [{"directive_code": d.code, "source_path": source, "content_sha256": sha, "at": at, "summary": {}}],
+        insert(T.load_t).returning(T.load_t.c.id),
+        [
+            {
+                "directive_code": d.code,
+                "source_path": source,
+                "content_sha256": sha,
+                "at": at,
+                "summary": {},
+            }
+        ],
     ).scalar_one()
     ev_cols = ["task_id", "at", "event", "load_id", "detail"]
     load_id = literal(s.load_id)
     empty = literal({}, type_=event_t.c.detail.type)
     # created
-    conn.execute(insert(event_t).from_select(
-        ev_cols, select(stage.c.id, literal(at, type_=event_t.c.at.type), literal("created"), load_id, empty).where(~in_task)
-    ))
+    conn.execute(
+        insert(event_t).from_select(
+            ev_cols,
+            select(
+                stage.c.id, literal(at, type_=event_t.c.at.type), literal("created"), load_id, empty
+            ).where(~in_task),
+        )
+    )
     cols = ["id", *SPEC_COLUMNS, "activated_on", "state", "created_at", "updated_at"]
-    conn.execute(insert(t).from_select(cols, select(
-        stage.c.id, *(stage.c[c] for c in SPEC_COLUMNS), stage.c.activated_on,
-        literal("open"), literal(at, type_=t.c.created_at.type), literal(at, type_=t.c.updated_at.type),
-    ).where(~in_task)))
+    conn.execute(
+        insert(t).from_select(
+            cols,
+            select(
+                stage.c.id,
+                *(stage.c[c] for c in SPEC_COLUMNS),
+                stage.c.activated_on,
+                literal("open"),
+                literal(at, type_=t.c.created_at.type),
+                literal(at, type_=t.c.updated_at.type),
+            ).where(~in_task),
+        )
+    )
     # changed: record field-by-field differences (few rows), then one UPDATE … FROM
     if changed_rows:
         events = []
@@ -311,7 +405,15 @@ def _merge(
                 for f in DIFF_FIELDS
                 if r[f"old_{f}"] != r[f]
             }
-            events.append({"task_id": r["id"], "at": at, "event": "changed", "load_id": s.load_id, "detail": diff})
+            events.append(
+                {
+                    "task_id": r["id"],
+                    "at": at,
+                    "event": "changed",
+                    "load_id": s.load_id,
+                    "detail": diff,
+                }
+            )
             if len(s.changes) < 50:
                 s.changes.append({"task_id": r["id"], **diff})
         conn.execute(insert(event_t), events)
@@ -321,21 +423,37 @@ def _merge(
             .values({**{c: stage.c[c] for c in SPEC_COLUMNS}, "updated_at": at})
         )
     # removed (soft: the row and its history stay) and restored
-    conn.execute(insert(event_t).from_select(ev_cols, select(
-        t.c.id, literal(at, type_=event_t.c.at.type), literal("removed"), load_id, empty
-    ).where(mine, t.c.state != "removed", ~in_stage)))
-    conn.execute(update(t).where(mine, t.c.state != "removed", ~in_stage).values(state="removed", updated_at=at))
+    conn.execute(
+        insert(event_t).from_select(
+            ev_cols,
+            select(
+                t.c.id, literal(at, type_=event_t.c.at.type), literal("removed"), load_id, empty
+            ).where(mine, t.c.state != "removed", ~in_stage),
+        )
+    )
+    conn.execute(
+        update(t)
+        .where(mine, t.c.state != "removed", ~in_stage)
+        .values(state="removed", updated_at=at)
+    )
     restored = and_(t.c.state == "removed", in_stage)
-    conn.execute(insert(event_t).from_select(ev_cols, select(
-        t.c.id, literal(at, type_=event_t.c.at.type), literal("restored"), load_id, empty
-    ).where(restored)))
-    conn.execute(update(t).where(restored).values(
-        state=case((t.c.completed_on.is_not(None), "done"), else_="open"), updated_at=at
-    ))
+    conn.execute(
+        insert(event_t).from_select(
+            ev_cols,
+            select(
+                t.c.id, literal(at, type_=event_t.c.at.type), literal("restored"), load_id, empty
+            ).where(restored),
+        )
+    )
+    conn.execute(
+        update(t)
+        .where(restored)
+        .values(state=case((t.c.completed_on.is_not(None), "done"), else_="open"), updated_at=at)
+    )
     activate_ready(conn, d.code, at)
     conn.execute(
-        update(T.LoadRecord.__table__)
-        .where(T.LoadRecord.__table__.c.id == s.load_id)
+        update(T.load_t)
+        .where(T.load_t.c.id == s.load_id)
         .values(summary={k: v for k, v in s.as_dict().items() if k not in ("changes",)})
     )
 
@@ -351,10 +469,20 @@ def activate_ready(conn: Connection, directive: str | None, at: datetime) -> int
     base = [t.c.activation == "on_parent_done", t.c.activated_on.is_(None), t.c.state != "removed"]
     if directive:
         base.append(t.c.directive_code == directive)
-    one = and_(*base, t.c.parent_task_id.is_not(None), exists().where(p.c.id == t.c.parent_task_id, p.c.state == "done"))
-    same_parent = and_(p.c.directive_code == t.c.directive_code, p.c.task_key == t.c.parent_key, p.c.state != "removed")
+    one = and_(
+        *base,
+        t.c.parent_task_id.is_not(None),
+        exists().where(p.c.id == t.c.parent_task_id, p.c.state == "done"),
+    )
+    same_parent = and_(
+        p.c.directive_code == t.c.directive_code,
+        p.c.task_key == t.c.parent_key,
+        p.c.state != "removed",
+    )
     every = and_(
-        *base, t.c.parent_task_id.is_(None), t.c.parent_key.is_not(None),
+        *base,
+        t.c.parent_task_id.is_(None),
+        t.c.parent_key.is_not(None),
         exists().where(same_parent),
         ~exists().where(same_parent, p.c.state != "done"),
     )
@@ -363,10 +491,18 @@ def activate_ready(conn: Connection, directive: str | None, at: datetime) -> int
     ev_cols = ["task_id", "at", "event", "load_id", "detail"]
     n = 0
     for cond, when in ((one, one_date), (every, every_date)):
-        conn.execute(insert(event_t).from_select(ev_cols, select(
-            t.c.id, literal(at, type_=event_t.c.at.type), literal("activated"), literal(None),
-            literal({}, type_=event_t.c.detail.type),
-        ).where(cond)))
+        conn.execute(
+            insert(event_t).from_select(
+                ev_cols,
+                select(
+                    t.c.id,
+                    literal(at, type_=event_t.c.at.type),
+                    literal("activated"),
+                    literal(None),
+                    literal({}, type_=event_t.c.detail.type),
+                ).where(cond),
+            )
+        )
         n += conn.execute(update(t).where(cond).values(activated_on=when, updated_at=at)).rowcount
     return n
 
@@ -397,10 +533,17 @@ def load_bundle(
         if bundle.registry_files:
             _save_registry(conn, [rf for _, rf in bundle.registry_files], reg_summary)
         for doc, d in bundle.directives:
-            out.append(save_directive(
-                conn, d, bundle.registry, doc.file, sha256(bundle.sources.get(doc.file, b"")),
-                until=horizon, calendar=cal,
-            ))
+            out.append(
+                save_directive(
+                    conn,
+                    d,
+                    bundle.registry,
+                    doc.file,
+                    sha256(bundle.sources.get(doc.file, b"")),
+                    until=horizon,
+                    calendar=cal,
+                )
+            )
     return reg_summary, out
 
 

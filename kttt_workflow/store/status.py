@@ -14,8 +14,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from kttt_workflow.domain.status import LABELS, Status, bucket
 from kttt_workflow.store import tables as T
 
-task_t = T.Task.__table__
-unit_t = T.Unit.__table__
+task_t = T.task_t
+unit_t = T.unit_t
 
 
 def _days(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:
@@ -38,14 +38,19 @@ def status_columns(as_of: date, dialect: str) -> tuple[ColumnElement[str], Colum
         (done, Status.done_on_time.value),
         (waiting, Status.pending.value),
         (t.c.deadline_kind == "ongoing", Status.ongoing.value),
-        (or_(t.c.deadline_kind.in_(("pending", "unspecified")), t.c.due_on.is_(None)), Status.awaiting_deadline.value),
+        (
+            or_(t.c.deadline_kind.in_(("pending", "unspecified")), t.c.due_on.is_(None)),
+            Status.awaiting_deadline.value,
+        ),
         (t.c.due_on >= d, Status.on_track.value),
         else_=Status.overdue.value,
     )
     days = case(
         (late, _days(t.c.completed_on, t.c.due_on, dialect)),
-        (and_(~done, ~waiting, t.c.deadline_kind.in_(("fixed", "recurring")), t.c.due_on < d),
-         _days(d, t.c.due_on, dialect)),
+        (
+            and_(~done, ~waiting, t.c.deadline_kind.in_(("fixed", "recurring")), t.c.due_on < d),
+            _days(d, t.c.due_on, dialect),
+        ),
         else_=0,
     )
     return status.label("status"), days.label("days_overdue")
@@ -73,13 +78,22 @@ class TaskStatus:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "task_id": self.task_id, "directive": self.directive, "task": self.task_key,
-            "unit": self.unit, "unit_name": self.unit_name, "period": self.period,
-            "title": self.title, "deliverable": self.deliverable,
-            "deadline_text": self.deadline_text, "due": self.due.isoformat() if self.due else None,
-            "status": self.status, "status_label": self.status_label,
-            "days_overdue": self.days_overdue, "overdue_bucket": self.overdue_bucket,
-            "key_task": self.key_task, "report_state": self.state,
+            "task_id": self.task_id,
+            "directive": self.directive,
+            "task": self.task_key,
+            "unit": self.unit,
+            "unit_name": self.unit_name,
+            "period": self.period,
+            "title": self.title,
+            "deliverable": self.deliverable,
+            "deadline_text": self.deadline_text,
+            "due": self.due.isoformat() if self.due else None,
+            "status": self.status,
+            "status_label": self.status_label,
+            "days_overdue": self.days_overdue,
+            "overdue_bucket": self.overdue_bucket,
+            "key_task": self.key_task,
+            "report_state": self.state,
             "coordinating": self.coordinating,
         }
 
@@ -99,9 +113,21 @@ def task_statuses(
     status, days = status_columns(as_of, conn.dialect.name)
     q = (
         select(
-            t.c.id, t.c.directive_code, t.c.task_key, t.c.unit_code, unit_t.c.name, t.c.period,
-            t.c.title, t.c.deliverable, t.c.deadline_text, t.c.due_on, status, days, t.c.key_task,
-            t.c.state, t.c.coordinating,
+            t.c.id,
+            t.c.directive_code,
+            t.c.task_key,
+            t.c.unit_code,
+            unit_t.c.name,
+            t.c.period,
+            t.c.title,
+            t.c.deliverable,
+            t.c.deadline_text,
+            t.c.due_on,
+            status,
+            days,
+            t.c.key_task,
+            t.c.state,
+            t.c.coordinating,
         )
         .join(unit_t, unit_t.c.code == t.c.unit_code, isouter=True)
         .where(t.c.state != "removed")
@@ -120,12 +146,27 @@ def task_statuses(
     out = []
     for r in conn.execute(q):
         st = Status(r.status)
-        out.append(TaskStatus(
-            r.id, r.directive_code, r.task_key, r.unit_code, r.name or r.unit_code, r.period,
-            r.title, r.deliverable, r.deadline_text, r.due_on, st.value, LABELS[st],
-            int(r.days_overdue or 0), bucket(int(r.days_overdue or 0)) if st == Status.overdue else None,
-            bool(r.key_task), r.state, list(r.coordinating or []),
-        ))
+        out.append(
+            TaskStatus(
+                r.id,
+                r.directive_code,
+                r.task_key,
+                r.unit_code,
+                r.name or r.unit_code,
+                r.period,
+                r.title,
+                r.deliverable,
+                r.deadline_text,
+                r.due_on,
+                st.value,
+                LABELS[st],
+                int(r.days_overdue or 0),
+                bucket(int(r.days_overdue or 0)) if st == Status.overdue else None,
+                bool(r.key_task),
+                r.state,
+                list(r.coordinating or []),
+            )
+        )
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -57,7 +57,9 @@ class Directive(SQLModel, table=True):
     issued_on: date | None = None
     issuer: str
     title: str
-    implements: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    implements: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     focal_unit: str | None = Field(default=None, max_length=64)
     roll_to_working_day: bool = True
     source_path: str
@@ -142,3 +144,19 @@ class LoadRecord(SQLModel, table=True):
     content_sha256: str = Field(max_length=64)
     at: datetime
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined, no-any-return]
+
+
+# Core tables, for set-based SQL.
+level_t = _table(Level)
+unit_t = _table(Unit)
+group_t = _table(UnitGroup)
+member_t = _table(GroupMember)
+directive_t = _table(Directive)
+task_t = _table(Task)
+completion_t = _table(Completion)
+event_t = _table(TaskEvent)
+load_t = _table(LoadRecord)
