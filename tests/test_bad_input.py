@@ -14,6 +14,7 @@ column of the offending value within it), never hard-coded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import resource
@@ -40,7 +41,16 @@ UNITS = UNITS_PATH.read_text(encoding="utf-8")
 PLAN = PLAN_PATH.read_text(encoding="utf-8")
 HORIZON = date(2026, 12, 31)
 KTTT = Path(sys.executable).with_name("kttt")
-TABLES = ("task", "unit", "unit_group", "group_member", "level", "directive", "task_event", "load_record")
+TABLES = (
+    "task",
+    "unit",
+    "unit_group",
+    "group_member",
+    "level",
+    "directive",
+    "task_event",
+    "load_record",
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -77,7 +87,9 @@ def describe(issues: list[Issue]) -> str:
     return "\n".join(str(i) for i in issues)
 
 
-def find_issue(issues: list[Issue], file: str, line: int, col: int, words: tuple[str, ...]) -> Issue:
+def find_issue(
+    issues: list[Issue], file: str, line: int, col: int, words: tuple[str, ...]
+) -> Issue:
     """The issue at ``file:line:col`` (its message must contain every key word, lower-cased)."""
     here = [i for i in issues if i.file == file and (i.line, i.column) == (line, col)]
     assert here, f"no issue at {file}:{line}:{col}; issues:\n{describe(issues)}"
@@ -96,7 +108,9 @@ def snapshot(store: Store) -> tuple[str | None, dict[str, list[str]]]:
     rows: dict[str, list[str]] = {}
     with store.engine.connect() as conn:
         for table in TABLES:
-            rows[table] = sorted(repr(tuple(r)) for r in conn.execute(text(f"SELECT * FROM {table}")))
+            rows[table] = sorted(
+                repr(tuple(r)) for r in conn.execute(text(f"SELECT * FROM {table}"))
+            )
     return digest, rows
 
 
@@ -163,11 +177,15 @@ def case(
     return pytest.param(Case(files, file, line, col, words), id=id_)
 
 
-def plan_case(id_: str, old: str, new: str, needle: str, value: str | None, words: tuple[str, ...]) -> Any:
+def plan_case(
+    id_: str, old: str, new: str, needle: str, value: str | None, words: tuple[str, ...]
+) -> Any:
     return case(id_, {"p.yaml": sub(PLAN, old, new)}, "p.yaml", needle, value, words)
 
 
-def units_case(id_: str, old: str, new: str, needle: str, value: str | None, words: tuple[str, ...]) -> Any:
+def units_case(
+    id_: str, old: str, new: str, needle: str, value: str | None, words: tuple[str, ...]
+) -> Any:
     return case(id_, {"u.yaml": sub(UNITS, old, new)}, "u.yaml", needle, value, words)
 
 
@@ -180,92 +198,251 @@ SO_TC = "    name: Sở Tài chính\n"
 # 1. malformed YAML
 MALFORMED = [
     # a key indented one space less than its siblings
-    plan_case("yaml-under-indented-key", TASK4_LEAD, "   lead: x-so-khdt\n    deadline: Thường xuyên",
-              "   lead: x-so-khdt", "lead", ("yaml", "thụt lề")),
+    plan_case(
+        "yaml-under-indented-key",
+        TASK4_LEAD,
+        "   lead: x-so-khdt\n    deadline: Thường xuyên",
+        "   lead: x-so-khdt",
+        "lead",
+        ("yaml", "thụt lề"),
+    ),
     # a list item indented differently from its siblings
-    plan_case("yaml-misaligned-list-item", '  - id: "4"', ' - id: "4"', ' - id: "4"', "-", ("yaml", "thụt lề")),
+    plan_case(
+        "yaml-misaligned-list-item",
+        '  - id: "4"',
+        ' - id: "4"',
+        ' - id: "4"',
+        "-",
+        ("yaml", "thụt lề"),
+    ),
     # an unclosed quote: the error points at the opening quote
-    plan_case("yaml-unclosed-quote", "deadline: Theo dự án", 'deadline: "Theo dự án',
-              'deadline: "Theo dự án', '"', ("yaml", "dấu nháy")),
-    plan_case("yaml-tab-indentation", TASK4_LEAD, "\tlead: x-so-khdt\n    deadline: Thường xuyên",
-              "\tlead: x-so-khdt", None, ("yaml", "tab")),
+    plan_case(
+        "yaml-unclosed-quote",
+        "deadline: Theo dự án",
+        'deadline: "Theo dự án',
+        'deadline: "Theo dự án',
+        '"',
+        ("yaml", "dấu nháy"),
+    ),
+    plan_case(
+        "yaml-tab-indentation",
+        TASK4_LEAD,
+        "\tlead: x-so-khdt\n    deadline: Thường xuyên",
+        "\tlead: x-so-khdt",
+        None,
+        ("yaml", "tab"),
+    ),
 ]
 
 # 3. unknown references
-A2 = '  - code: x-ubnd-b\n    name: UBND huyện B\n    level: huyen\n    parent: x-ubnd\n'
-C3 = '  - code: x-ubnd-c\n    name: UBND huyện C\n    level: huyen\n    parent: x-ubnd\n'
+A2 = "  - code: x-ubnd-b\n    name: UBND huyện B\n    level: huyen\n    parent: x-ubnd\n"
+C3 = "  - code: x-ubnd-c\n    name: UBND huyện C\n    level: huyen\n    parent: x-ubnd\n"
 UNKNOWN = [
-    plan_case("unknown-lead-unit", "lead: x-so-tc", "lead: x-so-xyz", "lead: x-so-xyz", "x-so-xyz",
-              ("không tìm thấy", "'x-so-xyz'")),
-    plan_case("unknown-coordinating-group", "coordinating: [x-so-khdt]", "coordinating: [x-cac-nganh]",
-              "coordinating: [x-cac-nganh]", "x-cac-nganh", ("không tìm thấy", "'x-cac-nganh'")),
-    units_case("unknown-group-member", "members: [x-so-khdt, x-so-tc]", "members: [x-so-khdt, x-so-zz]",
-               "members: [x-so-khdt, x-so-zz]", "x-so-zz", ("'x-so-zz'", "không phải đơn vị hay nhóm")),
-    units_case("unknown-parent-unit", A2, A2.replace("parent: x-ubnd", "parent: x-ubnd-zz"),
-               "parent: x-ubnd-zz", "x-ubnd-zz", ("'x-ubnd-zz'", "chưa có trong danh mục")),
-    plan_case("unknown-implemented-directive", IMPLEMENTS, "  - {symbol: 20-NQ/TW, directive: dir-zz}",
-              "directive: dir-zz", "dir-zz", ("'dir-zz'",)),
-    units_case("unknown-level", C3, C3.replace("level: huyen", "level: xa"), "level: xa", "xa",
-               ("'xa'", "chưa khai báo")),
+    plan_case(
+        "unknown-lead-unit",
+        "lead: x-so-tc",
+        "lead: x-so-xyz",
+        "lead: x-so-xyz",
+        "x-so-xyz",
+        ("không tìm thấy", "'x-so-xyz'"),
+    ),
+    plan_case(
+        "unknown-coordinating-group",
+        "coordinating: [x-so-khdt]",
+        "coordinating: [x-cac-nganh]",
+        "coordinating: [x-cac-nganh]",
+        "x-cac-nganh",
+        ("không tìm thấy", "'x-cac-nganh'"),
+    ),
+    units_case(
+        "unknown-group-member",
+        "members: [x-so-khdt, x-so-tc]",
+        "members: [x-so-khdt, x-so-zz]",
+        "members: [x-so-khdt, x-so-zz]",
+        "x-so-zz",
+        ("'x-so-zz'", "không phải đơn vị hay nhóm"),
+    ),
+    units_case(
+        "unknown-parent-unit",
+        A2,
+        A2.replace("parent: x-ubnd", "parent: x-ubnd-zz"),
+        "parent: x-ubnd-zz",
+        "x-ubnd-zz",
+        ("'x-ubnd-zz'", "chưa có trong danh mục"),
+    ),
+    plan_case(
+        "unknown-implemented-directive",
+        IMPLEMENTS,
+        "  - {symbol: 20-NQ/TW, directive: dir-zz}",
+        "directive: dir-zz",
+        "dir-zz",
+        ("'dir-zz'",),
+    ),
+    units_case(
+        "unknown-level",
+        C3,
+        C3.replace("level: huyen", "level: xa"),
+        "level: xa",
+        "xa",
+        ("'xa'", "chưa khai báo"),
+    ),
 ]
 
 # 4. two lead units
 TWO_LEADS = [
-    plan_case("two-leads-list", "lead: x-so-tc", "lead: [x-so-khdt, x-so-tc]",
-              "lead: [x-so-khdt, x-so-tc]", "[", ("một cơ quan chủ trì", "nhóm")),
-    plan_case("two-leads-comma-string", "lead: x-so-tc", 'lead: "x-so-khdt, x-so-tc"',
-              'lead: "x-so-khdt, x-so-tc"', '"', ("một cơ quan chủ trì", "nhóm")),
+    plan_case(
+        "two-leads-list",
+        "lead: x-so-tc",
+        "lead: [x-so-khdt, x-so-tc]",
+        "lead: [x-so-khdt, x-so-tc]",
+        "[",
+        ("một cơ quan chủ trì", "nhóm"),
+    ),
+    plan_case(
+        "two-leads-comma-string",
+        "lead: x-so-tc",
+        'lead: "x-so-khdt, x-so-tc"',
+        'lead: "x-so-khdt, x-so-tc"',
+        '"',
+        ("một cơ quan chủ trì", "nhóm"),
+    ),
 ]
 
 # 5. cycles
-_A = sub(sub(PLAN, "code: kh-1-2022", "code: dir-a"), IMPLEMENTS, "  - {symbol: 2/KH-UBND, directive: dir-b}")
-_B = sub(sub(sub(PLAN, "code: kh-1-2022", "code: dir-b"), "symbol: 1/KH-UBND", "symbol: 2/KH-UBND"),
-         IMPLEMENTS, "  - {symbol: 1/KH-UBND, directive: dir-a}")
+_A = sub(
+    sub(PLAN, "code: kh-1-2022", "code: dir-a"),
+    IMPLEMENTS,
+    "  - {symbol: 2/KH-UBND, directive: dir-b}",
+)
+_B = sub(
+    sub(sub(PLAN, "code: kh-1-2022", "code: dir-b"), "symbol: 1/KH-UBND", "symbol: 2/KH-UBND"),
+    IMPLEMENTS,
+    "  - {symbol: 1/KH-UBND, directive: dir-a}",
+)
 _GROUP_CYCLE = UNITS + (
     "  - code: g1\n    name: Nhóm 1\n    members: [g2]\n"
     "  - code: g2\n    name: Nhóm 2\n    members: [g1]\n"
 )
 CYCLES = [
-    case("cycle-implements", {"a.yaml": _A, "b.yaml": _B}, "a.yaml", "- {symbol: 2/KH-UBND, directive: dir-b}",
-         None, ("vòng lặp", "dir-a", "dir-b")),
-    case("cycle-group-members", {"u.yaml": _GROUP_CYCLE}, "u.yaml", "  - code: g1", "code",
-         ("vòng lặp", "g1", "g2")),
-    units_case("cycle-unit-parents", X_UBND, X_UBND + "    parent: x-so-khdt\n",
-               "parent: x-so-khdt", "x-so-khdt", ("vòng lặp", "x-ubnd", "x-so-khdt")),
+    case(
+        "cycle-implements",
+        {"a.yaml": _A, "b.yaml": _B},
+        "a.yaml",
+        "- {symbol: 2/KH-UBND, directive: dir-b}",
+        None,
+        ("vòng lặp", "dir-a", "dir-b"),
+    ),
+    case(
+        "cycle-group-members",
+        {"u.yaml": _GROUP_CYCLE},
+        "u.yaml",
+        "  - code: g1",
+        "code",
+        ("vòng lặp", "g1", "g2"),
+    ),
+    units_case(
+        "cycle-unit-parents",
+        X_UBND,
+        X_UBND + "    parent: x-so-khdt\n",
+        "parent: x-so-khdt",
+        "x-so-khdt",
+        ("vòng lặp", "x-ubnd", "x-so-khdt"),
+    ),
 ]
 
 # 6. child due before its parent (without a note)
-_EARLY_CHILD = sub(sub(PLAN, "deadline: trong tháng 11/2022", "deadline: trong tháng 12/2022"),
-                   "deadline: hoàn thành trong tháng 12/2022", "deadline: trong tháng 10/2022")
+_EARLY_CHILD = sub(
+    sub(PLAN, "deadline: trong tháng 11/2022", "deadline: trong tháng 12/2022"),
+    "deadline: hoàn thành trong tháng 12/2022",
+    "deadline: trong tháng 10/2022",
+)
 CHILD_EARLY = [
-    case("child-due-before-parent", {"p.yaml": _EARLY_CHILD}, "p.yaml", "deadline: trong tháng 10/2022",
-         "trong", ("nhiệm vụ con", "trước hạn", "note")),
+    case(
+        "child-due-before-parent",
+        {"p.yaml": _EARLY_CHILD},
+        "p.yaml",
+        "deadline: trong tháng 10/2022",
+        "trong",
+        ("nhiệm vụ con", "trước hạn", "note"),
+    ),
 ]
 
 # 7. impossible dates, 8. unparseable deadline
 DL = "deadline: Quý IV/2022"
 DATES = [
-    plan_case("deadline-31-02", DL, 'deadline: "31/02/2022"', 'deadline: "31/02/2022"', '"',
-              ("31/02/2022", "không tồn tại")),
-    plan_case("deadline-quarter-V", DL, 'deadline: "Quý V/2013"', 'deadline: "Quý V/2013"', '"',
-              ("quý v/2013", "quý")),
-    plan_case("deadline-month-13", DL, 'deadline: "tháng 13/2022"', 'deadline: "tháng 13/2022"', '"',
-              ("tháng 13/2022", "tháng")),
-    plan_case("document-date-2022-02-31", "date: 2022-10-03", "date: 2022-02-31", "date: 2022-02-31",
-              "2022", ("2022-02-31", "ngày", "không hợp lệ")),
-    units_case("unit-valid_to-2022-13-01", SO_TC, SO_TC + "    valid_to: 2022-13-01\n",
-               "valid_to: 2022-13-01", "2022", ("2022-13-01", "ngày", "không hợp lệ")),
-    plan_case("deadline-unparseable", DL, "deadline: khi nào xong thì báo", "deadline: khi nào xong thì báo",
-              "khi", ("khi nào xong thì báo", "không hợp lệ", "quý iv/2013", "thường xuyên")),
+    plan_case(
+        "deadline-31-02",
+        DL,
+        'deadline: "31/02/2022"',
+        'deadline: "31/02/2022"',
+        '"',
+        ("31/02/2022", "không tồn tại"),
+    ),
+    plan_case(
+        "deadline-quarter-V",
+        DL,
+        'deadline: "Quý V/2013"',
+        'deadline: "Quý V/2013"',
+        '"',
+        ("quý v/2013", "quý"),
+    ),
+    plan_case(
+        "deadline-month-13",
+        DL,
+        'deadline: "tháng 13/2022"',
+        'deadline: "tháng 13/2022"',
+        '"',
+        ("tháng 13/2022", "tháng"),
+    ),
+    plan_case(
+        "document-date-2022-02-31",
+        "date: 2022-10-03",
+        "date: 2022-02-31",
+        "date: 2022-02-31",
+        "2022",
+        ("2022-02-31", "ngày", "không hợp lệ"),
+    ),
+    units_case(
+        "unit-valid_to-2022-13-01",
+        SO_TC,
+        SO_TC + "    valid_to: 2022-13-01\n",
+        "valid_to: 2022-13-01",
+        "2022",
+        ("2022-13-01", "ngày", "không hợp lệ"),
+    ),
+    plan_case(
+        "deadline-unparseable",
+        DL,
+        "deadline: khi nào xong thì báo",
+        "deadline: khi nào xong thì báo",
+        "khi",
+        ("khi nào xong thì báo", "không hợp lệ", "quý iv/2013", "thường xuyên"),
+    ),
 ]
 
 # 9. malformed document symbols
 SYMBOLS = []
 for _sym in ("67-KH-UBND", "KH/67", "20/NQ/TW/", "abc"):
-    SYMBOLS.append(plan_case(f"symbol-document-{_sym}", "symbol: 1/KH-UBND", f'symbol: "{_sym}"',
-                             f'symbol: "{_sym}"', '"', ("số, ký hiệu", _sym.lower())))
-    SYMBOLS.append(plan_case(f"symbol-implements-{_sym}", "symbol: 20-NQ/TW", f'symbol: "{_sym}"',
-                             f'symbol: "{_sym}"', '"', ("số, ký hiệu", _sym.lower())))
+    SYMBOLS.append(
+        plan_case(
+            f"symbol-document-{_sym}",
+            "symbol: 1/KH-UBND",
+            f'symbol: "{_sym}"',
+            f'symbol: "{_sym}"',
+            '"',
+            ("số, ký hiệu", _sym.lower()),
+        )
+    )
+    SYMBOLS.append(
+        plan_case(
+            f"symbol-implements-{_sym}",
+            "symbol: 20-NQ/TW",
+            f'symbol: "{_sym}"',
+            f'symbol: "{_sym}"',
+            '"',
+            ("số, ký hiệu", _sym.lower()),
+        )
+    )
 
 # 10. duplicates
 _NEW_UNIT = "kind: registry\nunits:\n  - code: x-so-moi\n    name: {name}\n    level: so\n"
@@ -275,50 +452,129 @@ _FIRST_4 = at(_DUP_TOP, '  - id: "4"')[0]
 _FIRST_1 = at(_DUP_CHILD, '  - id: "1"')[0]
 DUPLICATES = [
     # a duplicate task id is reported at the second occurrence and names the line of the first
-    case("duplicate-task-id", {"p.yaml": _DUP_TOP}, "p.yaml", '  - id: "4"', '"',
-         ("'4'", "trùng", f"dòng {_FIRST_4}"), nth=2),
-    case("duplicate-child-reuses-parent-id", {"p.yaml": _DUP_CHILD}, "p.yaml", '      - id: "1"', '"',
-         ("'1'", "trùng", f"dòng {_FIRST_1}")),
-    case("duplicate-unit-across-registry-files",
-         {"u1.yaml": _NEW_UNIT.format(name="Sở Mới"), "u2.yaml": _NEW_UNIT.format(name="Sở Mới 2")},
-         "u2.yaml", "code: x-so-moi", "x-so-moi", ("'x-so-moi'", "trùng")),
-    plan_case("duplicate-yaml-key", TASK4_LEAD, TASK4_LEAD + "\n    lead: x-so-tc",
-              "    lead: x-so-tc", "lead", ("'lead'", "lặp lại")),
+    case(
+        "duplicate-task-id",
+        {"p.yaml": _DUP_TOP},
+        "p.yaml",
+        '  - id: "4"',
+        '"',
+        ("'4'", "trùng", f"dòng {_FIRST_4}"),
+        nth=2,
+    ),
+    case(
+        "duplicate-child-reuses-parent-id",
+        {"p.yaml": _DUP_CHILD},
+        "p.yaml",
+        '      - id: "1"',
+        '"',
+        ("'1'", "trùng", f"dòng {_FIRST_1}"),
+    ),
+    case(
+        "duplicate-unit-across-registry-files",
+        {"u1.yaml": _NEW_UNIT.format(name="Sở Mới"), "u2.yaml": _NEW_UNIT.format(name="Sở Mới 2")},
+        "u2.yaml",
+        "code: x-so-moi",
+        "x-so-moi",
+        ("'x-so-moi'", "trùng"),
+    ),
+    plan_case(
+        "duplicate-yaml-key",
+        TASK4_LEAD,
+        TASK4_LEAD + "\n    lead: x-so-tc",
+        "    lead: x-so-tc",
+        "lead",
+        ("'lead'", "lặp lại"),
+    ),
 ]
 
 # 11. missing and unknown fields (a missing field is reported at its mapping: the task's first key)
 FIELDS = [
-    plan_case("missing-title", TASK4, TASK4.replace("    title: Tuyên truyền\n", ""), '  - id: "4"', "id",
-              ("thiếu", "'title'")),
-    plan_case("missing-lead", TASK4, TASK4.replace("    lead: x-so-khdt\n", ""), '  - id: "4"', "id",
-              ("thiếu", "'lead'")),
-    plan_case("unknown-field-leader", TASK4_LEAD, "    leader: x-so-khdt\n    deadline: Thường xuyên",
-              "    leader: x-so-khdt", "leader", ("'leader'", "không được hỗ trợ", "lead, coordinating")),
+    plan_case(
+        "missing-title",
+        TASK4,
+        TASK4.replace("    title: Tuyên truyền\n", ""),
+        '  - id: "4"',
+        "id",
+        ("thiếu", "'title'"),
+    ),
+    plan_case(
+        "missing-lead",
+        TASK4,
+        TASK4.replace("    lead: x-so-khdt\n", ""),
+        '  - id: "4"',
+        "id",
+        ("thiếu", "'lead'"),
+    ),
+    plan_case(
+        "unknown-field-leader",
+        TASK4_LEAD,
+        "    leader: x-so-khdt\n    deadline: Thường xuyên",
+        "    leader: x-so-khdt",
+        "leader",
+        ("'leader'", "không được hỗ trợ", "lead, coordinating"),
+    ),
 ]
 
 # 12. kind, empty, encoding
-_LATIN1 = sub(PLAN, "    title: Tuyên truyền", "    title: Tuy\u00e9n truy\u1ec1n").encode("utf-8").replace(
-    "Tuy\u00e9n".encode(), b"Tuy\xe9n"
+_LATIN1 = (
+    sub(PLAN, "    title: Tuyên truyền", "    title: Tuy\u00e9n truy\u1ec1n")
+    .encode("utf-8")
+    .replace("Tuy\u00e9n".encode(), b"Tuy\xe9n")
 )
 _LATIN1_LINE, _LATIN1_COL = byte_at(_LATIN1, b"\xe9")
 FILE_LEVEL = [
-    plan_case("kind-wrong", "kind: directive", "kind: directives", "kind: directives", "directives",
-              ("'directives'", "kind: registry", "kind: directive")),
-    plan_case("kind-missing", "kind: directive\n", "", "code: kh-1-2022", "code", ("kind: registry",)),
+    plan_case(
+        "kind-wrong",
+        "kind: directive",
+        "kind: directives",
+        "kind: directives",
+        "directives",
+        ("'directives'", "kind: registry", "kind: directive"),
+    ),
+    plan_case(
+        "kind-missing", "kind: directive\n", "", "code: kh-1-2022", "code", ("kind: registry",)
+    ),
     pytest.param(Case({"p.yaml": ""}, "p.yaml", 1, 1, ("tệp rỗng", "kind")), id="empty-file"),
-    pytest.param(Case({"p.yaml": "# chỉ có chú thích\n"}, "p.yaml", 1, 1, ("tệp rỗng",)), id="comment-only-file"),
-    pytest.param(Case({"p.yaml": _LATIN1}, "p.yaml", _LATIN1_LINE, _LATIN1_COL, ("utf-8",)), id="non-utf8-file"),
+    pytest.param(
+        Case({"p.yaml": "# chỉ có chú thích\n"}, "p.yaml", 1, 1, ("tệp rỗng",)),
+        id="comment-only-file",
+    ),
+    pytest.param(
+        Case({"p.yaml": _LATIN1}, "p.yaml", _LATIN1_LINE, _LATIN1_COL, ("utf-8",)),
+        id="non-utf8-file",
+    ),
 ]
 
 # 13. a lead unit dissolved before the directive's date
 DISSOLVED = [
-    case("lead-dissolved-before-issue-date",
-         {"u.yaml": sub(UNITS, SO_TC, SO_TC + "    valid_to: 2022-01-01\n    successor: x-so-khdt\n"), "p.yaml": PLAN},
-         "p.yaml", "    lead: x-so-tc", "x-so-tc", ("'x-so-tc'", "03/10/2022", "kế thừa", "x-so-khdt")),
+    case(
+        "lead-dissolved-before-issue-date",
+        {
+            "u.yaml": sub(
+                UNITS, SO_TC, SO_TC + "    valid_to: 2022-01-01\n    successor: x-so-khdt\n"
+            ),
+            "p.yaml": PLAN,
+        },
+        "p.yaml",
+        "    lead: x-so-tc",
+        "x-so-tc",
+        ("'x-so-tc'", "03/10/2022", "kế thừa", "x-so-khdt"),
+    ),
 ]
 
-CASES = [*MALFORMED, *UNKNOWN, *TWO_LEADS, *CYCLES, *CHILD_EARLY, *DATES, *SYMBOLS, *DUPLICATES, *FIELDS,
-         *FILE_LEVEL, *DISSOLVED]
+CASES = [
+    *MALFORMED,
+    *UNKNOWN,
+    *TWO_LEADS,
+    *CYCLES,
+    *CHILD_EARLY,
+    *DATES,
+    *SYMBOLS,
+    *DUPLICATES,
+    *FIELDS,
+    *FILE_LEVEL,
+    *DISSOLVED,
+]
 
 
 @pytest.mark.parametrize("bad", CASES)
@@ -345,10 +601,20 @@ def test_bad_input_is_located_and_writes_nothing(bad: Case, base: Store, tmp_pat
 # --------------------------------------------------------------------------------------------------
 def _tag_files(marker: Path) -> dict[str, dict[str, str]]:
     return {
-        "os-system": {"p.yaml": sub(PLAN, "title: Kế hoạch thử nghiệm",
-                                     f'title: !!python/object/apply:os.system ["touch {marker}"]')},
-        "datetime-date": {"p.yaml": sub(PLAN, "date: 2022-10-03",
-                                        "date: !!python/object:datetime.date {year: 2022, month: 10, day: 3}")},
+        "os-system": {
+            "p.yaml": sub(
+                PLAN,
+                "title: Kế hoạch thử nghiệm",
+                f'title: !!python/object/apply:os.system ["touch {marker}"]',
+            )
+        },
+        "datetime-date": {
+            "p.yaml": sub(
+                PLAN,
+                "date: 2022-10-03",
+                "date: !!python/object:datetime.date {year: 2022, month: 10, day: 3}",
+            )
+        },
     }
 
 
@@ -358,7 +624,9 @@ def test_python_tags_are_errors_never_executed(tag: str, base: Store, tmp_path: 
     files = _tag_files(marker)[tag]
     paths = write(tmp_path / "in", files)
     where = str(paths[0])
-    needle = "!!python/object/apply:os.system" if tag == "os-system" else "!!python/object:datetime.date"
+    needle = (
+        "!!python/object/apply:os.system" if tag == "os-system" else "!!python/object:datetime.date"
+    )
     line, col = at(files["p.yaml"], needle)
     before = snapshot(base)
 
@@ -375,7 +643,9 @@ def test_python_tags_are_errors_never_executed(tag: str, base: Store, tmp_path: 
     assert snapshot(base) == before
 
 
-def test_real_cli_subprocess_rejects_tag_and_writes_nothing(sqlite_store: Store, tmp_path: Path) -> None:
+def test_real_cli_subprocess_rejects_tag_and_writes_nothing(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
     """Once through the installed ``kttt`` script, in a real process."""
     sqlite_store.load([UNITS_PATH, PLAN_PATH], until=HORIZON)
     marker = tmp_path / "HACKED"
@@ -383,8 +653,19 @@ def test_real_cli_subprocess_rejects_tag_and_writes_nothing(sqlite_store: Store,
     line, col = at(paths[0].read_text(encoding="utf-8"), "!!python/object/apply:os.system")
     before = snapshot(sqlite_store)
     proc = subprocess.run(
-        [str(KTTT), "load", str(paths[0]), "--db", cli_url(sqlite_store), "--until", HORIZON.isoformat()],
-        capture_output=True, text=True, encoding="utf-8", timeout=120,
+        [
+            str(KTTT),
+            "load",
+            str(paths[0]),
+            "--db",
+            cli_url(sqlite_store),
+            "--until",
+            HORIZON.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
         env={**os.environ, "KTTT_HOME": str(tmp_path / "home"), "NO_COLOR": "1"},
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -399,16 +680,27 @@ def test_real_cli_subprocess_rejects_tag_and_writes_nothing(sqlite_store: Store,
 # Positive controls: the one-thing changes that ARE allowed
 # --------------------------------------------------------------------------------------------------
 def test_child_due_before_parent_with_note_loads(base: Store, tmp_path: Path) -> None:
-    text_ = sub(_EARLY_CHILD, "deadline: trong tháng 10/2022",
-                "deadline: trong tháng 10/2022\n        note: Văn bản ghi hạn này trước hạn của nhiệm vụ cha")
+    text_ = sub(
+        _EARLY_CHILD,
+        "deadline: trong tháng 10/2022",
+        "deadline: trong tháng 10/2022\n        note: Văn bản ghi hạn này trước hạn của nhiệm vụ cha",
+    )
     paths = write(tmp_path / "in", {"p.yaml": text_})
     _, summaries = base.load(paths, until=HORIZON)
     assert [s.directive for s in summaries] == ["kh-1-2022"]
     with base.engine.connect() as conn:
-        dues = conn.execute(
-            text("SELECT DISTINCT nominal_due_on FROM task WHERE directive_code = 'kh-1-2022' AND task_key = '1.1'")
-        ).scalars().all()
-    assert [d if isinstance(d, date) else date.fromisoformat(str(d)) for d in dues] == [date(2022, 10, 31)]
+        dues = (
+            conn.execute(
+                text(
+                    "SELECT DISTINCT nominal_due_on FROM task WHERE directive_code = 'kh-1-2022' AND task_key = '1.1'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [d if isinstance(d, date) else date.fromisoformat(str(d)) for d in dues] == [
+        date(2022, 10, 31)
+    ]
 
 
 def test_two_valid_directive_files_without_cycle_load(base: Store, tmp_path: Path) -> None:
@@ -422,11 +714,19 @@ def test_two_valid_directive_files_without_cycle_load(base: Store, tmp_path: Pat
 # --------------------------------------------------------------------------------------------------
 # Several errors, several files
 # --------------------------------------------------------------------------------------------------
-_SEVERAL = sub(sub(sub(sub(PLAN,
-    "symbol: 1/KH-UBND", "symbol: abc"),
-    "coordinating: [x-so-khdt]", "coordinating: [x-so-khdt, ai-do]"),
-    DL, "deadline: Quý V/2022"),
-    "lead: x-so-tc", "lead: x-so-xyz")
+_SEVERAL = sub(
+    sub(
+        sub(
+            sub(PLAN, "symbol: 1/KH-UBND", "symbol: abc"),
+            "coordinating: [x-so-khdt]",
+            "coordinating: [x-so-khdt, ai-do]",
+        ),
+        DL,
+        "deadline: Quý V/2022",
+    ),
+    "lead: x-so-tc",
+    "lead: x-so-xyz",
+)
 SEVERAL_EXPECTED = [
     (at(_SEVERAL, "symbol: abc", "abc"), "số, ký hiệu"),
     (at(_SEVERAL, "coordinating: [x-so-khdt, ai-do]", "ai-do"), "không tìm thấy"),
@@ -456,12 +756,19 @@ def test_several_errors_in_one_file_are_all_reported_in_order(base: Store, tmp_p
     assert snapshot(base) == before
 
 
-def test_schema_and_reference_errors_in_one_file_are_all_reported(base: Store, tmp_path: Path) -> None:
+def test_schema_and_reference_errors_in_one_file_are_all_reported(
+    base: Store, tmp_path: Path
+) -> None:
     """A missing field in one task must not hide an unknown unit or a bad deadline in another."""
-    source = sub(sub(sub(PLAN,
-        TASK4, TASK4.replace("    title: Tuyên truyền\n", "")),
-        "lead: x-so-tc", "lead: x-so-xyz"),
-        DL, "deadline: Quý V/2022")
+    source = sub(
+        sub(
+            sub(PLAN, TASK4, TASK4.replace("    title: Tuyên truyền\n", "")),
+            "lead: x-so-tc",
+            "lead: x-so-xyz",
+        ),
+        DL,
+        "deadline: Quý V/2022",
+    )
     paths = write(tmp_path / "in", {"p.yaml": source})
     where = str(paths[0])
     with pytest.raises(InputError) as exc_info:
@@ -475,8 +782,12 @@ def test_schema_and_reference_errors_in_one_file_are_all_reported(base: Store, t
 def test_one_bad_file_in_a_directory_loads_nothing(base: Store, tmp_path: Path) -> None:
     folder = tmp_path / "dir"
     good_registry = _NEW_UNIT.format(name="Sở Mới")
-    good_plan = sub(sub(PLAN, "code: kh-1-2022", "code: kh-2-2022"), "lead: x-so-tc", "lead: x-so-moi")
-    bad_plan = sub(sub(PLAN, "code: kh-1-2022", "code: kh-3-2022"), "lead: x-ubnd\n", "lead: x-khong-co\n")
+    good_plan = sub(
+        sub(PLAN, "code: kh-1-2022", "code: kh-2-2022"), "lead: x-so-tc", "lead: x-so-moi"
+    )
+    bad_plan = sub(
+        sub(PLAN, "code: kh-1-2022", "code: kh-3-2022"), "lead: x-ubnd\n", "lead: x-khong-co\n"
+    )
     write(folder, {"a-units.yaml": good_registry, "b-plan.yaml": good_plan})
     write(folder / "sub", {"c-bad.yaml": bad_plan})
     before = snapshot(base)
@@ -514,8 +825,12 @@ def _expect_input_error(store: Store, tmp_path: Path, source: str) -> list[Issue
     return exc_info.value.issues
 
 
-@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\ufffe"], ids=["nul", "soh", "esc", "ufffe"])
-def test_control_character_is_a_located_input_error(char: str, sqlite_store: Store, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "char", ["\x00", "\x01", "\x1b", "\ufffe"], ids=["nul", "soh", "esc", "ufffe"]
+)
+def test_control_character_is_a_located_input_error(
+    char: str, sqlite_store: Store, tmp_path: Path
+) -> None:
     source = sub(PLAN, "    title: Tuyên truyền", f"    title: Tuyên{char}truyền")
     issues = _expect_input_error(sqlite_store, tmp_path, source)
     line, col = at(source, f"Tuyên{char}truyền", char)
@@ -537,11 +852,17 @@ def test_integer_too_long_to_convert_is_an_input_error(sqlite_store: Store, tmp_
 
 
 @pytest.mark.parametrize("depth", [3000])
-def test_deeply_nested_yaml_is_an_input_error(depth: int, sqlite_store: Store, tmp_path: Path) -> None:
-    _expect_input_error(sqlite_store, tmp_path, "kind: directive\nnote: " + "[" * depth + "]" * depth + "\n")
+def test_deeply_nested_yaml_is_an_input_error(
+    depth: int, sqlite_store: Store, tmp_path: Path
+) -> None:
+    _expect_input_error(
+        sqlite_store, tmp_path, "kind: directive\nnote: " + "[" * depth + "]" * depth + "\n"
+    )
 
 
-def test_deeply_nested_tasks_are_an_input_error_or_load(sqlite_store: Store, tmp_path: Path) -> None:
+def test_deeply_nested_tasks_are_an_input_error_or_load(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
     source = PLAN.split("tasks:\n")[0] + "tasks:\n"
     indent = "  "
     for i in range(300):
@@ -549,34 +870,102 @@ def test_deeply_nested_tasks_are_an_input_error_or_load(sqlite_store: Store, tmp
         indent += "    "
     source += indent + "[]\n"
     paths = write(tmp_path / "in", {"p.yaml": source})
-    try:
+    with contextlib.suppress(InputError):
         sqlite_store.load(paths, until=HORIZON)
-    except InputError:
-        pass
 
 
 def _limit_memory() -> None:  # pragma: no cover - runs in the child process
-    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+def _validate_capped(path: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(KTTT), "validate", str(path), "--db", f"sqlite:///{tmp_path / 'v.db'}"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=30,
+        preexec_fn=_limit_memory,
+        env={**os.environ, "KTTT_HOME": str(tmp_path / "home")},
+    )
 
 
 def test_alias_bomb_is_rejected_quickly(tmp_path: Path) -> None:
-    """'Billion laughs': 300 bytes of aliases must not cost minutes and gigabytes.
+    """'Billion laughs': 300 bytes of nested aliases must not cost minutes and gigabytes.
 
-    Run in a child process with a memory cap and a time limit, so that a regression cannot hurt
-    the machine running the tests.
+    Run in a child process with a 2 GiB address-space cap and a 30 s limit, so that a regression
+    cannot hurt the machine running the tests. A control run shows the cap itself is harmless.
     """
+    control = _validate_capped(UNITS_PATH, tmp_path)
+    assert control.returncode == 0, control.stderr[-2000:]
+
     lines = ["kind: directive", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 8)]
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("\n".join(lines) + "\n", encoding="utf-8")
     try:
-        proc = subprocess.run(
-            [str(KTTT), "validate", str(bomb), "--db", f"sqlite:///{tmp_path / 'v.db'}"],
-            capture_output=True, text=True, encoding="utf-8", timeout=30, preexec_fn=_limit_memory,
-            env={**os.environ, "KTTT_HOME": str(tmp_path / "home")},
-        )
+        proc = _validate_capped(bomb, tmp_path)
     except subprocess.TimeoutExpired:
         pytest.fail("validating a 300-byte alias bomb took more than 30 s")
+    assert proc.returncode >= 0, f"killed by signal {-proc.returncode} (2 GiB memory cap reached?)"
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and "MemoryError" not in proc.stderr, proc.stderr[-2000:]
     assert f"{bomb}:" in proc.stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# Text the database cannot hold: rejected (or stored intact), on every back-end alike
+# --------------------------------------------------------------------------------------------------
+def test_nul_character_in_a_value_is_a_located_input_error(base: Store, tmp_path: Path) -> None:
+    """``"\\0"`` is a valid YAML escape, but PostgreSQL text cannot hold NUL: reject it when validating."""
+    source = sub(PLAN, "    title: Tuyên truyền", '    title: "Tuyên\\0truyền"')
+    paths = write(tmp_path / "in", {"p.yaml": source})
+    before = snapshot(base)
+    with pytest.raises(InputError) as exc_info:
+        base.load(paths, until=HORIZON)
+    line, col = at(source, 'title: "Tuyên\\0truyền"', '"')
+    assert any((i.line, i.column) == (line, col) for i in exc_info.value.issues), describe(
+        exc_info.value.issues
+    )
+    assert snapshot(base) == before
+
+
+LONG_NAME = "Ban Chỉ đạo thực hiện Nghị quyết số 20-NQ/TW của Ban Chấp hành Trung ương tỉnh X"
+LONG_SYMBOL = "1/KH-" + "UBND" * 20
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param(
+            {
+                "u.yaml": sub(UNITS, "aliases: [Sở KH&ĐT]", f"aliases: [Sở KH&ĐT, {LONG_NAME}]"),
+                "p.yaml": sub(PLAN, "focal_unit: x-so-khdt", f"focal_unit: {LONG_NAME}"),
+            },
+            id="focal-unit-long-name",
+        ),
+        pytest.param(
+            {"p.yaml": sub(PLAN, "symbol: 1/KH-UBND", f"symbol: {LONG_SYMBOL}")},
+            id="symbol-85-chars",
+        ),
+    ],
+)
+def test_long_values_load_intact_or_are_input_errors(
+    files: dict[str, str], base: Store, tmp_path: Path
+) -> None:
+    """A value longer than its column must be a located InputError or be stored whole, never a
+    database error (PostgreSQL enforces VARCHAR(64), SQLite does not)."""
+    paths = write(tmp_path / "in", files)
+    before = snapshot(base)
+    try:
+        base.load(paths, until=HORIZON)
+    except InputError as exc:
+        assert all(i.line > 0 for i in exc.issues), describe(exc.issues)
+        assert snapshot(base) == before
+        return
+    with base.engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT symbol, focal_unit FROM directive WHERE code = 'kh-1-2022'")
+        ).one()
+    assert row.symbol in ("1/KH-UBND", LONG_SYMBOL)
+    assert row.focal_unit in ("x-so-khdt", LONG_NAME)

@@ -96,7 +96,9 @@ class Document(_Strict):
     """The document that issues the directive."""
 
     type: DocumentType
-    symbol: NonEmpty | None = Field(
+    symbol: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = Field(
         default=None,
         description="Số, ký hiệu: '67/KH-UBND', '09/2009/QĐ-UBND', '20-NQ/TW'. "
         "Để trống khi văn bản nguồn không ghi (kèm 'note').",

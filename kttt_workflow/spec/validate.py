@@ -19,6 +19,7 @@ from kttt_workflow.domain.fanout import local_groups, walk
 from kttt_workflow.domain.registry import GroupInfo, Registry, UnitInfo
 from kttt_workflow.spec.errors import InputError, Issue
 from kttt_workflow.spec.models import DirectiveFile, RegistryFile, symbol_is_valid
+from kttt_workflow.spec.models import Group as GroupSpec
 from kttt_workflow.spec.yamlio import LocatedDocument, read_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -249,7 +250,9 @@ def _registry_from(
             if cur and cur in chain:
                 pdoc, ppath = where[code]
                 issues.append(
-                    pdoc.issue((*ppath, "parent"), "vòng lặp cấp trên: " + " → ".join([*chain, cur]))
+                    pdoc.issue(
+                        (*ppath, "parent"), "vòng lặp cấp trên: " + " → ".join([*chain, cur])
+                    )
                 )
                 break
     return reg, issues
@@ -312,11 +315,8 @@ def _check_directive(
         seen.setdefault(spec.id, p)
         lead = reg.resolve(spec.lead, local)
         if lead is None:
-            if any(sep in spec.lead for sep in (";", ",")) and all(
-                reg.resolve(part.strip(), local)
-                for part in spec.lead.replace(";", ",").split(",")
-                if part.strip()
-            ):
+            parts = [x.strip() for x in spec.lead.replace(";", ",").split(",") if x.strip()]
+            if len(parts) >= 2 and all(reg.resolve(part, local) for part in parts):
                 issues.append(
                     doc.issue(
                         (*p, "lead"),
@@ -367,6 +367,49 @@ def _check_directive(
                         f"({pdl.due:%d/%m/%Y}); nếu đúng như văn bản, hãy ghi lý do vào 'note'",
                     )
                 )
+    return issues
+
+
+def _check_fragments(doc: LocatedDocument, reg: Registry) -> list[Issue]:
+    """Meaning checks on the tasks of a directive that failed schema validation elsewhere.
+
+    So that one round of corrections suffices: a missing title in one task does not hide an
+    unknown lead unit or an impossible deadline in another.
+    """
+    issues: list[Issue] = []
+    data = doc.data if isinstance(doc.data, dict) else {}
+    local: dict[str, GroupInfo] = {}
+    for g in data.get("groups") or []:
+        try:
+            gm = GroupSpec.model_validate(g)
+        except ValidationError:
+            continue
+        local[gm.code] = GroupInfo(gm.code, gm.name, tuple(gm.members), tuple(gm.aliases), gm.note)
+
+    def visit(tasks: Any, base: tuple[str | int, ...]) -> None:
+        if not isinstance(tasks, list):
+            return
+        for i, raw in enumerate(tasks):
+            if not isinstance(raw, dict):
+                continue
+            p = (*base, i)
+            lead = raw.get("lead")
+            if isinstance(lead, str) and lead.strip() and reg.resolve(lead.strip(), local) is None:
+                issues.append(doc.issue((*p, "lead"), _unknown(lead, reg)))
+            coord = raw.get("coordinating")
+            if isinstance(coord, list):
+                for j, c in enumerate(coord):
+                    if isinstance(c, str) and c.strip() and reg.resolve(c.strip(), local) is None:
+                        issues.append(doc.issue((*p, "coordinating", j), _unknown(c, reg)))
+            dl = raw.get("deadline")
+            if isinstance(dl, str):
+                try:
+                    parse_deadline(dl)
+                except DeadlineError as exc:
+                    issues.append(doc.issue((*p, "deadline"), str(exc)))
+            visit(raw.get("children"), (*p, "children"))
+
+    visit(data.get("tasks"), ("tasks",))
     return issues
 
 
@@ -426,6 +469,9 @@ def load_inputs(
         issues.append(Issue("(không có tệp)", 0, 0, "không có tệp YAML nào để xử lý"))
     registries: list[tuple[LocatedDocument, RegistryFile]] = []
     directives: list[tuple[LocatedDocument, DirectiveFile]] = []
+    partial: list[
+        LocatedDocument
+    ] = []  # directives with schema errors: their tasks are still checked
     sources: dict[str, bytes] = {}
     for f in files:
         name = str(f)
@@ -448,6 +494,8 @@ def load_inputs(
             issues.extend(found)
             if model:
                 directives.append((doc, model))
+            else:
+                partial.append(doc)
         else:
             path = ("kind",) if "kind" in data else ()
             shown = f" '{kind}'" if kind is not None else ""
@@ -464,8 +512,19 @@ def load_inputs(
             )
         codes[d.code] = doc
         issues.extend(_check_directive(doc, d, reg))
+    declared = set(known_implements or {}) | set(codes)
+    for doc, d in directives:
+        for i, ref in enumerate(d.implements):
+            if ref.directive and ref.directive not in declared:
+                issues.append(
+                    doc.issue(
+                        ("implements", i, "directive"),
+                        f"không có văn bản chỉ đạo mã '{ref.directive}' trong hệ thống hay trong các tệp đang nạp",
+                    )
+                )
+    for doc in partial:
+        issues.extend(_check_fragments(doc, reg))
     issues.extend(_implements_cycles(directives, known_implements or {}))
     if issues:
         raise InputError(issues)
     return Bundle(reg, registries, directives, sources)
-

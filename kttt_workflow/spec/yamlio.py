@@ -7,6 +7,7 @@ never an object. Dates are left as strings for pydantic to check, so an impossib
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,28 +59,70 @@ def _pos(mark: yaml.Mark | None) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
-def _walk(node: yaml.Node, path: Path_, doc: LocatedDocument, issues: list[Issue]) -> None:
-    doc.values[path] = _pos(node.start_mark)
+MAX_DEPTH = 64  # deeper nesting is certainly a mistake (and would exhaust Python's stack)
+_VI = "@vi:"  # prefix of constructor problems we raise ourselves, already in Vietnamese
+
+
+class _Stop(Exception):
+    """Stop walking: an issue that makes the rest of the document meaningless."""
+
+
+def _walk(
+    node: yaml.Node,
+    path: Path_,
+    doc: LocatedDocument,
+    issues: list[Issue],
+    seen_nodes: set[int],
+    depth: int = 0,
+) -> None:
+    line, col = _pos(node.start_mark)
+    if id(node) in seen_nodes:
+        # The composer shares one node for an anchor and all its aliases. Coordinators do not need
+        # them, and they allow recursion and "billion laughs" expansion: refuse them.
+        issues.append(
+            Issue(
+                doc.file,
+                line,
+                col,
+                "không hỗ trợ tham chiếu YAML (anchor '&' / alias '*'); hãy viết đầy đủ giá trị",
+            )
+        )
+        raise _Stop
+    seen_nodes.add(id(node))
+    if depth > MAX_DEPTH:
+        issues.append(Issue(doc.file, line, col, f"cấu trúc lồng quá sâu (quá {MAX_DEPTH} cấp)"))
+        raise _Stop
+    doc.values[path] = (line, col)
+    if isinstance(node, yaml.ScalarNode):
+        if "\x00" in node.value:
+            issues.append(
+                Issue(doc.file, line, col, "giá trị chứa ký tự NUL (\\0) không được phép")
+            )
+        return
     if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, yaml.Node] = {}
+        keys: dict[Any, yaml.Node] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            if key in seen:
-                line, col = _pos(key_node.start_mark)
+            if not isinstance(key_node, yaml.ScalarNode):
+                kl, kc = _pos(key_node.start_mark)
+                issues.append(Issue(doc.file, kl, kc, "khóa phải là một chuỗi đơn giản"))
+                continue
+            key = key_node.value
+            if key in keys:
+                kl, kc = _pos(key_node.start_mark)
                 issues.append(
                     Issue(
                         doc.file,
-                        line,
-                        col,
+                        kl,
+                        kc,
                         f"khóa '{key}' bị lặp lại; mỗi khóa chỉ được khai báo một lần",
                     )
                 )
-            seen[key] = key_node
+            keys[key] = key_node
             doc.keys[(*path, key)] = _pos(key_node.start_mark)
-            _walk(value_node, (*path, key), doc, issues)
+            _walk(value_node, (*path, key), doc, issues, seen_nodes, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*path, i), doc, issues)
+            _walk(item, (*path, i), doc, issues, seen_nodes, depth + 1)
 
 
 def read_yaml(path: Path, display: str | None = None) -> tuple[LocatedDocument | None, list[Issue]]:
@@ -93,29 +136,44 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[LocatedDocument |
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         return None, [
-            Issue(name, line, 1, "tệp không phải văn bản UTF-8; hãy lưu tệp với mã hóa UTF-8")
+            Issue(name, line, col, "tệp không phải văn bản UTF-8; hãy lưu tệp với mã hóa UTF-8")
         ]
     return parse_yaml(text, name)
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def parse_yaml(text: str, name: str) -> tuple[LocatedDocument | None, list[Issue]]:
     """Parse YAML text (see :func:`read_yaml`)."""
     text = nfc(text)
-    loader = _Loader(text)
+    loader: _Loader | None = None
+    issues: list[Issue] = []
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             return None, [Issue(name, 1, 1, "tệp rỗng; cần một bảng YAML có khóa 'kind'")]
         doc = LocatedDocument(file=name, data=None)
-        issues: list[Issue] = []
-        _walk(node, (), doc, issues)
+        with contextlib.suppress(_Stop):
+            _walk(node, (), doc, issues, set())
         if issues:
             return None, issues
         doc.data = loader.construct_document(node)
         return doc, []
+    except yaml.reader.ReaderError as exc:
+        line, col = _position(text, exc.position)
+        return None, [
+            Issue(name, line, col, f"ký tự không được phép trong tệp YAML (mã {exc.character!r})")
+        ]
     except yaml.constructor.ConstructorError as exc:
         line, col = _pos(exc.problem_mark)
+        if exc.problem and exc.problem.startswith(_VI):
+            return None, [Issue(name, line, col, exc.problem[len(_VI) :])]
         tag = ""
         if exc.problem and "tag" in exc.problem:
             tag = exc.problem.split("tag", 1)[1].strip().strip("'")
@@ -124,25 +182,50 @@ def parse_yaml(text: str, name: str) -> tuple[LocatedDocument | None, list[Issue
                 name,
                 line,
                 col,
-                f"thẻ YAML {tag or ''} không được phép: chỉ chấp nhận dữ liệu thuần "
-                "(chuỗi, số, danh sách, bảng)".replace("  ", " "),
+                f"thẻ YAML {tag} không được phép: chỉ chấp nhận dữ liệu thuần (chuỗi, số, danh sách, bảng)",
             )
         ]
     except yaml.MarkedYAMLError as exc:
-        line, col = _pos(exc.problem_mark or exc.context_mark)
-        problem = _translate_yaml_problem(exc.problem or "")
-        return None, [Issue(name, line, col, f"YAML sai cú pháp: {problem}")]
-    except yaml.YAMLError as exc:  # pragma: no cover - reader errors without marks
+        problem = exc.problem or ""
+        mark = exc.problem_mark or exc.context_mark
+        if problem.startswith("found unexpected end of stream") and exc.context_mark is not None:
+            mark = exc.context_mark  # point at the opening quote, not past the end of the file
+        line, col = _pos(mark)
+        return None, [
+            Issue(name, line, col, f"YAML sai cú pháp: {_translate_yaml_problem(problem)}")
+        ]
+    except RecursionError:
+        return None, [Issue(name, 1, 1, f"cấu trúc lồng quá sâu (quá {MAX_DEPTH} cấp)")]
+    except yaml.YAMLError as exc:  # pragma: no cover - errors without marks
         return None, [Issue(name, 1, 1, f"YAML sai cú pháp: {exc}")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)  # type: ignore[no-any-return]
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"{_VI}số quá lớn hoặc không hợp lệ; nếu là văn bản, hãy đặt trong dấu nháy",
+            node.start_mark,
+        ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 _PROBLEMS = {
     "mapping values are not allowed here": "không được đặt dấu ':' ở đây (thiếu dấu nháy quanh chuỗi?)",
     "could not find expected ':'": "thiếu dấu ':' sau khóa",
     "found character '\\t' that cannot start any token": "không dùng ký tự tab để thụt lề; hãy dùng dấu cách",
-    "expected <block end>, but found '<block sequence start>'": "thụt lề không thẳng hàng",
+    "expected <block end>, but found": "thụt lề không thẳng hàng (kiểm tra số dấu cách đầu dòng)",
+    "expected <block mapping start>": "thụt lề không thẳng hàng (kiểm tra số dấu cách đầu dòng)",
+    "but found another document": "tệp chỉ được chứa một tài liệu YAML (bỏ dòng '---' thứ hai)",
+    "found unhashable key": "khóa phải là một chuỗi đơn giản",
     "found unexpected end of stream": "tệp kết thúc bất ngờ (thiếu dấu nháy đóng?)",
     "found undefined alias": "tham chiếu (alias) chưa được định nghĩa",
 }
@@ -150,7 +233,7 @@ _PROBLEMS = {
 
 def _translate_yaml_problem(problem: str) -> str:
     for en, vi in _PROBLEMS.items():
-        if problem.startswith(en):
+        if problem.startswith(en) or en in problem:
             return vi
     if problem.startswith("expected"):
         return f"cấu trúc không hợp lệ ({problem})"

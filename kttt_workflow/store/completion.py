@@ -88,7 +88,7 @@ def report_completion(
                     "task_id": task_id,
                     "reported_on": on,
                     "evidence": ev.text,
-                    "evidence_symbol": ev.symbol,
+                    "evidence_symbol": ev.symbol if ev.symbol and len(ev.symbol) <= 64 else None,
                     "evidence_date": ev.issued_on,
                     "note": note,
                     "attachment": attachment,

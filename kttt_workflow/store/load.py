@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from kttt_workflow.domain.calendar import WorkingCalendar, default_calendar
-from kttt_workflow.domain.fanout import TaskInstance, fan_out
+from kttt_workflow.domain.fanout import TaskInstance, fan_out, local_groups
 from kttt_workflow.domain.registry import GroupInfo, Registry, UnitInfo
 from kttt_workflow.spec.models import DirectiveFile, RegistryFile
 from kttt_workflow.spec.validate import Bundle, load_inputs
@@ -269,7 +269,10 @@ def _stage_table() -> Table:
     return Table("kttt_stage_task", MetaData(), *cols, prefixes=["TEMPORARY"])
 
 
-def _directive_row(d: DirectiveFile, source: str, sha: str, at: datetime) -> dict[str, Any]:
+def _directive_row(
+    d: DirectiveFile, registry: Registry, source: str, sha: str, at: datetime
+) -> dict[str, Any]:
+    focal = registry.resolve(d.focal_unit, local_groups(d)) if d.focal_unit else None
     return {
         "code": d.code,
         "doc_type": d.document.type.value,
@@ -278,7 +281,7 @@ def _directive_row(d: DirectiveFile, source: str, sha: str, at: datetime) -> dic
         "issuer": d.document.issuer,
         "title": d.document.title,
         "implements": [r.model_dump(mode="json", exclude_none=True) for r in d.implements],
-        "focal_unit": d.focal_unit,
+        "focal_unit": focal,
         "roll_to_working_day": d.roll_to_working_day,
         "source_path": source,
         "content_sha256": sha,
@@ -305,18 +308,19 @@ def save_directive(
     summary.total = len(rows)
     stage = _stage_table()
     stage.create(conn)
-    try:
-        if rows:
-            conn.execute(insert(stage), rows)
-        _merge(conn, d, stage, summary, at, source, sha)
-    finally:
-        stage.drop(conn)
+    if rows:
+        conn.execute(insert(stage), rows)
+    _merge(conn, d, registry, stage, summary, at, source, sha)
+    # Dropped on success only: after a failed statement PostgreSQL refuses every further command
+    # in the transaction, and the rollback removes the temporary table anyway.
+    stage.drop(conn)
     return summary
 
 
 def _merge(
     conn: Connection,
     d: DirectiveFile,
+    registry: Registry,
     stage: Table,
     s: LoadSummary,
     at: datetime,
@@ -348,7 +352,7 @@ def _merge(
         .where(t.c.state == "removed")
     ).scalar_one()
     s.unchanged = s.total - s.added - s.changed
-    row = _directive_row(d, source, sha, at)
+    row = _directive_row(d, registry, source, sha, at)
     old = conn.execute(select(dir_t).where(dir_t.c.code == d.code)).mappings().first()
     header_changed = old is None or old["spec"] != row["spec"]
     if not (s.changed_anything or header_changed):
