@@ -65,7 +65,7 @@ DIRECTIVE_CODE = "bench-kh-1"
 GROUP_CODE = "bench-cac-xa"
 PROVINCE_CODE = "bench-tinh"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-TASK_T = T.Task.__table__
+TASK_T = T.task_t
 
 MEASURES = ("load", "reload", "amended", "floor_sa", "floor_dbapi", "floor_copy")
 
@@ -107,8 +107,13 @@ def registry_data(n: int) -> dict[str, Any]:
         "kind": "registry",
         "levels": [{"code": "tinh", "name": "Cấp tỉnh"}, {"code": "xa", "name": "Cấp xã"}],
         "units": units,
-        "groups": [{"code": GROUP_CODE, "name": "UBND các xã",
-                    "members": [unit_code(i) for i in range(1, n + 1)]}],
+        "groups": [
+            {
+                "code": GROUP_CODE,
+                "name": "UBND các xã",
+                "members": [unit_code(i) for i in range(1, n + 1)],
+            }
+        ],
     }
 
 
@@ -158,7 +163,7 @@ def prepare(n: int, tmp: Path) -> Inputs:
         {g.code: GroupInfo(g.code, g.name, tuple(g.members)) for g in reg_model.groups},
     )
     bundle = load_inputs([directive_file], reg, {})
-    (_, directive), = bundle.directives
+    ((_, directive),) = bundle.directives
     at = L.now()
     rows = L._rows(fan_out(directive, bundle.registry, default_calendar(), UNTIL))
     for r in rows:
@@ -179,6 +184,9 @@ class Backend:
         raise NotImplementedError
 
     def driver_connect(self, handle: Any) -> Any:
+        raise NotImplementedError
+
+    def version(self) -> str:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -261,7 +269,10 @@ def postgres_backend(url: str) -> tuple[PostgresBackend | None, str]:
             c.execute("SELECT 1")
         return PostgresBackend(url), ""
     except Exception as exc:  # noqa: BLE001 - any failure means "skip, and say why"
-        return None, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        return (
+            None,
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+        )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -287,7 +298,9 @@ def count_tasks(store: Store) -> int:
         return conn.execute(select(func.count()).select_from(TASK_T)).scalar_one()
 
 
-def driver_values(store: Store, rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
+def driver_values(
+    store: Store, rows: list[dict[str, Any]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Rows as tuples of driver-level values, converted by SQLAlchemy's own bind processors."""
     dialect = store.engine.dialect
     cols = list(rows[0])
@@ -295,10 +308,7 @@ def driver_values(store: Store, rows: list[dict[str, Any]]) -> tuple[list[str], 
     for name in cols:
         typ = TASK_T.c[name].type
         procs.append(typ.dialect_impl(dialect).bind_processor(dialect))
-    out = [
-        tuple(p(r[c]) if p else r[c] for c, p in zip(cols, procs, strict=True))
-        for r in rows
-    ]
+    out = [tuple(p(r[c]) if p else r[c] for c, p in zip(cols, procs, strict=True)) for r in rows]
     return cols, out
 
 
@@ -307,14 +317,18 @@ def floor_sa(store: Store, rows: list[dict[str, Any]]) -> None:
         conn.execute(insert(TASK_T), rows)
 
 
-def floor_dbapi(backend: Backend, handle: Any, cols: list[str], values: list[tuple[Any, ...]]) -> float:
+def floor_dbapi(
+    backend: Backend, handle: Any, cols: list[str], values: list[tuple[Any, ...]]
+) -> float:
     conn = backend.driver_connect(handle)
     try:
         collist = ", ".join(cols)
         if backend.kind == "sqlite":
             t0 = time.perf_counter()
             conn.execute("BEGIN")
-            conn.executemany(f"INSERT INTO task ({collist}) VALUES ({', '.join('?' * len(cols))})", values)
+            conn.executemany(
+                f"INSERT INTO task ({collist}) VALUES ({', '.join('?' * len(cols))})", values
+            )
             conn.execute("COMMIT")
         else:
             t0 = time.perf_counter()
@@ -328,7 +342,9 @@ def floor_dbapi(backend: Backend, handle: Any, cols: list[str], values: list[tup
         conn.close()
 
 
-def floor_copy(backend: Backend, handle: Any, cols: list[str], values: list[tuple[Any, ...]]) -> float:
+def floor_copy(
+    backend: Backend, handle: Any, cols: list[str], values: list[tuple[Any, ...]]
+) -> float:
     conn = backend.driver_connect(handle)
     try:
         t0 = time.perf_counter()
@@ -376,8 +392,10 @@ def run_backend(backend: Backend, inp: Inputs, repeat: int, log: Callable[[str],
             res.add("amended", sec)
             inp.directive_file.write_text(original, encoding="utf-8")
             assert count_tasks(store) == inp.n
-        log(f"  [{backend.kind} #{rep}] load {res.times['load'][-1]:.2f}s, "
-            f"reload {res.times['reload'][-1]:.2f}s, amended {res.times['amended'][-1]:.2f}s")
+        log(
+            f"  [{backend.kind} #{rep}] load {res.times['load'][-1]:.2f}s, "
+            f"reload {res.times['reload'][-1]:.2f}s, amended {res.times['amended'][-1]:.2f}s"
+        )
         # -- the floors, each in its own fresh database -----------------------------------------
         with backend.fresh() as (store, _):
             sec, _ = timed(lambda: floor_sa(store, inp.rows))
@@ -392,9 +410,15 @@ def run_backend(backend: Backend, inp: Inputs, repeat: int, log: Callable[[str],
                 gc.collect()
                 res.add("floor_copy", floor_copy(backend, handle, cols, values))
                 assert count_tasks(store) == inp.n
-        log(f"  [{backend.kind} #{rep}] floor_sa {res.times['floor_sa'][-1]:.2f}s, "
+        log(
+            f"  [{backend.kind} #{rep}] floor_sa {res.times['floor_sa'][-1]:.2f}s, "
             f"floor_dbapi {res.times['floor_dbapi'][-1]:.2f}s"
-            + (f", floor_copy {res.times['floor_copy'][-1]:.2f}s" if "floor_copy" in res.times else ""))
+            + (
+                f", floor_copy {res.times['floor_copy'][-1]:.2f}s"
+                if "floor_copy" in res.times
+                else ""
+            )
+        )
     res.checks.append(
         f"every repetition: load added {inp.n}, reload changed nothing, amended changed {inp.n}, "
         f"each floor wrote {inp.n} rows"
@@ -412,47 +436,109 @@ def time_registry_load(backend: Backend, inp: Inputs) -> float:
     return sec
 
 
-def phases(backend: Backend, inp: Inputs) -> list[tuple[str, float]]:
-    """One load split into the steps ``load_paths``/``save_directive`` take (same calls, in order)."""
-    out: list[tuple[str, float]] = []
-    inp.directive_file.write_text(directive_yaml(DEADLINE), encoding="utf-8")
+class _Probe:
+    """Times the steps of a real ``store.load`` call: wraps the module-level functions that
+    ``kttt_workflow.store.load`` looks up at call time, and times every ``Connection.execute``
+    (compile + bind processing + driver; result fetching is not included)."""
+
+    WRAPPED = ("read_registry", "read_implements", "load_inputs", "fan_out", "_rows")
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.spent: dict[str, float] = {}
+        self.instances: list[Any] = []
+        self._saved: dict[str, Any] = {}
+        self._stack: list[float] = []
+
+    def _add(self, key: str, sec: float) -> None:
+        self.spent[key] = self.spent.get(key, 0.0) + sec
+
+    def _wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*a: Any, **k: Any) -> Any:
+            t0 = time.perf_counter()
+            out = fn(*a, **k)
+            self._add(name, time.perf_counter() - t0)
+            if name == "fan_out":
+                self.instances = out
+            return out
+
+        return wrapper
+
+    def _before(self, conn: Any, clause: Any, *rest: Any) -> None:
+        self._stack.append(time.perf_counter())
+
+    def _after(self, conn: Any, clause: Any, *rest: Any) -> None:
+        # Connection.execute() as a whole: compilation, bind processing and the driver call
+        # (fetching the result happens later and is not included).
+        sec = time.perf_counter() - self._stack.pop()
+        sql = clause if isinstance(clause, str) else str(clause)
+        head = " ".join(sql.split()[:3]).upper()
+        if head.startswith("INSERT INTO KTTT_STAGE"):
+            self._add("sql: staging insert", sec)
+        elif "KTTT_STAGE" in sql.upper():
+            self._add("sql: merge statements (using the staging table)", sec)
+        else:
+            self._add("sql: other statements", sec)
+
+    def __enter__(self) -> _Probe:
+        from sqlalchemy import event
+
+        for name in self.WRAPPED:
+            if hasattr(L, name):
+                self._saved[name] = getattr(L, name)
+                setattr(L, name, self._wrap(name, self._saved[name]))
+        event.listen(self.engine, "before_execute", self._before)
+        event.listen(self.engine, "after_execute", self._after)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        from sqlalchemy import event
+
+        for name, fn in self._saved.items():
+            setattr(L, name, fn)
+        event.remove(self.engine, "before_execute", self._before)
+        event.remove(self.engine, "after_execute", self._after)
+
+
+PHASE_LABELS = (
+    ("read_registry", "read_registry (N units from the store)"),
+    ("read_implements", "read_implements"),
+    ("load_inputs", "load_inputs (YAML parse, pydantic, checks)"),
+    ("fan_out", "fan_out"),
+    ("_rows", "_rows (row dicts + fingerprint)"),
+    ("fingerprint", "  of which TaskInstance.fingerprint() [re-run]"),
+    ("sql: staging insert", "execute: staging insert (N rows)"),
+    ("sql: merge statements (using the staging table)", "execute: merge statements (join staging)"),
+    ("sql: other statements", "execute: other (directive, events, DDL)"),
+    ("rest", "rest (row fetches, Python in _merge, commit)"),
+)
+
+
+def phases(backend: Backend, inp: Inputs) -> list[tuple[str, float, float]]:
+    """One load and one amended load on a fresh store, each split into its steps (seconds)."""
+    cols: list[dict[str, float]] = []
     with backend.fresh() as (store, _):
         save_registry(store, inp.registry)
-        gc.collect()
-        clock = time.perf_counter
-        t = clock()
-        with store.engine.connect() as conn:
-            reg = L.read_registry(conn)
-            known = L.read_implements(conn)
-        out.append(("read_registry (N units from the store)", clock() - t))
-        t = clock()
-        bundle = load_inputs([inp.directive_file], reg, known)
-        out.append(("load_inputs (YAML, pydantic, checks)", clock() - t))
-        (_, d), = bundle.directives
-        t = clock()
-        instances = fan_out(d, bundle.registry, store.calendar, UNTIL)
-        out.append(("fan_out", clock() - t))
-        t = clock()
-        rows = L._rows(instances)
-        out.append(("_rows (row dicts + fingerprint)", clock() - t))
-        gc.collect()
-        t = clock()
-        fps = [i.fingerprint() for i in instances]
-        out.append(("  of which TaskInstance.fingerprint() (re-run)", clock() - t))
-        del fps
-        with store.engine.begin() as conn:
-            stage = L._stage_table()
-            t = clock()
-            stage.create(conn)
-            conn.execute(insert(stage), rows)
-            out.append(("staging insert (SQLAlchemy executemany)", clock() - t))
-            t = clock()
-            L._merge(conn, d, stage, L.LoadSummary(d.code, "bench"), L.now(), "bench", "0" * 64)
-            stage.drop(conn)
-            out.append(("merge SQL (+ drop staging)", clock() - t))
-            t = clock()
-        out.append(("commit", clock() - t))
-    return out
+        for deadline in (DEADLINE, AMENDED_DEADLINE):
+            inp.directive_file.write_text(directive_yaml(deadline), encoding="utf-8")
+            gc.collect()
+            with _Probe(store.engine) as probe:
+                t0 = time.perf_counter()
+                store.load([inp.directive_file], until=UNTIL)
+                total = time.perf_counter() - t0
+            spent = dict(probe.spent)
+            spent["rest"] = total - sum(spent.values())
+            gc.collect()
+            t0 = time.perf_counter()
+            for i in probe.instances:
+                i.fingerprint()
+            spent["fingerprint"] = time.perf_counter() - t0
+            spent["total"] = total
+            cols.append(spent)
+    inp.directive_file.write_text(directive_yaml(DEADLINE), encoding="utf-8")
+    rows = [(label, cols[0].get(key, 0.0), cols[1].get(key, 0.0)) for key, label in PHASE_LABELS]
+    rows.append(("total store.load()", cols[0]["total"], cols[1]["total"]))
+    return rows
 
 
 # ------------------------------------------------------------------------------------------------
@@ -465,7 +551,9 @@ def fmt(xs: list[float]) -> str:
 def report(results: list[Results], skipped: list[str], print_: Callable[[str], None]) -> None:
     print_("")
     print_("seconds (median / min / max over repetitions; each repetition in a fresh database)")
-    print_(f"{'db':<9}{'N':>8}  {'measure':<12}{'median':>8} {'min':>8} {'max':>8}   vs floor_sa  vs driver floor")
+    print_(
+        f"{'db':<9}{'N':>8}  {'measure':<12}{'median':>8} {'min':>8} {'max':>8}   vs floor_sa  vs driver floor"
+    )
     for r in results:
         fsa = statistics.median(r.times["floor_sa"])
         drv_name = "floor_copy" if "floor_copy" in r.times else "floor_dbapi"
@@ -474,10 +562,16 @@ def report(results: list[Results], skipped: list[str], print_: Callable[[str], N
             if m not in r.times:
                 continue
             med = statistics.median(r.times[m])
-            ratios = f"{med / fsa:10.1f}x  {med / fdrv:10.1f}x" if m in ("load", "reload", "amended") else ""
+            ratios = (
+                f"{med / fsa:10.1f}x  {med / fdrv:10.1f}x"
+                if m in ("load", "reload", "amended")
+                else ""
+            )
             print_(f"{r.kind:<9}{r.n:>8}  {m:<12}{fmt(r.times[m])}   {ratios}")
-        print_(f"{'':<19}(driver floor = {drv_name}; repetitions: {len(r.times['load'])}; "
-               f"registry set-up, untimed in the above: median {statistics.median(r.registry_save):.2f}s)")
+        print_(
+            f"{'':<19}(driver floor = {drv_name}; repetitions: {len(r.times['load'])}; "
+            f"registry set-up, untimed in the above: median {statistics.median(r.registry_save):.2f}s)"
+        )
         for c in r.checks:
             print_(f"{'':<19}checked: {c}")
     for s in skipped:
@@ -486,12 +580,24 @@ def report(results: list[Results], skipped: list[str], print_: Callable[[str], N
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tasks", type=int, default=100_000, help="N: communes in the group = tasks (default 100000)")
-    ap.add_argument("--repeat", type=int, default=1, help="repetitions per database kind (default 1)")
+    ap.add_argument(
+        "--tasks",
+        type=int,
+        default=100_000,
+        help="N: communes in the group = tasks (default 100000)",
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="repetitions per database kind (default 1)"
+    )
     ap.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
-    ap.add_argument("--time-registry", action="store_true",
-                    help="also time store.load([registry.yaml]) once on SQLite (slow: ~1 min at N=100000)")
-    ap.add_argument("--phases", action="store_true", help="also split one load into its steps (per db kind)")
+    ap.add_argument(
+        "--time-registry",
+        action="store_true",
+        help="also time store.load([registry.yaml]) once on SQLite (slow: ~1 min at N=100000)",
+    )
+    ap.add_argument(
+        "--phases", action="store_true", help="also split one load into its steps (per db kind)"
+    )
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (YAML files)")
     args = ap.parse_args(argv)
     if args.tasks < 1 or args.repeat < 1:
@@ -510,15 +616,23 @@ def main(argv: list[str] | None = None) -> int:
         import yaml
 
         log(f"kttt-workflow load benchmark, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
-        log(f"Python {platform.python_version()} ({platform.python_implementation()}), "
-            f"{platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}")
-        log(f"SQLAlchemy {sqlalchemy.__version__}, pydantic {pydantic.__version__}, "
-            f"PyYAML {yaml.__version__} (libyaml available: {yaml.__with_libyaml__}), psycopg {psycopg.__version__}")
-        log(f"N = {args.tasks} tasks (1 task x {args.tasks} communes), repeat = {args.repeat}, db = {args.db}")
+        log(
+            f"Python {platform.python_version()} ({platform.python_implementation()}), "
+            f"{platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}"
+        )
+        log(
+            f"SQLAlchemy {sqlalchemy.__version__}, pydantic {pydantic.__version__}, "
+            f"PyYAML {yaml.__version__} (libyaml available: {yaml.__with_libyaml__}), psycopg {psycopg.__version__}"
+        )
+        log(
+            f"N = {args.tasks} tasks (1 task x {args.tasks} communes), repeat = {args.repeat}, db = {args.db}"
+        )
         t0 = time.perf_counter()
         inp = prepare(args.tasks, tmp)
-        log(f"prepared inputs and the floor rows in {time.perf_counter() - t0:.1f}s (untimed); "
-            f"registry.yaml {inp.registry_file.stat().st_size / 1e6:.1f} MB in {tmp}")
+        log(
+            f"prepared inputs and the floor rows in {time.perf_counter() - t0:.1f}s (untimed); "
+            f"registry.yaml {inp.registry_file.stat().st_size / 1e6:.1f} MB in {tmp}"
+        )
 
         backends: list[Backend] = []
         skipped: list[str] = []
@@ -527,7 +641,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.db in ("postgres", "both"):
             pg, why = postgres_backend(pg_url)
             if pg is None:
-                skipped.append(f"postgres: SKIPPED - server unreachable at {db.safe_url(pg_url)} ({why})")
+                skipped.append(
+                    f"postgres: SKIPPED - server unreachable at {db.safe_url(pg_url)} ({why})"
+                )
                 log(skipped[-1])
             else:
                 backends.append(pg)
@@ -542,12 +658,15 @@ def main(argv: list[str] | None = None) -> int:
         sqlite_backend = next((b for b in backends if b.kind == "sqlite"), None)
         if args.time_registry and sqlite_backend is not None:
             sec = time_registry_load(sqlite_backend, inp)
-            extra.append(f"registry load, store.load([registry.yaml]) with {args.tasks + 1} units, "
-                         f"once on SQLite: {sec:.2f}s")
+            extra.append(
+                f"registry load, store.load([registry.yaml]) with {args.tasks + 1} units, "
+                f"once on SQLite: {sec:.2f}s"
+            )
         if args.phases:
             for b in backends:
-                extra.append(f"one {b.kind} load (fresh database), step by step (seconds):")
-                extra += [f"  {name:<47}{sec:7.2f}" for name, sec in phases(b, inp)]
+                extra.append(f"{b.kind}: one load and one amended load, step by step (seconds):")
+                extra.append(f"  {'step':<52}{'load':>7}{'amended':>9}")
+                extra += [f"  {name:<52}{a:7.2f}{m:9.2f}" for name, a, m in phases(b, inp)]
 
         report(results, skipped, log)
         for line in extra:

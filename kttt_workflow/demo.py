@@ -34,13 +34,24 @@ def directives_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "directives"
 
 
-def _counts_table(store: Store, day: date) -> Table:
+SHORT = {
+    Status.done_on_time: "Xong đúng hạn",
+    Status.done_late: "Xong quá hạn",
+    Status.on_track: "Trong hạn",
+    Status.overdue: "Quá hạn",
+    Status.pending: "Chờ cấp trên",
+    Status.ongoing: "Thường xuyên",
+    Status.awaiting_deadline: "Chờ thời hạn",
+}
+
+
+def _counts_table(store: Store, day: date, directives: list[str] | None = None) -> Table:
     table = Table(title=f"Tổng hợp tình trạng tại ngày {day:%d/%m/%Y}")
-    table.add_column("Văn bản")
+    table.add_column("Văn bản", no_wrap=True)
     for s in ORDER:
-        table.add_column(LABELS[s], justify="right")
+        table.add_column(SHORT[s], justify="right")
     table.add_column("Tổng", justify="right")
-    rows = store.status(as_of=day)
+    rows = [r for r in store.status(as_of=day) if directives is None or r.directive in directives]
     by: dict[str, dict[str, int]] = {}
     for r in rows:
         by.setdefault(r.directive, {}).setdefault(r.status, 0)
@@ -154,8 +165,12 @@ def run_demo(out: Console, home: Path | None = None) -> Store:
     out.print(
         _tasks_table(store, date(2023, 1, 5), nq20, "Chương trình hành động thực hiện NQ 20-NQ/TW")
     )
-    for day in (date(2014, 1, 15), date(2022, 12, 5), date(2023, 1, 5)):
+    out.print(_counts_table(store, date(2014, 1, 15), ["kh-67-2013"]))
+    for day in (date(2022, 12, 5), date(2023, 1, 5)):
         out.print(_counts_table(store, day))
+    out.print(
+        "Ghi chú: " + "; ".join(f"{SHORT[s]} = {LABELS[s]}" for s in ORDER) + ".", highlight=False
+    )
     out.print(
         "Xem thêm: kttt status --db " + url + " --as-of 2022-12-05 --directive " + nq20,
         highlight=False,

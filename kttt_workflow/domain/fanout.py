@@ -37,6 +37,7 @@ class TaskInstance:
     parent_task_id: str | None
     unit: str
     period: str | None
+    starts_on: date | None  # first day of the period (recurring instances); None otherwise
     title: str
     deliverable: str | None
     coordinating: tuple[str, ...]
@@ -157,6 +158,7 @@ def fan_out(
                         parent_task_id=parent_task_id,
                         unit=unit,
                         period=period,
+                        starts_on=_period_start(period) if period else None,
                         title=spec.title,
                         deliverable=spec.deliverable,
                         coordinating=tuple(c for c in coordinating if c != unit),

@@ -59,6 +59,9 @@ def _pos(mark: yaml.Mark | None) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")
+}
 MAX_DEPTH = 64  # deeper nesting is certainly a mistake (and would exhaust Python's stack)
 _VI = "@vi:"  # prefix of constructor problems we raise ourselves, already in Vietnamese
 
@@ -93,6 +96,17 @@ def _walk(
         issues.append(Issue(doc.file, line, col, f"cấu trúc lồng quá sâu (quá {MAX_DEPTH} cấp)"))
         raise _Stop
     doc.values[path] = (line, col)
+    if node.tag not in _PLAIN_TAGS:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        issues.append(
+            Issue(
+                doc.file,
+                line,
+                col,
+                f"thẻ YAML {tag} không được phép: chỉ chấp nhận dữ liệu thuần (chuỗi, số, danh sách, bảng)",
+            )
+        )
+        raise _Stop
     if isinstance(node, yaml.ScalarNode):
         if "\x00" in node.value:
             issues.append(
@@ -163,7 +177,10 @@ def parse_yaml(text: str, name: str) -> tuple[LocatedDocument | None, list[Issue
             _walk(node, (), doc, issues, set())
         if issues:
             return None, issues
-        doc.data = loader.construct_document(node)
+        try:
+            doc.data = loader.construct_document(node)
+        except (ValueError, TypeError, AttributeError) as exc:  # a plain value PyYAML cannot build
+            return None, [Issue(name, 1, 1, f"giá trị YAML không đọc được ({type(exc).__name__})")]
         return doc, []
     except yaml.reader.ReaderError as exc:
         line, col = _position(text, exc.position)

@@ -56,6 +56,11 @@ def status_columns(as_of: date, dialect: str) -> tuple[ColumnElement[str], Colum
     return status.label("status"), days.label("days_overdue")
 
 
+def _started(as_of: date) -> ColumnElement[bool]:
+    """Recurring instances whose period has not begun by ``as_of`` are not reported yet."""
+    return or_(task_t.c.starts_on.is_(None), task_t.c.starts_on <= literal(as_of, type_=Date))
+
+
 @dataclass(frozen=True)
 class TaskStatus:
     task_id: str
@@ -130,7 +135,7 @@ def task_statuses(
             t.c.coordinating,
         )
         .join(unit_t, unit_t.c.code == t.c.unit_code, isouter=True)
-        .where(t.c.state != "removed")
+        .where(t.c.state != "removed", _started(as_of))
     )
     if directive:
         q = q.where(t.c.directive_code == directive)
@@ -174,7 +179,7 @@ def status_counts(conn: Connection, as_of: date, *, directive: str | None = None
     """How many tasks are in each status (set-based: one GROUP BY)."""
     t = task_t
     status, _ = status_columns(as_of, conn.dialect.name)
-    q = select(status, func.count()).where(t.c.state != "removed").group_by(status)
+    q = select(status, func.count()).where(t.c.state != "removed", _started(as_of)).group_by(status)
     if directive:
         q = q.where(t.c.directive_code == directive)
     return {row[0]: int(row[1]) for row in conn.execute(q)}

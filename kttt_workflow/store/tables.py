@@ -84,6 +84,7 @@ class Task(SQLModel, table=True):
     parent_task_id: str | None = Field(default=None, max_length=255, index=True)
     unit_code: str = Field(max_length=64, index=True)
     period: str | None = Field(default=None, max_length=16)
+    starts_on: date | None = None  # first day of a recurring instance's period
     title: str
     deliverable: str | None = None
     coordinating: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -95,6 +95,7 @@ def upgrade() -> None:
         sa.Column("parent_task_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("unit_code", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("starts_on", sa.Date(), nullable=True),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("deliverable", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("coordinating", sa.JSON(), nullable=False),
