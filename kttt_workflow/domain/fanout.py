@@ -9,9 +9,8 @@ Pure: no database, no clock (``until`` is explicit).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 
 from kttt_workflow.domain.calendar import WorkingCalendar
@@ -53,9 +52,10 @@ class TaskInstance:
 
     def fingerprint(self) -> str:
         """Hash of what the directive file says about this task (not its progress)."""
-        d = asdict(self)
-        d.pop("activated_on")
-        return hashlib.sha256(json.dumps(d, default=str, sort_keys=True).encode()).hexdigest()[:32]
+        # repr() of a tuple of str/date/bool/None/tuples is stable; dataclasses.asdict() deep-copies
+        # every field and cost four times the rest of the fan-out.
+        spec = tuple(v for k, v in self.__dict__.items() if k != "activated_on")
+        return hashlib.sha256(repr(spec).encode()).hexdigest()[:32]
 
 
 def task_id(directive: str, key: str, unit: str, period: str | None = None) -> str:
@@ -126,6 +126,9 @@ def fan_out(
             periods = [(o.period, o.due) for o in occurrences(deadline, start, max(last, start))]
         else:
             periods = [(None, deadline.due)]
+        # The working-day roll and the period start depend on the period only, not on the unit.
+        rolled = {p: effective_due(n, calendar, roll) if n else None for p, n in periods}
+        starts = {p: _period_start(p) if p else None for p, _ in periods}
         parent_index: dict[tuple[str, str | None], str] = {}
         parent_by_unit: dict[str, str] = {}
         if parent is not None:
@@ -142,13 +145,13 @@ def fan_out(
                     period is not None
                     and info is not None
                     and info.valid_to is not None
-                    and _period_start(period) > info.valid_to
+                    and starts[period] > info.valid_to  # type: ignore[operator]
                 ):
                     continue
                 if parent is not None and period is not None:
                     pid = parent_index.get((unit, period))
                     parent_task_id = pid or parent_task_id
-                due = effective_due(nominal, calendar, roll) if nominal else None
+                due = rolled[period]
                 instances.append(
                     TaskInstance(
                         id=task_id(directive.code, spec.id, unit, period),
@@ -158,7 +161,7 @@ def fan_out(
                         parent_task_id=parent_task_id,
                         unit=unit,
                         period=period,
-                        starts_on=_period_start(period) if period else None,
+                        starts_on=starts[period],
                         title=spec.title,
                         deliverable=spec.deliverable,
                         coordinating=tuple(c for c in coordinating if c != unit),

@@ -353,7 +353,7 @@ def _merge(
         .join(stage, stage.c.id == t.c.id)
         .where(t.c.state == "removed")
     ).scalar_one()
-    s.unchanged = s.total - s.added - s.changed
+    s.unchanged = s.total - s.added - s.changed - s.restored
     row = _directive_row(d, registry, source, sha, at)
     old = conn.execute(select(dir_t).where(dir_t.c.code == d.code)).mappings().first()
     header_changed = old is None or old["spec"] != row["spec"]
@@ -407,7 +407,7 @@ def _merge(
         events = []
         for r in changed_rows:
             diff = {
-                f: {"old": _jsonable(r[f"old_{f}"]), "new": _jsonable(r[f if f != "unit" else f])}
+                f: {"old": _jsonable(r[f"old_{f}"]), "new": _jsonable(r[f])}
                 for f in DIFF_FIELDS
                 if r[f"old_{f}"] != r[f]
             }
