@@ -22,7 +22,7 @@ from kttt_workflow.domain.deadlines import (
     parse_deadline,
 )
 from kttt_workflow.domain.registry import GroupInfo, Registry
-from kttt_workflow.spec.models import Activation, DirectiveFile, TaskSpec
+from kttt_workflow.spec.models import Activation, DirectiveFile, EscalationPolicy, TaskSpec
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class TaskInstance:
     nominal_due: date | None
     due: date | None
     key_task: bool
+    policy_code: str | None
     activation: str
     activated_on: date | None
 
@@ -69,6 +70,38 @@ def local_groups(directive: DirectiveFile) -> dict[str, GroupInfo]:
         g.code: GroupInfo(g.code, g.name, tuple(g.members), tuple(g.aliases), g.note)
         for g in directive.groups
     }
+
+
+DEFAULT_POLICY = "mac-dinh"
+# Ongoing ("Thường xuyên") and pending ("Theo Kế hoạch…") tasks have no date to escalate from.
+_LADDER_KINDS = (DeadlineKind.FIXED, DeadlineKind.RECURRING)
+
+
+def policy_code(directive: DirectiveFile, spec: TaskSpec) -> str:
+    """The escalation policy of a task: its own, else its directive's, else the default.
+
+    Inline policies get codes of their own: ``@kh-67-2013`` (directive), ``@kh-67-2013/I.1`` (task).
+    """
+    if isinstance(spec.escalation, str):
+        return spec.escalation
+    if spec.escalation is not None:
+        return f"@{directive.code}/{spec.id}"
+    if isinstance(directive.escalation, str):
+        return directive.escalation
+    if directive.escalation is not None:
+        return f"@{directive.code}"
+    return DEFAULT_POLICY
+
+
+def inline_policies(directive: DirectiveFile) -> dict[str, EscalationPolicy]:
+    """The policies declared inside a directive file, by their codes."""
+    out: dict[str, EscalationPolicy] = {}
+    if isinstance(directive.escalation, EscalationPolicy):
+        out[f"@{directive.code}"] = directive.escalation
+    for spec, _ in walk(directive.tasks):
+        if isinstance(spec.escalation, EscalationPolicy):
+            out[f"@{directive.code}/{spec.id}"] = spec.escalation
+    return out
 
 
 def walk(
@@ -118,6 +151,7 @@ def fan_out(
             else None
         )
         deadline: DeadlineSpec = parse_deadline(spec.deadline, issued)
+        policy = policy_code(directive, spec)
         activation = spec.activation or (
             Activation.on_parent_done if parent is not None else Activation.immediate
         )
@@ -172,6 +206,7 @@ def fan_out(
                         nominal_due=nominal,
                         due=due,
                         key_task=spec.key,
+                        policy_code=policy if deadline.kind in _LADDER_KINDS else None,
                         activation=activation.value,
                         activated_on=issued if activation == Activation.immediate else None,
                     )

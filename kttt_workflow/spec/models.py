@@ -123,6 +123,63 @@ class DocumentRef(_Strict):
     )
 
 
+# --------------------------------------------------------------------------------------------------
+# Escalation policy
+# --------------------------------------------------------------------------------------------------
+class Severity(StrEnum):
+    upcoming = "upcoming"  # sắp đến hạn
+    due = "due"  # đến hạn
+    overdue = "overdue"  # quá hạn
+    escalated = "escalated"  # báo cáo cấp trên
+
+
+ROLES = ("lead", "coordinators", "lead_parent", "lead_grandparent", "issuer", "focal")
+
+
+class EscalationStep(_Strict):
+    """One rung of the ladder: N days before (negative) or after (positive) the deadline."""
+
+    code: Code = Field(description="Mã bước, ví dụ 'nhac-7', 'don-doc-3'.")
+    offset: int = Field(
+        ge=-365, le=3650, description="Số ngày so với hạn: -7 là trước 7 ngày, 3 là sau 3 ngày."
+    )
+    days: Literal["working", "calendar"] = Field(
+        default="working", description="'working': ngày làm việc; 'calendar': ngày lịch."
+    )
+    severity: Severity
+    to: list[NonEmpty] = Field(
+        min_length=1,
+        description="Người nhận: vai trò (lead, coordinators, lead_parent, lead_grandparent, "
+        "issuer, focal) hoặc mã đơn vị.",
+    )
+    cc: list[NonEmpty] = Field(default_factory=list, description="Đồng gửi (để biết).")
+
+
+class EscalationPolicy(_Strict):
+    """A ladder of steps relative to the deadline."""
+
+    name: str | None = None
+    steps: list[EscalationStep] = Field(min_length=1)
+
+
+class PolicyFile(_Strict):
+    """An escalation policy file (``kind: policy``) that directives refer to by code."""
+
+    kind: Literal["policy"]
+    code: Code
+    name: NonEmpty
+    steps: list[EscalationStep] = Field(min_length=1)
+    note: str | None = None
+
+
+PolicyRef = Annotated[
+    Code | EscalationPolicy,
+    Field(
+        description="Mã chính sách nhắc việc/đôn đốc (ví dụ 'mac-dinh') hoặc khai báo trực tiếp."
+    ),
+]
+
+
 class Activation(StrEnum):
     immediate = "immediate"  # active as soon as loaded ("ngay")
     on_parent_done = "on_parent_done"  # active when the parent task is done
@@ -156,6 +213,7 @@ class TaskSpec(_Strict):
         description="'immediate' (ngay) hoặc 'on_parent_done' (khi nhiệm vụ cha hoàn thành). "
         "Mặc định: ngay với nhiệm vụ gốc, chờ cha với nhiệm vụ con.",
     )
+    escalation: PolicyRef | None = None
     note: str | None = None
     source: str | None = Field(default=None, description="Trích dẫn vị trí trong văn bản nguồn.")
     children: list[TaskSpec] = Field(default_factory=list)
@@ -180,6 +238,9 @@ class DirectiveFile(_Strict):
     recurrence_until: dt.date | None = Field(
         default=None,
         description="Sinh kỳ lặp ('Hàng năm'…) đến ngày này; mặc định đến hết năm hiện tại.",
+    )
+    escalation: PolicyRef | None = Field(
+        default=None, description="Chính sách nhắc việc/đôn đốc; mặc định 'mac-dinh'."
     )
     groups: list[Group] = Field(default_factory=list, description="Nhóm riêng của văn bản này.")
     tasks: list[TaskSpec] = Field(default_factory=list)

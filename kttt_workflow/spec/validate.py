@@ -15,10 +15,18 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kttt_workflow.domain.deadlines import DeadlineError, DeadlineKind, parse_deadline
-from kttt_workflow.domain.fanout import local_groups, walk
+from kttt_workflow.domain.fanout import DEFAULT_POLICY, local_groups, walk
 from kttt_workflow.domain.registry import GroupInfo, Registry, UnitInfo
 from kttt_workflow.spec.errors import InputError, Issue
-from kttt_workflow.spec.models import DirectiveFile, RegistryFile, symbol_is_valid
+from kttt_workflow.spec.models import (
+    ROLES,
+    DirectiveFile,
+    EscalationPolicy,
+    EscalationStep,
+    PolicyFile,
+    RegistryFile,
+    symbol_is_valid,
+)
 from kttt_workflow.spec.models import Group as GroupSpec
 from kttt_workflow.spec.yamlio import LocatedDocument, read_yaml
 
@@ -32,6 +40,7 @@ class Bundle:
     registry: Registry
     registry_files: list[tuple[LocatedDocument, RegistryFile]] = field(default_factory=list)
     directives: list[tuple[LocatedDocument, DirectiveFile]] = field(default_factory=list)
+    policies: list[tuple[LocatedDocument, PolicyFile]] = field(default_factory=list)
     sources: dict[str, bytes] = field(default_factory=dict)  # file name -> raw bytes (for hashing)
 
 
@@ -57,7 +66,10 @@ def collect_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Issue]]
 # ------------------------------------------------------------------------------------------------
 # pydantic errors in the user's terms
 # ------------------------------------------------------------------------------------------------
-_KIND_HELP = "cần 'kind: registry' (danh mục đơn vị) hoặc 'kind: directive' (văn bản chỉ đạo)"
+_KIND_HELP = (
+    "cần 'kind: registry' (danh mục đơn vị), 'kind: directive' (văn bản chỉ đạo) "
+    "hoặc 'kind: policy' (chính sách nhắc việc, đôn đốc)"
+)
 
 
 def _field_list(model: type[BaseModel]) -> str:
@@ -370,6 +382,47 @@ def _check_directive(
     return issues
 
 
+def _task_paths(d: DirectiveFile) -> dict[int, tuple[str | int, ...]]:
+    paths: dict[int, tuple[str | int, ...]] = {}
+
+    def index(tasks: list[Any], base: tuple[str | int, ...]) -> None:
+        for i, t in enumerate(tasks):
+            paths[id(t)] = (*base, i)
+            index(t.children, (*base, i, "children"))
+
+    index(d.tasks, ("tasks",))
+    return paths
+
+
+def _check_steps(
+    doc: LocatedDocument,
+    base: tuple[str | int, ...],
+    steps: list[EscalationStep],
+    reg: Registry,
+    local: dict[str, GroupInfo],
+) -> list[Issue]:
+    """Step codes unique; every recipient a role or a unit (not a group: a notice goes to a unit)."""
+    issues: list[Issue] = []
+    seen: set[str] = set()
+    for i, st in enumerate(steps):
+        if st.code in seen:
+            issues.append(doc.issue((*base, "steps", i, "code"), f"mã bước '{st.code}' bị trùng"))
+        seen.add(st.code)
+        for fld in ("to", "cc"):
+            for j, r in enumerate(getattr(st, fld)):
+                if r in ROLES:
+                    continue
+                code = reg.resolve(r, local)
+                if code is None or code not in reg.units:
+                    issues.append(
+                        doc.issue(
+                            (*base, "steps", i, fld, j),
+                            f"người nhận '{r}' không phải vai trò ({', '.join(ROLES)}) hay mã đơn vị",
+                        )
+                    )
+    return issues
+
+
 def _check_fragments(doc: LocatedDocument, reg: Registry) -> list[Issue]:
     """Meaning checks on the tasks of a directive that failed schema validation elsewhere.
 
@@ -462,6 +515,7 @@ def load_inputs(
     paths: Iterable[str | Path],
     base: Registry | None = None,
     known_implements: dict[str, tuple[str, ...]] | None = None,
+    known_policies: Iterable[str] | None = None,
 ) -> Bundle:
     """Read and validate files; raise :class:`InputError` with every issue, or return a Bundle."""
     files, issues = collect_paths(paths)
@@ -469,9 +523,9 @@ def load_inputs(
         issues.append(Issue("(không có tệp)", 0, 0, "không có tệp YAML nào để xử lý"))
     registries: list[tuple[LocatedDocument, RegistryFile]] = []
     directives: list[tuple[LocatedDocument, DirectiveFile]] = []
-    partial: list[
-        LocatedDocument
-    ] = []  # directives with schema errors: their tasks are still checked
+    policies: list[tuple[LocatedDocument, PolicyFile]] = []
+    # Directives with schema errors: their tasks are still checked, so one round of fixes suffices.
+    partial: list[LocatedDocument] = []
     sources: dict[str, bytes] = {}
     for f in files:
         name = str(f)
@@ -489,6 +543,11 @@ def load_inputs(
             issues.extend(found)
             if model:
                 registries.append((doc, model))
+        elif kind == "policy":
+            model, found = _model_issues(doc, PolicyFile)
+            issues.extend(found)
+            if model:
+                policies.append((doc, model))
         elif kind == "directive":
             model, found = _model_issues(doc, DirectiveFile)
             issues.extend(found)
@@ -512,6 +571,29 @@ def load_inputs(
             )
         codes[d.code] = doc
         issues.extend(_check_directive(doc, d, reg))
+    policy_codes = set(known_policies or ()) | {DEFAULT_POLICY}
+    in_files: set[str] = set()
+    for doc, pf in policies:
+        if pf.code in in_files:
+            issues.append(doc.issue(("code",), f"mã chính sách '{pf.code}' bị trùng"))
+        in_files.add(pf.code)
+        policy_codes.add(pf.code)
+        issues.extend(_check_steps(doc, (), pf.steps, reg, {}))
+    for doc, d in directives:
+        local = local_groups(d)
+        refs: list[tuple[tuple[str | int, ...], Any]] = [(("escalation",), d.escalation)]
+        tpaths = _task_paths(d)
+        refs += [((*tpaths[id(t)], "escalation"), t.escalation) for t, _ in walk(d.tasks)]
+        for ref_path, ref in refs:
+            if isinstance(ref, str) and ref not in policy_codes:
+                issues.append(
+                    doc.issue(
+                        ref_path,
+                        f"không có chính sách nhắc việc mã '{ref}'; các mã đã có: {', '.join(sorted(policy_codes))}",
+                    )
+                )
+            elif isinstance(ref, EscalationPolicy):
+                issues.extend(_check_steps(doc, ref_path, ref.steps, reg, local))
     declared = set(known_implements or {}) | set(codes)
     for doc, d in directives:
         for i, ref in enumerate(d.implements):
@@ -527,4 +609,4 @@ def load_inputs(
     issues.extend(_implements_cycles(directives, known_implements or {}))
     if issues:
         raise InputError(issues)
-    return Bundle(reg, registries, directives, sources)
+    return Bundle(reg, registries, directives, policies, sources)

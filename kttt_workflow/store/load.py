@@ -10,12 +10,13 @@ difference and writes nothing; an amended file's differences are applied and rec
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import (
     Column,
     Engine,
@@ -35,9 +36,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from kttt_workflow.domain.calendar import WorkingCalendar, default_calendar
-from kttt_workflow.domain.fanout import TaskInstance, fan_out, local_groups
+from kttt_workflow.domain.fanout import (
+    DEFAULT_POLICY,
+    TaskInstance,
+    fan_out,
+    inline_policies,
+    local_groups,
+)
 from kttt_workflow.domain.registry import GroupInfo, Registry, UnitInfo
-from kttt_workflow.spec.models import DirectiveFile, RegistryFile
+from kttt_workflow.spec.models import DirectiveFile, EscalationPolicy, PolicyFile, RegistryFile
 from kttt_workflow.spec.validate import Bundle, load_inputs
 from kttt_workflow.store import tables as T
 
@@ -63,6 +70,7 @@ SPEC_COLUMNS = (
     "nominal_due_on",
     "due_on",
     "key_task",
+    "policy_code",
     "activation",
     "fingerprint",
 )
@@ -77,6 +85,7 @@ DIFF_FIELDS = (
     "key_task",
     "activation",
     "parent_task_id",
+    "policy_code",
 )
 
 
@@ -255,6 +264,7 @@ def _rows(instances: Iterable[TaskInstance]) -> list[dict[str, Any]]:
             "nominal_due_on": t.nominal_due,
             "due_on": t.due,
             "key_task": t.key_task,
+            "policy_code": t.policy_code,
             "activation": t.activation,
             "activated_on": t.activated_on,
             "fingerprint": t.fingerprint(),
@@ -275,6 +285,8 @@ def _directive_row(
     d: DirectiveFile, registry: Registry, source: str, sha: str, at: datetime
 ) -> dict[str, Any]:
     focal = registry.resolve(d.focal_unit, local_groups(d)) if d.focal_unit else None
+    issuer = registry.resolve(d.document.issuer)
+    issuer_code = issuer if issuer in registry.units else None
     return {
         "code": d.code,
         "doc_type": d.document.type.value,
@@ -284,6 +296,7 @@ def _directive_row(
         "title": d.document.title,
         "implements": [r.model_dump(mode="json", exclude_none=True) for r in d.implements],
         "focal_unit": focal,
+        "issuer_code": issuer_code,
         "roll_to_working_day": d.roll_to_working_day,
         "source_path": source,
         "content_sha256": sha,
@@ -535,9 +548,14 @@ def load_bundle(
     horizon = until or date(date.today().year, 12, 31)
     reg_summary = RegistrySummary()
     out: list[LoadSummary] = []
+    policies: dict[str, PolicyFile | EscalationPolicy] = {DEFAULT_POLICY: default_policy()}
+    policies.update({pf.code: pf for _, pf in bundle.policies})
+    for _, d in bundle.directives:
+        policies.update(inline_policies(d))
     with engine.begin() as conn:
         if bundle.registry_files:
             _save_registry(conn, [rf for _, rf in bundle.registry_files], reg_summary)
+        _save_policies(conn, policies)
         for doc, d in bundle.directives:
             out.append(
                 save_directive(
@@ -553,6 +571,31 @@ def load_bundle(
     return reg_summary, out
 
 
+def default_policy() -> PolicyFile:
+    """The shipped ladder (``kttt_workflow/data/default_policy.yaml``)."""
+    path = Path(__file__).resolve().parent.parent / "data" / "default_policy.yaml"
+    return PolicyFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def _save_policies(conn: Connection, policies: Mapping[str, PolicyFile | EscalationPolicy]) -> None:
+    """Upsert the policies that are new or changed (unchanged rows are not touched)."""
+    existing = {r.code: (r.name, r.steps) for r in conn.execute(select(T.policy_t))}
+    for code, p in policies.items():
+        steps = [st.model_dump(mode="json") for st in p.steps]
+        row = (p.name, steps)
+        if existing.get(code) == row:
+            continue
+        values = {"name": p.name, "steps": steps, "updated_at": now()}
+        if code in existing:
+            conn.execute(update(T.policy_t).where(T.policy_t.c.code == code).values(**values))
+        else:
+            conn.execute(insert(T.policy_t), [{"code": code, **values}])
+
+
+def read_policy_codes(conn: Connection) -> set[str]:
+    return {r.code for r in conn.execute(select(T.policy_t.c.code))}
+
+
 def load_paths(
     engine: Engine,
     paths: Iterable[str | Path],
@@ -565,15 +608,17 @@ def load_paths(
     with engine.connect() as conn:
         base = read_registry(conn)
         known = read_implements(conn)
-    bundle = load_inputs(paths, base, known)
+        policies = read_policy_codes(conn)
+    bundle = load_inputs(paths, base, known, policies)
     return load_bundle(engine, bundle, until=until, calendar=calendar)
 
 
 def validate_paths(engine: Engine | None, paths: Iterable[str | Path]) -> Bundle:
     """Validate files against the store's registry (if any); raises InputError."""
-    base, known = Registry(), {}
+    base, known, policies = Registry(), {}, set()
     if engine is not None:
         with engine.connect() as conn:
             base = read_registry(conn)
             known = read_implements(conn)
-    return load_inputs(paths, base, known)
+            policies = read_policy_codes(conn)
+    return load_inputs(paths, base, known, policies)

@@ -61,6 +61,7 @@ class Directive(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     focal_unit: str | None = Field(default=None, max_length=64)
+    issuer_code: str | None = Field(default=None, max_length=64)  # the issuer as a unit, if known
     roll_to_working_day: bool = True
     source_path: str
     content_sha256: str = Field(max_length=64)
@@ -95,6 +96,7 @@ class Task(SQLModel, table=True):
     nominal_due_on: date | None = None
     due_on: date | None = None
     key_task: bool = False
+    policy_code: str | None = Field(default=None, max_length=160)  # escalation ladder; None: none
     activation: str = Field(max_length=16)
     activated_on: date | None = None
     state: str = Field(default="open", max_length=16)  # open | reported | done | removed
@@ -147,6 +149,86 @@ class LoadRecord(SQLModel, table=True):
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class Policy(SQLModel, table=True):
+    """An escalation ladder: named (``kind: policy`` files, the default) or inline ("@directive")."""
+
+    __tablename__ = "policy"
+    code: str = Field(primary_key=True, max_length=160)
+    name: str | None = None
+    steps: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    updated_at: datetime
+
+
+class Sweep(SQLModel, table=True):
+    """One run of the daily sweep (decide → record → deliver)."""
+
+    __tablename__ = "sweep"
+    id: int | None = Field(default=None, primary_key=True)
+    as_of: date
+    started_at: datetime
+    finished_at: datetime | None = None
+    notices: int = 0
+    deliveries: int = 0
+
+
+class Notice(SQLModel, table=True):
+    """The ledger: one notice per (task, step, recipient unit), inserted at most once, ever."""
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        UniqueConstraint("task_id", "step_code", "recipient", name="uq_notice_task_step_recipient"),
+        Index("ix_notice_undelivered", "recipient", "delivery_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(max_length=255)
+    policy_code: str = Field(max_length=160)
+    step_code: str = Field(max_length=64)
+    recipient: str = Field(max_length=64)
+    is_cc: bool = False  # cc ("để biết") rather than to
+    severity: str = Field(max_length=16)
+    fire_on: date
+    due_on: date
+    sweep_id: int | None = None
+    created_at: datetime
+    delivery_id: str | None = Field(default=None, max_length=64, index=True)
+
+
+class Delivery(SQLModel, table=True):
+    """One digest to one unit: the outbox row that sending reads and updates."""
+
+    __tablename__ = "delivery"
+    id: str = Field(primary_key=True, max_length=64)  # also sent to receivers for deduplication
+    recipient: str = Field(max_length=64, index=True)
+    sweep_id: int | None = None
+    as_of: date
+    subject: str
+    body_text: str
+    body_markdown: str
+    notices: int = 0
+    status: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    claimed_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """Each attempt to each target: masked target, status, error, time."""
+
+    __tablename__ = "delivery_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: str = Field(max_length=64, index=True)
+    attempt: int
+    target: str  # masked: never a secret
+    status: str = Field(max_length=16)
+    error: str | None = None
+    at: datetime
+
+
 def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined, no-any-return]
 
@@ -161,3 +243,8 @@ task_t = _table(Task)
 completion_t = _table(Completion)
 event_t = _table(TaskEvent)
 load_t = _table(LoadRecord)
+policy_t = _table(Policy)
+sweep_t = _table(Sweep)
+notice_t = _table(Notice)
+delivery_t = _table(Delivery)
+attempt_t = _table(DeliveryAttempt)
