@@ -16,12 +16,29 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kttt_workflow.domain.calendar import WorkingCalendar, default_calendar
+from kttt_workflow.domain.digest import Digest
 from kttt_workflow.domain.registry import Registry
 from kttt_workflow.spec.validate import Bundle
 from kttt_workflow.store import completion as C
 from kttt_workflow.store import db
 from kttt_workflow.store import load as L
+from kttt_workflow.store import outbox as O
+from kttt_workflow.store import sweep as S
+from kttt_workflow.store.outbox import OutboxSettings
 from kttt_workflow.store.status import TaskStatus, status_counts, task_statuses
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did: new ledger rows (by recipient role), new digests, what sending did."""
+
+    as_of: date
+    sweep_id: int | None
+    notices: int
+    by_role: dict[str, int]
+    deliveries: list[str]
+    sent: O.SendSummary | None
+    previews: dict[str, Digest]
 
 
 @dataclass
@@ -114,6 +131,51 @@ class Store:
         self, task: str, reason: str, *, on: date | None = None, unit: str | None = None
     ) -> C.CompletionResult:
         return C.return_completion(self.engine, task, reason, on=on, unit=unit)
+
+    # -- sweep: escalate and notify -----------------------------------------------------------
+    def sweep(
+        self,
+        *,
+        as_of: date | None = None,
+        dry_run: bool = False,
+        send: bool = True,
+        settings: OutboxSettings | None = None,
+    ) -> SweepReport:
+        """Decide the notices due as of a date, record them, build one digest per unit, send.
+
+        ``dry_run`` computes everything in a transaction that is rolled back: nothing is written
+        and nothing is sent; the report carries the digests that would go out.
+        """
+        day = as_of or date.today()
+        if dry_run:
+            with self.engine.connect() as conn:
+                trans = conn.begin()
+                try:
+                    counts = S.record_notices(conn, day, self.calendar, None)
+                    digests = S.preview(conn, day)
+                finally:
+                    trans.rollback()
+            return SweepReport(day, None, sum(counts.values()), counts, [], None, digests)
+        with self.engine.begin() as conn:
+            sweep_id = S.start_sweep(conn, day)
+            counts = S.record_notices(conn, day, self.calendar, sweep_id)
+        ids = S.build_deliveries(self.engine, day, sweep_id)
+        sent = O.deliver(self.engine, settings) if send else None
+        with self.engine.begin() as conn:
+            S.finish_sweep(conn, sweep_id, sum(counts.values()), len(ids))
+        return SweepReport(day, sweep_id, sum(counts.values()), counts, ids, sent, {})
+
+    def deliver(
+        self, *, settings: OutboxSettings | None = None, force: bool = False
+    ) -> O.SendSummary:
+        """Send what is due in the outbox; ``force`` retries failed deliveries now (retry-failed)."""
+        return O.deliver(self.engine, settings, force=force)
+
+    def deliveries(
+        self, *, unit: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return O.list_deliveries(conn, unit=unit, status=status)
 
     def history(self, task: str, *, unit: str | None = None) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

@@ -373,6 +373,99 @@ def history(
 
 
 @app.command()
+def sweep(
+    db: DbOpt = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Quét tại ngày (mặc định: hôm nay).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Chỉ in những gì sẽ gửi; không ghi, không gửi.")
+    ] = False,
+    no_send: Annotated[
+        bool, typer.Option("--no-send", help="Ghi sổ và tạo bản tổng hợp nhưng chưa gửi.")
+    ] = False,
+    show: Annotated[
+        bool, typer.Option("--show", help="In nội dung các bản tổng hợp (với --dry-run).")
+    ] = False,
+) -> None:
+    """Quét hằng ngày: nhắc việc, đôn đốc, báo cáo cấp trên; mỗi đơn vị một bản tổng hợp."""
+    day = parse_date(as_of) or date.today()
+    store = _open(db)
+    try:
+        r = store.sweep(as_of=day, dry_run=dry_run, send=not no_send)
+    finally:
+        store.close()
+    if dry_run:
+        out.print(
+            f"Chạy thử tại ngày {_fmt(day)}: {r.notices} thông báo mới cho {len(r.previews)} đơn vị; "
+            "không có gì được ghi hay gửi.",
+            highlight=False,
+        )
+        for unit, dg in sorted(r.previews.items()):
+            out.print(f"  {unit}: {dg.subject}", highlight=False)
+            if show:
+                out.print(dg.text, highlight=False, markup=False)
+        return
+    out.print(
+        f"Quét tại ngày {_fmt(day)}: {r.notices} thông báo mới, {len(r.deliveries)} bản tổng hợp.",
+        highlight=False,
+    )
+    if r.sent is not None:
+        sm = r.sent
+        out.print(
+            f"Gửi: {sm.sent} thành công, {sm.local} vào hộp thư cục bộ, {sm.no_target} đơn vị chưa có địa chỉ, "
+            f"{sm.failed} lỗi, {sm.timeout} quá thời gian chờ, {sm.dead} ngừng gửi.",
+            highlight=False,
+        )
+
+
+@app.command()
+def deliveries(
+    db: DbOpt = None,
+    unit: Annotated[str | None, typer.Option(help="Mã đơn vị nhận.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="sent, local, no_target, failed, timeout, dead, pending, sending."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Sổ gửi thông báo: mỗi bản tổng hợp, trạng thái, số lần gửi, lỗi (địa chỉ đã che bí mật)."""
+    store = _open(db)
+    try:
+        rows = store.deliveries(unit=unit, status=status)
+    finally:
+        store.close()
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title="Sổ gửi thông báo")
+    for col in ("Ngày", "Đơn vị", "Số việc", "Trạng thái", "Lần gửi", "Địa chỉ / lỗi"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        last = r["targets"][-1] if r["targets"] else None
+        detail = f"{last['target']}: {last['error'] or last['status']}" if last else ""
+        table.add_row(
+            r["as_of"], r["unit"], str(r["notices"]), r["status"], str(r["attempts"]), detail
+        )
+    out.print(table)
+
+
+@app.command(name="retry-failed")
+def retry_failed(db: DbOpt = None) -> None:
+    """Gửi lại ngay các bản tổng hợp bị lỗi hoặc quá thời gian chờ (cùng mã gửi, không trùng lặp)."""
+    store = _open(db)
+    try:
+        sm = store.deliver(force=True)
+    finally:
+        store.close()
+    out.print(
+        f"Gửi lại {sm.claimed}: {sm.sent} thành công, {sm.failed} lỗi, {sm.timeout} quá thời gian chờ, "
+        f"{sm.dead} ngừng gửi.",
+        highlight=False,
+    )
+
+
+@app.command()
 def schema(
     directory: Annotated[Path, typer.Argument(help="Thư mục ghi JSON Schema.")] = Path(
         "docs/schema"

@@ -1,0 +1,138 @@
+"""Escalation ladders: which step of a policy a task has reached, and who gets a notice.
+
+Pure and explicit about time (``as_of``) and the calendar. The store runs the same decision in SQL
+over all open tasks at once (``kttt_workflow.store.sweep``); ``decide`` here is the reference the
+tests compare it with.
+
+Rule: on a sweep as of D, a task gets the notices of the *most advanced* step whose date has come
+(fire date ≤ D): a sweep that first runs 12 days after the deadline sends the "+10" escalation,
+not also the "-7" reminder and the "+3" urging. Each (task, step, recipient) is sent at most once,
+ever: ``sent`` holds what the ledger already has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from kttt_workflow.domain.calendar import WorkingCalendar
+
+ROLES = ("lead", "coordinators", "lead_parent", "lead_grandparent", "issuer", "focal")
+
+SEVERITY_LABELS = {
+    "upcoming": "Sắp đến hạn",
+    "due": "Đến hạn",
+    "overdue": "Quá hạn",
+    "escalated": "Báo cáo cấp trên",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    code: str
+    offset: int
+    days: str  # "working" | "calendar"
+    severity: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Step:
+        return cls(
+            str(d["code"]),
+            int(d["offset"]),
+            str(d.get("days", "working")),
+            str(d["severity"]),
+            tuple(d.get("to") or ()),
+            tuple(d.get("cc") or ()),
+        )
+
+
+def fire_date(step: Step, due: date, calendar: WorkingCalendar) -> date:
+    """The day a step fires for a task due on ``due`` ("-7 ngày làm việc" = 7 working days before)."""
+    if step.days == "calendar" or step.offset == 0:
+        return due + timedelta(days=step.offset)
+    return calendar.add_working_days(due, step.offset)
+
+
+def reached_step(
+    steps: Sequence[Step], due: date, as_of: date, calendar: WorkingCalendar
+) -> tuple[Step, date] | None:
+    """The most advanced step whose fire date is on or before ``as_of`` (with that date)."""
+    best: tuple[Step, date] | None = None
+    for st in steps:
+        when = fire_date(st, due, calendar)
+        if when <= as_of and (best is None or (when, st.offset) > (best[1], best[0].offset)):
+            best = (st, when)
+    return best
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """What a decision needs to know about one open task and its unit's hierarchy."""
+
+    task_id: str
+    policy_code: str
+    due: date
+    lead: str
+    lead_parent: str | None = None
+    lead_grandparent: str | None = None
+    coordinators: tuple[str, ...] = ()
+    issuer: str | None = None
+    focal: str | None = None
+
+
+@dataclass(frozen=True, order=True)
+class NoticeDue:
+    task_id: str
+    step_code: str
+    recipient: str
+    is_cc: bool = field(compare=False)
+    severity: str = field(compare=False)
+    fire_on: date = field(compare=False)
+
+
+def recipients(step: Step, task: TaskView, units: set[str] | None = None) -> list[tuple[str, bool]]:
+    """(unit, is_cc) pairs of a step for a task; 'to' wins over 'cc' for the same unit."""
+    out: dict[str, bool] = {}
+
+    def resolve(role: str) -> list[str]:
+        if role == "lead":
+            return [task.lead]
+        if role == "coordinators":
+            return list(task.coordinators)
+        if role in ("lead_parent", "lead_grandparent", "issuer", "focal"):
+            v = getattr(task, role)
+            return [v] if v else []
+        return [role]  # a unit code
+
+    for is_cc, roles in ((False, step.to), (True, step.cc)):
+        for role in roles:
+            for unit in resolve(role):
+                if units is not None and unit not in units:
+                    continue
+                out.setdefault(unit, is_cc)
+    return list(out.items())
+
+
+def decide(
+    tasks: Iterable[TaskView],
+    policies: Mapping[str, Sequence[Step]],
+    calendar: WorkingCalendar,
+    as_of: date,
+    sent: set[tuple[str, str, str]],
+    units: set[str] | None = None,
+) -> list[NoticeDue]:
+    """The notices due as of ``as_of`` that the ledger (``sent``) does not have yet."""
+    out: list[NoticeDue] = []
+    for t in tasks:
+        reached = reached_step(policies.get(t.policy_code, ()), t.due, as_of, calendar)
+        if reached is None:
+            continue
+        st, when = reached
+        for unit, is_cc in recipients(st, t, units):
+            if (t.task_id, st.code, unit) not in sent:
+                out.append(NoticeDue(t.task_id, st.code, unit, is_cc, st.severity, when))
+    return sorted(out)
