@@ -101,7 +101,8 @@ def _insert_ignore(conn: Connection, sel: Select[Any], cols: list[str]) -> int:
     ins = (postgresql.insert(n) if dialect == "postgresql" else sqlite.insert(n)).from_select(
         cols, sel
     )
-    return conn.execute(ins.on_conflict_do_nothing()).rowcount or 0
+    # rowcount of INSERT … SELECT is not reliable across drivers: count the RETURNING rows.
+    return len(conn.execute(ins.on_conflict_do_nothing().returning(n.c.id)).all())
 
 
 def record_notices(

@@ -1,0 +1,228 @@
+"""Escalation decisions: the SQL sweep agrees with the pure reference; each notice exists once."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from kttt_workflow.api import Store
+from kttt_workflow.domain.calendar import default_calendar
+from kttt_workflow.domain.escalation import Step, TaskView, decide, fire_date, reached_step
+from kttt_workflow.store import tables as T
+from tests.test_load import UNTIL, copy_fixtures, edit_plan
+
+CAL = default_calendar()
+DEFAULT = [
+    Step("nhac-truoc-7", -7, "working", "upcoming", ("lead",)),
+    Step("den-han", 0, "working", "due", ("lead",), ("coordinators",)),
+    Step("don-doc-3", 3, "working", "overdue", ("lead",), ("lead_parent",)),
+]
+
+
+def test_fire_dates_count_working_days() -> None:
+    due = date(2022, 11, 30)  # Wednesday
+    assert fire_date(DEFAULT[0], due, CAL) == date(2022, 11, 21)  # 7 working days before
+    assert fire_date(DEFAULT[2], due, CAL) == date(2022, 12, 5)  # Thu, Fri, Mon
+    # Across Tết 2022 (31/1–4/2 off): 3 working days after Friday 28/1/2022 is Wednesday 9/2.
+    assert fire_date(DEFAULT[2], date(2022, 1, 28), CAL) == date(2022, 2, 9)
+    assert fire_date(
+        Step("c", 3, "calendar", "overdue", ("lead",)), date(2022, 1, 28), CAL
+    ) == date(2022, 1, 31)
+
+
+def test_reached_step_is_the_most_advanced_one() -> None:
+    due = date(2022, 11, 30)
+    assert reached_step(DEFAULT, due, date(2022, 11, 18), CAL) is None
+    assert reached_step(DEFAULT, due, date(2022, 11, 21), CAL)[0].code == "nhac-truoc-7"  # type: ignore[index]
+    assert reached_step(DEFAULT, due, date(2022, 11, 30), CAL)[0].code == "den-han"  # type: ignore[index]
+    assert reached_step(DEFAULT, due, date(2023, 6, 1), CAL)[0].code == "don-doc-3"  # type: ignore[index]
+
+
+def test_pure_decide_respects_the_ledger() -> None:
+    task = TaskView(
+        "d/1/a", "p", date(2022, 11, 30), "a", lead_parent="tinh", coordinators=("b", "a")
+    )
+    notices = decide([task], {"p": DEFAULT}, CAL, date(2022, 12, 5), sent=set())
+    assert [(x.recipient, x.is_cc) for x in notices] == [("a", False), ("tinh", True)]
+    again = decide(
+        [task],
+        {"p": DEFAULT},
+        CAL,
+        date(2022, 12, 6),
+        sent={(x.task_id, x.step_code, x.recipient) for x in notices},
+    )
+    assert again == []
+
+
+def _ledger(store: Store) -> list[tuple[str, str, str, bool, str]]:
+    n = T.notice_t
+    with store.engine.connect() as conn:
+        return sorted(
+            (r.task_id, r.step_code, r.recipient, r.is_cc, r.severity)
+            for r in conn.execute(
+                select(n.c.task_id, n.c.step_code, n.c.recipient, n.c.is_cc, n.c.severity)
+            )
+        )
+
+
+def _reference(
+    store: Store, as_of: date, sent: set[tuple[str, str, str]]
+) -> list[tuple[str, str, str, bool, str]]:
+    """The pure decision on the same tasks, read back from the store."""
+    t, u, d, p = T.task_t, T.unit_t, T.directive_t, T.policy_t
+    with store.engine.connect() as conn:
+        units = {r.code: r.parent_code for r in conn.execute(select(u.c.code, u.c.parent_code))}
+        dirs = {r.code: (r.issuer_code, r.focal_unit) for r in conn.execute(select(d))}
+        policies = {r.code: [Step.from_dict(s) for s in r.steps] for r in conn.execute(select(p))}
+        rows = conn.execute(
+            select(t).where(t.c.state != "removed", t.c.policy_code.is_not(None))
+        ).all()
+    views = []
+    for r in rows:
+        active = r.activation == "immediate" or (
+            r.activated_on is not None and r.activated_on <= as_of
+        )
+        started = r.starts_on is None or r.starts_on <= as_of
+        open_ = r.completed_on is None or r.completed_on > as_of
+        if not (active and started and open_ and r.due_on):
+            continue
+        parent = units.get(r.unit_code)
+        issuer, focal = dirs[r.directive_code]
+        views.append(
+            TaskView(
+                r.id,
+                r.policy_code,
+                r.due_on,
+                r.unit_code,
+                parent,
+                units.get(parent) if parent else None,
+                tuple(r.coordinating),
+                issuer,
+                focal if focal in units else None,
+            )
+        )
+    got = decide(views, policies, CAL, as_of, sent, set(units))
+    return [(x.task_id, x.step_code, x.recipient, x.is_cc, x.severity) for x in got]
+
+
+def test_sql_sweep_matches_the_pure_decision_day_by_day(store: Store, tmp_path: Path) -> None:
+    store.load([copy_fixtures(tmp_path)], until=UNTIL)
+    store.complete(
+        "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 12/12/2022", on=date(2022, 12, 12)
+    )
+    store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 12))
+    expected: set[tuple[str, str, str, bool, str]] = set()
+    day = date(2022, 11, 1)
+    while day <= date(2023, 3, 1):
+        sent = {(a, b, c) for a, b, c, _, _ in expected}
+        expected |= set(_reference(store, day, sent))
+        r = store.sweep(as_of=day, send=False)
+        assert set(_ledger(store)) == expected, day
+        assert r.notices == len(expected) - len(sent)
+        day += timedelta(days=3)
+    # Every step of the default ladder occurred, and the parent got copies of the urging.
+    assert {x[1] for x in expected} >= {
+        "nhac-truoc-7",
+        "den-han",
+        "don-doc-3",
+        "bao-cao-10",
+        "bao-cao-30",
+    }
+    assert ("kh-1-2022/2/x-ubnd-a", "don-doc-3", "x-ubnd", True, "overdue") in expected
+    assert (
+        "kh-1-2022/2/x-ubnd-a",
+        "den-han",
+        "x-so-khdt",
+        True,
+        "due",
+    ) in expected  # coordinator cc
+    # The task done on 12/12/2022 got nothing after it was done.
+    assert not [
+        x for x in expected if x[0] == "kh-1-2022/1/x-ubnd" and x[1] in ("bao-cao-10", "bao-cao-30")
+    ]
+
+
+def test_each_notice_once_ever_and_one_digest_per_unit(store: Store, tmp_path: Path) -> None:
+    store.load([copy_fixtures(tmp_path)], until=UNTIL)
+    first = store.sweep(as_of=date(2023, 1, 6), send=False)
+    assert first.notices > 0
+    again = store.sweep(as_of=date(2023, 1, 6), send=False)
+    assert again.notices == 0 and again.deliveries == []
+    with store.engine.connect() as conn:
+        per_unit = conn.execute(
+            select(T.delivery_t.c.recipient, func.count()).group_by(T.delivery_t.c.recipient)
+        ).all()
+        undelivered = conn.execute(
+            select(func.count()).select_from(T.notice_t).where(T.notice_t.c.delivery_id.is_(None))
+        ).scalar_one()
+    assert all(c == 1 for _, c in per_unit)  # one digest per unit for that sweep
+    assert undelivered == 0
+    rows = {r["unit"]: r for r in store.deliveries()}
+    assert rows["x-ubnd-a"]["subject"].startswith("Nhắc việc, đôn đốc ngày 06/01/2023")
+    with store.engine.connect() as conn:
+        body = conn.execute(
+            select(T.delivery_t.c.body_text).where(T.delivery_t.c.recipient == "x-ubnd-a")
+        ).scalar_one()
+    assert (
+        "Các huyện xây dựng kế hoạch" in body and "Quý IV/2022" in body and "hạn 03/01/2023" in body
+    )
+
+
+def test_dry_run_writes_nothing(sqlite_store: Store, tmp_path: Path) -> None:
+    sqlite_store.load([copy_fixtures(tmp_path)], until=UNTIL)
+    path = Path(sqlite_store.engine.url.database or "")
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    r = sqlite_store.sweep(as_of=date(2023, 1, 6), dry_run=True)
+    assert r.notices > 0 and r.previews and r.sweep_id is None
+    assert "Kính gửi: UBND huyện A" in r.previews["x-ubnd-a"].text
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_directive_and_task_policy_overrides(store: Store, tmp_path: Path) -> None:
+    folder = copy_fixtures(tmp_path)
+    (folder / "policy.yaml").write_text(
+        "kind: policy\ncode: gap\nname: Đôn đốc gấp\nsteps:\n"
+        "  - {code: ngay-sau, offset: 1, days: calendar, severity: overdue, to: [lead], cc: [x-so-khdt]}\n",
+        encoding="utf-8",
+    )
+
+    def amend(d: dict) -> None:  # type: ignore[type-arg]
+        d["escalation"] = "gap"
+        d["tasks"][1]["escalation"] = {
+            "steps": [{"code": "bao-ngay", "offset": 0, "severity": "due", "to": ["issuer"]}]
+        }
+
+    edit_plan(folder, amend)
+    store.load([folder], until=UNTIL)
+    store.sweep(as_of=date(2022, 12, 1), send=False)
+    ledger = _ledger(store)
+    assert ("kh-1-2022/1/x-ubnd", "ngay-sau", "x-so-khdt", True, "overdue") in ledger
+    assert not [x for x in ledger if x[1] in ("nhac-truoc-7", "den-han")]
+    store.sweep(as_of=date(2023, 1, 3), send=False)
+    assert ("kh-1-2022/2/x-ubnd-a", "bao-ngay", "x-ubnd", False, "due") in _ledger(store)  # issuer
+
+
+def test_ongoing_and_pending_tasks_get_no_ladder(store: Store, tmp_path: Path) -> None:
+    store.load([copy_fixtures(tmp_path)], until=UNTIL)
+    store.sweep(as_of=date(2026, 1, 1), send=False)
+    assert not [
+        x for x in _ledger(store) if x[0] in ("kh-1-2022/4/x-so-khdt", "kh-1-2022/5/x-so-tc")
+    ]
+
+
+@pytest.mark.parametrize("role", ["lead_grandparent", "focal"])
+def test_other_roles(store: Store, tmp_path: Path, role: str) -> None:
+    folder = copy_fixtures(tmp_path)
+
+    def amend(d: dict) -> None:  # type: ignore[type-arg]
+        d["escalation"] = {"steps": [{"code": "r", "offset": 0, "severity": "due", "to": [role]}]}
+
+    edit_plan(folder, amend)
+    store.load([folder], until=UNTIL)
+    store.sweep(as_of=date(2022, 11, 30), send=False)
+    recipients = {x[2] for x in _ledger(store) if x[0] == "kh-1-2022/1/x-ubnd"}
+    assert recipients == (set() if role == "lead_grandparent" else {"x-so-khdt"})
