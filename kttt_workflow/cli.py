@@ -492,3 +492,7 @@ def demo(
 
 def main() -> None:  # pragma: no cover
     app()
+
+
+# Prefect commands (serve, report, …) live in their own module and register on `app`.
+from kttt_workflow import cli_prefect as _cli_prefect  # noqa: E402, F401
