@@ -79,6 +79,56 @@ def _tasks_table(store: Store, day: date, directive: str, title: str) -> Table:
     return table
 
 
+SWEEP_DAYS = (date(2022, 11, 21), date(2022, 12, 5), date(2022, 12, 15), date(2023, 1, 6))
+
+
+def _sweeps(out: Console, store: Store, home: Path) -> None:
+    """Daily sweeps on a few dates of the NQ 20 programme; digests land in local mailboxes."""
+    from kttt_workflow.store.outbox import OutboxSettings
+
+    out.rule("Nhắc việc, đôn đốc (quét hằng ngày)")
+    settings = OutboxSettings(maildir=home / "mail")
+    for day in SWEEP_DAYS:
+        r = store.sweep(as_of=day, settings=settings)
+        sent = r.sent
+        out.print(
+            f"  {day:%d/%m/%Y}: {r.notices} thông báo mới → {len(r.deliveries)} bản tổng hợp"
+            + (f" ({sent.local} vào hộp thư cục bộ, {sent.sent} đã gửi)" if sent else ""),
+            highlight=False,
+        )
+    boxes = (
+        sorted(p for p in (home / "mail").iterdir() if p.is_dir())
+        if (home / "mail").exists()
+        else []
+    )
+    table = Table(title=f"Hộp thư cục bộ ({home / 'mail'})")
+    table.add_column("Đơn vị")
+    table.add_column("Số thư", justify="right")
+    import mailbox
+
+    for box in boxes:
+        table.add_row(box.name, str(len(mailbox.Maildir(box, create=False))))
+    out.print(table)
+    unit = "bg-bcsd-ubnd"
+    if (home / "mail" / unit).exists():
+        msgs = sorted(
+            mailbox.Maildir(home / "mail" / unit, create=False), key=lambda m: m.get("Date", "")
+        )
+        if msgs:
+            last = msgs[-1]
+            body = (
+                last.get_payload(decode=True)
+                if not last.is_multipart()
+                else last.get_payload(0).get_payload(decode=True)
+            )
+            out.print(f"[bold]Thư gần nhất gửi {unit}:[/bold]")
+            out.print(
+                body.decode("utf-8") if isinstance(body, bytes) else str(body),
+                highlight=False,
+                markup=False,
+            )
+
+
 def run_demo(out: Console, home: Path | None = None) -> Store:
     """Run the demo into ``home`` (default ``$KTTT_HOME/demo``); returns the open store."""
     home = home or data_dir() / "demo"
@@ -165,6 +215,7 @@ def run_demo(out: Console, home: Path | None = None) -> Store:
     out.print(
         _tasks_table(store, date(2023, 1, 5), nq20, "Chương trình hành động thực hiện NQ 20-NQ/TW")
     )
+    _sweeps(out, store, home)
     out.print(_counts_table(store, date(2014, 1, 15), ["kh-67-2013"]))
     for day in (date(2022, 12, 5), date(2023, 1, 5)):
         out.print(_counts_table(store, day))
