@@ -7,6 +7,7 @@ November 2022 is overdue.
 
 from __future__ import annotations
 
+import mailbox
 import shutil
 from datetime import date
 from pathlib import Path
@@ -104,8 +105,6 @@ def _sweeps(out: Console, store: Store, home: Path) -> None:
     table = Table(title=f"Hộp thư cục bộ ({home / 'mail'})")
     table.add_column("Đơn vị")
     table.add_column("Số thư", justify="right")
-    import mailbox
-
     for box in boxes:
         table.add_row(box.name, str(len(mailbox.Maildir(box, create=False))))
     out.print(table)
@@ -116,17 +115,17 @@ def _sweeps(out: Console, store: Store, home: Path) -> None:
         )
         if msgs:
             last = msgs[-1]
-            body = (
-                last.get_payload(decode=True)
-                if not last.is_multipart()
-                else last.get_payload(0).get_payload(decode=True)
-            )
             out.print(f"[bold]Thư gần nhất gửi {unit}:[/bold]")
-            out.print(
-                body.decode("utf-8") if isinstance(body, bytes) else str(body),
-                highlight=False,
-                markup=False,
-            )
+            out.print(_plain_body(last), highlight=False, markup=False)
+
+
+def _plain_body(msg: mailbox.MaildirMessage) -> str:
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                return payload.decode(part.get_content_charset() or "utf-8")
+    return ""
 
 
 def run_demo(out: Console, home: Path | None = None) -> Store:

@@ -147,3 +147,24 @@ def test_recurring_instances_respect_unit_validity_and_unknown_dates(loaded: Sto
     # The KL 70 plan has no known date; its yearly reports start from `recurrence_from` (2020).
     yearly = sorted(i for i in ids if i.startswith("kh-tu-kl70-2020/TCTH.4/"))
     assert [i.rsplit("@", 1)[1] for i in yearly] == [str(y) for y in range(2020, 2027)]
+
+
+def test_notices_for_merged_units_go_to_their_successors(loaded: Store) -> None:
+    from sqlalchemy import select
+
+    from kttt_workflow.store import tables as T
+
+    loaded.sweep(as_of=date(2026, 1, 5), send=False)
+    with loaded.engine.connect() as conn:
+        rows = conn.execute(
+            select(T.notice_t.c.task_id, T.notice_t.c.recipient).where(
+                T.notice_t.c.task_id.like("ctr-nq20-2022/%")
+            )
+        ).all()
+        successor = conn.execute(
+            select(T.unit_t.c.successor_code).where(T.unit_t.c.code == "bg-bcsd-ubnd")
+        ).scalar_one()
+    recipients = {r.recipient for r in rows if r.task_id == "ctr-nq20-2022/IV.1/bg-bcsd-ubnd"}
+    # Bắc Giang merged into Bắc Ninh on 1/7/2025: its Party delegation's overdue plan is now the
+    # successor's to answer for; nothing is addressed to the dissolved unit.
+    assert successor in recipients and "bg-bcsd-ubnd" not in recipients

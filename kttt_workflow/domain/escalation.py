@@ -124,8 +124,12 @@ def decide(
     as_of: date,
     sent: set[tuple[str, str, str]],
     units: set[str] | None = None,
+    successors: Mapping[str, str] | None = None,
 ) -> list[NoticeDue]:
-    """The notices due as of ``as_of`` that the ledger (``sent``) does not have yet."""
+    """The notices due as of ``as_of`` that the ledger (``sent``) does not have yet.
+
+    ``successors`` maps units that have ceased by ``as_of`` to the unit that answers for them.
+    """
     out: list[NoticeDue] = []
     for t in tasks:
         reached = reached_step(policies.get(t.policy_code, ()), t.due, as_of, calendar)
@@ -133,6 +137,7 @@ def decide(
             continue
         st, when = reached
         for unit, is_cc in recipients(st, t, units):
+            unit = (successors or {}).get(unit, unit)
             if (t.task_id, st.code, unit) not in sent:
                 out.append(NoticeDue(t.task_id, st.code, unit, is_cc, st.severity, when))
     return sorted(out)

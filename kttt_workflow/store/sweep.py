@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
     func,
     insert,
     literal,
@@ -155,16 +156,25 @@ def record_notices(
     ]
     join = and_(f.c.policy_code == t.c.policy_code, f.c.due_on == t.c.due_on)
 
+    rcp = T.unit_t.alias("rcp")
+    day = literal(as_of, type_=Date)
+
     def sel(recipient: Any, role_filter: Any, *joins: tuple[Any, Any]) -> Select[Any]:
         frm: Any = t.join(f, join)
         for target, on in joins:
             frm = frm.join(target, on)
+        # A recipient unit that has ceased (merged, dissolved) answers through its successor.
+        frm = frm.outerjoin(rcp, rcp.c.code == recipient)
+        ceased = and_(
+            rcp.c.valid_to.is_not(None), rcp.c.valid_to < day, rcp.c.successor_code.is_not(None)
+        )
+        current = case((ceased, rcp.c.successor_code), else_=recipient)
         return (
             select(
                 t.c.id,
                 t.c.policy_code,
                 f.c.step_code,
-                recipient,
+                current,
                 f.c.is_cc,
                 f.c.severity,
                 f.c.fire_on,
