@@ -12,7 +12,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, Field
 
-from kttt_workflow.api import Store
+from flows._common import add_run_tags, directive_tag, open_store
+from kttt_workflow import events
 from kttt_workflow.spec.errors import InputError
 
 
@@ -30,22 +31,23 @@ class LoadParams(BaseModel):
 
 
 @task(name="validate-and-load")
-def validate_and_load(params: LoadParams) -> list[dict[str, object]]:
-    store = Store.open(params.database_url)
-    try:
+def validate_and_load(params: LoadParams) -> tuple[list[dict[str, object]], list[events.Fact]]:
+    """One transaction for all files; then the tasks it activated (children of done tasks)."""
+    with open_store(params.database_url) as store:
+        mark = events.watermark(store.engine)
         _, summaries = store.load(params.paths, until=params.until)
-    finally:
-        store.close()
-    return [s.as_dict() for s in summaries]
+        with store.engine.connect() as conn:
+            facts = events.history_facts(conn, mark.history, kinds=("activated",))
+    return [s.as_dict() for s in summaries], facts
 
 
 @flow(name="load-directive", log_prints=False)
 def load_directive(params: LoadParams | None = None) -> list[dict[str, object]]:
-    """Validate → load (one transaction) → artifact of what changed."""
+    """Validate → load (one transaction) → events → artifact of what changed."""
     params = params or LoadParams()
     logger = get_run_logger()
     try:
-        summaries = validate_and_load(params)
+        summaries, facts = validate_and_load(params)
     except InputError as e:
         for issue in e.issues:
             logger.error(str(issue))
@@ -61,6 +63,8 @@ def load_directive(params: LoadParams | None = None) -> list[dict[str, object]]:
         }
         for s in summaries
     ]
+    add_run_tags(*(directive_tag(str(s["directive"])) for s in summaries if s["total"]))
+    events.emit(facts)
     create_table_artifact(
         key="load-directive-summary", table=rows, description="Kết quả nạp văn bản chỉ đạo"
     )

@@ -109,17 +109,28 @@ def _sweeps(out: Console, store: Store, home: Path) -> None:
         table.add_row(box.name, str(len(mailbox.Maildir(box, create=False))))
     out.print(table)
     unit = "bg-bcsd-ubnd"
-    if (home / "mail" / unit).exists():
-        msgs = sorted(
-            mailbox.Maildir(home / "mail" / unit, create=False), key=lambda m: m.get("Date", "")
-        )
-        if msgs:
-            last = msgs[-1]
-            out.print(f"[bold]Thư gần nhất gửi {unit}:[/bold]")
-            out.print(_plain_body(last), highlight=False, markup=False)
+    last = store.deliveries(unit=unit)
+    if last:
+        out.print(f"[bold]Bản tổng hợp gần nhất gửi {unit} ({last[0]['subject']}):[/bold]")
+        out.print(_plain_body(_newest_mail(home / "mail" / unit)), highlight=False, markup=False)
 
 
-def _plain_body(msg: mailbox.MaildirMessage) -> str:
+def _newest_mail(folder: Path) -> mailbox.MaildirMessage | None:
+    if not folder.exists():
+        return None
+    box = mailbox.Maildir(folder, create=False)
+    keys = sorted(
+        box.keys(),
+        key=lambda k: (
+            (folder / "new" / k).stat().st_mtime_ns if (folder / "new" / k).exists() else 0
+        ),
+    )
+    return box[keys[-1]] if keys else None
+
+
+def _plain_body(msg: mailbox.MaildirMessage | None) -> str:
+    if msg is None:
+        return ""
     for part in msg.walk():
         if part.get_content_type() == "text/plain":
             payload = part.get_payload(decode=True)

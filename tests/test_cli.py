@@ -58,7 +58,10 @@ def test_validate_load_status_complete_verify_return(tmp_path: Path) -> None:
     code, out = kttt("status", "--db", db, "--as-of", "05/12/2022", "--unit", "x-ubnd-a", "--json")
     assert {r["unit"] for r in json.loads(out)} == {"x-ubnd-a"}
     # Task 2 and the 2022 report; the 2023 and 2024 reports' periods have not begun yet.
-    assert sorted(r["task_id"] for r in json.loads(out)) == ["kh-1-2022/2/x-ubnd-a", "kh-1-2022/3/x-ubnd-a@2022"]
+    assert sorted(r["task_id"] for r in json.loads(out)) == [
+        "kh-1-2022/2/x-ubnd-a",
+        "kh-1-2022/3/x-ubnd-a@2022",
+    ]
     code, out = kttt("status", "--db", db, "--as-of", "2024-01-01", "--unit", "x-ubnd-a", "--json")
     assert len(json.loads(out)) == 4
 

@@ -137,6 +137,13 @@ def test_demo_runs_and_shows_the_overdue_plan(tmp_path: Path) -> None:
     assert "kích hoạt 1 nhiệm vụ con" in text
     assert "TRẢ LẠI" in text
     assert "Tổng hợp tình trạng tại ngày 05/12/2022" in text
+    # Sweeps put one digest per unit and date into local mailboxes.
+    assert "Hộp thư cục bộ" in text and "Kính gửi: Ban cán sự đảng UBND tỉnh Bắc Giang" in text
+    import mailbox
+
+    box = mailbox.Maildir(tmp_path / "demo" / "mail" / "bg-bcsd-ubnd", create=False)
+    subjects = sorted(str(m["Subject"]) for m in box)
+    assert len(subjects) == 2 and all("Nhắc việc, đôn đốc ngày" in s for s in subjects)
 
 
 def test_recurring_instances_respect_unit_validity_and_unknown_dates(loaded: Store) -> None:

@@ -1,51 +1,248 @@
-"""Flows run against a real (ephemeral test-harness) Prefect server; results read back from it."""
+"""Flows run against a real local Prefect server; states, artifacts and events are read back from it."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+import json
 from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+from sqlalchemy import select
 
-from tests.test_load import copy_fixtures
+from kttt_workflow.api import Store
+from kttt_workflow.report import progress
+from kttt_workflow.serve import Stack
+from kttt_workflow.store import tables as T
+from tests.prefect_fixtures import (
+    copy_fixtures,
+    flow_run,
+    latest_artifact,
+    loaded_db,
+    prefect_stack,
+    read_events,
+    wait_for,
+)
+
+__all__ = ["prefect_stack"]  # the fixture, imported for pytest
 
 
-@pytest.fixture(scope="module")
-def prefect_server() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local mailboxes and the default store of the flows go under the test's folder."""
+    monkeypatch.setenv("KTTT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("KTTT_DATABASE_URL", raising=False)
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
-
-def test_load_directive_flow_loads_and_publishes_artifact(
-    prefect_server: None, tmp_path: Path
+def test_load_directive_flow_loads_tags_and_publishes_artifact(
+    prefect_stack: Stack, tmp_path: Path
 ) -> None:
-    from prefect.client.orchestration import get_client
-
     from flows.load_directive import LoadParams, load_directive
-    from kttt_workflow.api import Store
 
     folder = copy_fixtures(tmp_path)
     db = f"sqlite:///{tmp_path / 'flow.db'}"
-    result = load_directive(
-        LoadParams(paths=[str(folder)], database_url=db, until=date(2024, 12, 31))
+    state = load_directive(
+        LoadParams(paths=[str(folder)], database_url=db, until=date(2024, 12, 31)),
+        return_state=True,
     )
+    assert state.is_completed()
+    result = state.result()
     assert result[0]["directive"] == "kh-1-2022" and result[0]["added"] == 17
     store = Store.open(db)
     assert len(store.status(as_of=date(2024, 12, 31), directive="kh-1-2022")) == 17
     store.close()
+    run = flow_run(state.state_details.flow_run_id)
+    assert "directive:kh-1-2022" in run.tags
+    art = latest_artifact("load-directive-summary")
+    assert art is not None and art.flow_run_id == run.id
+    rows = json.loads(art.data)
+    assert rows == [
+        {"Văn bản": "kh-1-2022", "Tổng nhiệm vụ": 17, "Thêm": 17, "Sửa": 0, "Bỏ": 0, "Khôi phục": 0}
+    ]
 
-    import asyncio
 
-    async def read_artifact() -> list[dict[str, object]]:
-        async with get_client() as client:
-            art = await client.read_latest_artifacts()
-            return [a.model_dump() for a in art if a.key == "load-directive-summary"]
+def test_progress_report_flow_publishes_unit_table_overdue_list_and_markdown(
+    prefect_stack: Stack, tmp_path: Path
+) -> None:
+    from flows.progress_report import ReportParams, progress_report
 
-    arts = asyncio.run(read_artifact())
-    assert arts, "the summary artifact is on the server"
-    assert "kh-1-2022" in str(arts[0]["data"])
-    shutil.rmtree(folder)
+    db = loaded_db(tmp_path)
+    store = Store.open(db)
+    store.complete("kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2))
+    store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 3))
+    as_of = date(2023, 1, 16)
+    state = progress_report(
+        ReportParams(as_of=as_of, directive="kh-1-2022", database_url=db), return_state=True
+    )
+    assert state.is_completed()
+    run = flow_run(state.state_details.flow_run_id)
+    assert "directive:kh-1-2022" in run.tags
+
+    art = latest_artifact("progress-kh-1-2022")
+    assert art.type == "table" and art.flow_run_id == run.id
+    rows = {r["Mã đơn vị"]: r for r in json.loads(art.data)}
+    assert set(rows) == {"x-ubnd", "x-so-khdt", "x-so-tc", "x-ubnd-a", "x-ubnd-b", "x-ubnd-c"}
+    # UBND tỉnh: its plan due 30/11/2022 was reported on 02/12/2022 → done late.
+    assert rows["x-ubnd"]["Tổng"] == 1 and rows["x-ubnd"]["Xong quá hạn"] == 1
+    assert rows["x-ubnd"]["Đến hạn"] == 1 and rows["x-ubnd"]["% hoàn thành"] == "100,0%"
+    # Each district: Quý IV/2022 plan and the 2022 annual report overdue; the 2023 report on track.
+    for code in ("x-ubnd-a", "x-ubnd-b", "x-ubnd-c"):
+        r = rows[code]
+        assert (r["Tổng"], r["Quá hạn"], r["Trong hạn"], r["Đến hạn"]) == (3, 2, 1, 2)
+        assert r["% quá hạn"] == "100,0%" and r["Cấp"] == "Cấp huyện"
+    # Sở KH&ĐT: its child task (activated when UBND tỉnh's was verified) overdue, plus "Thường xuyên".
+    assert (rows["x-so-khdt"]["Quá hạn"], rows["x-so-khdt"]["Thường xuyên"]) == (1, 1)
+    # The artifact is the library's report, cell for cell.
+    lib = progress(store, as_of, "kh-1-2022")
+    assert json.loads(art.data) == json.loads(json.dumps(lib.unit_table("kh-1-2022")))
+    store.close()
+
+    overdue = latest_artifact("overdue-kh-1-2022")
+    assert overdue.flow_run_id == run.id
+    assert len(json.loads(overdue.data)) == lib.directive_row("kh-1-2022").overdue == 8
+    report = latest_artifact("report-kh-1-2022")
+    assert report.type == "markdown" and "Tổng số nhiệm vụ: **14**" in report.data
+    assert "tính đến ngày 16/01/2023" in report.data
+
+
+def test_daily_sweep_flow_notifies_emits_events_and_skips_holidays(
+    prefect_stack: Stack, tmp_path: Path
+) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.daily_sweep import SweepParams, daily_sweep
+    from kttt_workflow.events import flush
+
+    db = loaded_db(tmp_path)
+    state = daily_sweep(SweepParams(as_of=date(2023, 1, 16), database_url=db), return_state=True)
+    assert state.is_completed(), state.message
+    result = state.result()
+    assert result["notices"] > 0 and result["deliveries"] > 0
+    assert result["sent"]["local"] == result["deliveries"] and result["sent"]["failed"] == 0
+    store = Store.open(db)
+    assert {d["status"] for d in store.deliveries()} == {"local"}
+    with get_client(sync_client=True) as client:
+        assert client.read_global_concurrency_limit_by_name("kttt-sweep").limit == 1
+
+    # Overdue (urged, +3 working days) and escalated (+10) facts for UBND huyện A, as events
+    # whose related resources name the unit and the directive, filterable by the unit.
+    flush()
+    events = wait_for(
+        lambda: (
+            found
+            if len(
+                found := read_events(
+                    ["kttt.task.overdue", "kttt.task.escalated"], related="kttt.unit.x-ubnd-a"
+                )
+            )
+            >= 2
+            else None
+        )
+    )
+    by_name = {e.event: e for e in events}
+    assert by_name["kttt.task.overdue"].resource.id == "kttt.task.kh-1-2022/2/x-ubnd-a"
+    assert by_name["kttt.task.escalated"].resource.id == "kttt.task.kh-1-2022/3/x-ubnd-a@2022"
+    for e in events:
+        roles = {r.id: r.role for r in e.related}
+        assert roles["kttt.unit.x-ubnd-a"] == "unit"
+        assert roles["kttt.directive.kh-1-2022"] == "directive"
+        assert any(r.role == "flow-run" for r in e.related)  # linked to the sweep's flow run
+    assert by_name["kttt.task.escalated"].payload["to"] == ["x-ubnd"]  # the lead's parent unit
+
+    # The progress table was refreshed by the sweep.
+    art = latest_artifact("progress-kh-1-2022")
+    assert art.flow_run_id == state.state_details.flow_run_id
+
+    # Monday 23/01/2023 is Tết: the scheduled sweep does nothing unless forced.
+    skipped = daily_sweep(SweepParams(as_of=date(2023, 1, 23), database_url=db), return_state=True)
+    assert skipped.is_completed() and "ngày nghỉ" in (skipped.message or "")
+    with store.engine.connect() as conn:
+        days = [r.as_of for r in conn.execute(select(T.sweep_t.c.as_of))]
+    assert days == [date(2023, 1, 16)]
+    store.close()
+
+
+def test_record_completion_flow_returns_a_report_and_emits_the_fact(
+    prefect_stack: Stack, tmp_path: Path
+) -> None:
+    from flows.record_completion import CompletionParams, record_completion
+    from kttt_workflow.events import flush
+
+    db = loaded_db(tmp_path)
+    state = record_completion(
+        CompletionParams(
+            task="kh-1-2022/2",
+            unit="x-ubnd-b",
+            evidence="Kế hoạch số 12/KH-UBND ngày 20/12/2022",
+            reported_on=date(2022, 12, 20),
+            decision="return",
+            reason="Thiếu phân công cho các xã",
+            database_url=db,
+        ),
+        return_state=True,
+    )
+    assert state.is_completed()
+    assert state.result()["state"] == "open"
+    run = flow_run(state.state_details.flow_run_id)
+    assert {"directive:kh-1-2022", "unit:x-ubnd-b"} <= set(run.tags)
+    flush()
+    names = wait_for(
+        lambda: (
+            n
+            if {"kttt.task.reported", "kttt.task.returned"}
+            <= (n := {e.event for e in read_events(["kttt.task."], related="kttt.unit.x-ubnd-b")})
+            else None
+        )
+    )
+    assert "kttt.task.verified" not in names
+
+    with pytest.raises(ValidationError, match="cần ghi lý do trả lại"):
+        CompletionParams(task="kh-1-2022/2/x-ubnd-b", decision="return")
+    with pytest.raises(ValidationError, match="cần ghi minh chứng"):
+        CompletionParams(task="kh-1-2022/2/x-ubnd-b")
+
+
+def test_daily_sweep_retries_failed_delivery_then_fails_the_run_and_emits_delivery_failed(
+    prefect_stack: Stack, tmp_path: Path
+) -> None:
+    """A unit whose only target refuses connections: the deliver task is retried (same delivery
+    id, no duplicate digest), the run ends Failed, every failed attempt is an event."""
+    import yaml
+
+    from flows.daily_sweep import SweepParams, daily_sweep
+    from kttt_workflow.events import flush
+    from kttt_workflow.serve import free_port
+
+    folder = copy_fixtures(tmp_path)
+    units = yaml.safe_load((folder / "units.yaml").read_text(encoding="utf-8"))
+    refused = f"json://127.0.0.1:{free_port()}/"  # nothing listens there
+    for u in units["units"]:
+        if u["code"] == "x-ubnd-a":
+            u["targets"] = [refused]
+    (folder / "units.yaml").write_text(yaml.safe_dump(units, allow_unicode=True), encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'kttt.db'}"
+    store = Store.open(db)
+    store.load([folder], until=date(2024, 12, 31))
+
+    state = daily_sweep(
+        SweepParams(
+            as_of=date(2023, 1, 16), database_url=db, delivery_retries=1, delivery_retry_delay=0
+        ),
+        return_state=True,
+    )
+    assert state.is_failed() and "Gửi thông báo chưa xong" in (state.message or "")
+    by_unit = {d["unit"]: d for d in store.deliveries()}
+    assert by_unit["x-ubnd-a"]["status"] == "failed" and by_unit["x-ubnd-a"]["attempts"] == 2
+    assert {d["status"] for u, d in by_unit.items() if u != "x-ubnd-a"} == {"local"}
+    assert len(store.deliveries(unit="x-ubnd-a")) == 1  # retried, never duplicated
+    store.close()
+    flush()
+    failed = wait_for(
+        lambda: (
+            e if len(e := read_events(["kttt.delivery.failed"], related="kttt.unit.x-ubnd-a")) >= 2
+            else None
+        )
+    )
+    assert {e.payload["attempt"] for e in failed} == {1, 2}
+    # The run still refreshed the progress table before failing.
+    assert latest_artifact("progress-kh-1-2022").flow_run_id == state.state_details.flow_run_id

@@ -30,6 +30,8 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 MASK = "****"
 
+log = logging.getLogger("kttt_workflow.notify")
+
 # Secrets shorter than this are not registered for log redaction: replacing every "ab" in every
 # log line would make logs useless, and such a value offers no protection anyway.
 MIN_SECRET_LEN = 3
@@ -41,7 +43,7 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 
-_quiet: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+_quiet: contextvars.ContextVar[list[tuple[int, str]] | None] = contextvars.ContextVar(
     "kttt_notify_quiet", default=None
 )
 
@@ -96,7 +98,7 @@ class RedactingFilter(logging.Filter):
             message = str(record.msg)
         sink = _quiet.get()
         if sink is not None and record.name.startswith("apprise"):
-            sink.append(message)
+            sink.append((record.levelno, message))
             return False
         record.msg = redact(message)
         record.args = None
@@ -135,9 +137,12 @@ def install() -> None:
 
 
 @contextmanager
-def quiet() -> Iterator[list[str]]:
-    """Collect, instead of emitting, the ``apprise`` records made in this context (this thread)."""
-    sink: list[str] = []
+def quiet() -> Iterator[list[tuple[int, str]]]:
+    """Collect, instead of emitting, the ``apprise`` records made in this context (this thread).
+
+    The sink receives ``(levelno, message)`` pairs, unredacted: redact before using them.
+    """
+    sink: list[tuple[int, str]] = []
     token = _quiet.set(sink)
     try:
         yield sink

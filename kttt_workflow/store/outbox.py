@@ -14,6 +14,7 @@ nothing (the notices and the digest are committed before sending; the claim is a
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 from collections.abc import Sequence
@@ -76,14 +77,15 @@ class SendSummary:
         setattr(self, status, getattr(self, status) + 1)
 
 
-def _targets(conn: Connection, unit: str, settings: OutboxSettings) -> list[str]:
+def _targets(conn: Connection, unit: str, config: dict[str, list[str]]) -> list[str]:
     row = conn.execute(select(T.unit_t.c.targets).where(T.unit_t.c.code == unit)).first()
     targets = list(row.targets or []) if row else []
-    if settings.apprise_config is not None:
-        from kttt_workflow.notify.targets import load_apprise_config
+    return targets + config.get(unit, [])
 
-        targets += load_apprise_config(settings.apprise_config).get(unit, [])
-    return targets
+
+def target_key(url: str) -> str:
+    """Identifies a target across attempts without storing it (the URL may hold a secret)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:32]
 
 
 def claim(
@@ -115,6 +117,11 @@ def deliver(
     settings = settings or OutboxSettings.from_env()
     at = at or now()
     summary = SendSummary()
+    config: dict[str, list[str]] = {}
+    if settings.apprise_config is not None:
+        from kttt_workflow.notify.targets import load_apprise_config
+
+        config = load_apprise_config(settings.apprise_config)
     with engine.connect() as conn:
         q = (
             select(d_t.c.id)
@@ -132,11 +139,11 @@ def deliver(
             unit = conn.execute(
                 select(T.unit_t.c.name).where(T.unit_t.c.code == row["recipient"])
             ).first()
-            templates = _targets(conn, row["recipient"], settings)
+            templates = _targets(conn, row["recipient"], config)
             done = {
-                r.target
+                r.target_key
                 for r in conn.execute(
-                    select(a_t.c.target).where(a_t.c.delivery_id == did, a_t.c.status == "sent")
+                    select(a_t.c.target_key).where(a_t.c.delivery_id == did, a_t.c.status == "sent")
                 )
             }
         summary.claimed += 1
@@ -149,48 +156,48 @@ def deliver(
             row["recipient"],
             unit.name if unit else row["recipient"],
         )
-        results: list[tuple[str, str, str | None]] = []  # (masked target, status, error)
+        # (masked target, target key, status, error) per target of this attempt
+        results: list[tuple[str, str | None, str, str | None]] = []
         expanded: list[str] = []
         for tpl in templates:
             try:
                 url = expand_target(tpl)
             except TargetError as exc:
-                results.append((mask_target(tpl), "failed", str(exc)))
+                results.append((mask_target(tpl), None, "failed", str(exc)))
                 continue
-            if mask_target(url) not in done:
+            if target_key(url) not in done:
                 expanded.append(url)
         if not templates:
             if settings.maildir is not None:
                 write_maildir(settings.maildir, message)
-                results.append((f"maildir:{row['recipient']}", "local", None))
+                results.append((f"maildir:{row['recipient']}", None, "local", None))
             else:
                 results.append(
                     (
                         "(không có địa chỉ nhận)",
+                        None,
                         "no_target",
                         "đơn vị chưa khai báo địa chỉ nhận thông báo",
                     )
                 )
         elif expanded:
-            for r in send(
+            sent = send(
                 message,
                 expanded,
                 connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
-            ):
-                results.append((r.target, DeliveryStatus(r.status).value, r.error))
-        status = _overall(results, done)
+            )
+            for url, r in zip(expanded, sent, strict=True):
+                results.append((r.target, target_key(url), DeliveryStatus(r.status).value, r.error))
+        status = _overall([st for _, _, st, _ in results], done)
         if status in ("failed", "timeout") and attempt >= settings.max_attempts:
             status = "dead"
         next_at = None
         if status in ("failed", "timeout"):
-            next_at = at + timedelta(
-                seconds=retry_delay(
-                    attempt, settings.retry_base, settings.retry_cap, rng=settings.rng
-                )
-            )
+            delay = retry_delay(attempt, settings.retry_base, settings.retry_cap, rng=settings.rng)
+            next_at = at + timedelta(seconds=delay)
         errors = "; ".join(
-            f"{tg}: {err}" for tg, st, err in results if err and st not in ("sent", "local")
+            f"{tg}: {err}" for tg, _, st, err in results if err and st not in ("sent", "local")
         )
         with engine.begin() as conn:
             if results:
@@ -201,11 +208,12 @@ def deliver(
                             "delivery_id": did,
                             "attempt": attempt,
                             "target": tg,
+                            "target_key": key,
                             "status": st,
                             "error": err,
                             "at": now(),
                         }
-                        for tg, st, err in results
+                        for tg, key, st, err in results
                     ],
                 )
             values: dict[str, Any] = {
@@ -222,8 +230,7 @@ def deliver(
     return summary
 
 
-def _overall(results: list[tuple[str, str, str | None]], already: set[str]) -> str:
-    statuses = [st for _, st, _ in results]
+def _overall(statuses: list[str], already: set[str]) -> str:
     if not statuses:
         return "sent" if already else "no_target"
     if all(s in ("sent",) for s in statuses):

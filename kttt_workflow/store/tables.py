@@ -224,6 +224,7 @@ class DeliveryAttempt(SQLModel, table=True):
     delivery_id: str = Field(max_length=64, index=True)
     attempt: int
     target: str  # masked: never a secret
+    target_key: str | None = Field(default=None, max_length=32)  # hash of the full URL, for dedup
     status: str = Field(max_length=16)
     error: str | None = None
     at: datetime

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("delivery_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("target", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("target_key", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

@@ -1,0 +1,396 @@
+"""Benchmark: delivering D digests by e-mail through the library's outbox, against plain smtplib.
+
+Usage::
+
+    .venv/bin/python bench/bench_delivery.py [--digests 1000] [--repeat 3] [--lines 3]
+
+A local SMTP server (aiosmtpd ``Controller`` on 127.0.0.1, a free port, run in a child process
+so that it does not share the benchmark's GIL) accepts and counts every message. Each repetition:
+
+* ``outbox``         ``kttt_workflow.store.outbox.deliver(engine, settings)`` on a fresh SQLite
+                     store holding D units, each with ONE target
+                     ``mailto://127.0.0.1:PORT?to=unitN@example.vn&from=kttt@localhost`` (the form
+                     ``tests/test_notify.py`` uses for its SMTP receiver), and D ``pending``
+                     ``delivery`` rows written directly (untimed). Everything the library does:
+                     claim, read the row and the unit's targets, Apprise (one SMTP connection per
+                     message), record the attempt and the status, one transaction each;
+* ``apprise_send``   ``kttt_workflow.notify.send.send(message, [url])`` for the same D messages,
+                     no database: the adapter alone (diagnostic);
+* ``smtplib_conn``   floor: the same D messages (same From/To/Subject/body, UTF-8 text, the
+                     Message-ID and ``X-KTTT-Delivery-Id`` headers) with ``smtplib``, one SMTP
+                     connection per message (connect, EHLO, MAIL/RCPT/DATA, QUIT) like Apprise;
+* ``smtplib_reuse``  floor: the same, over ONE reused connection.
+
+After every run the server must have received exactly D messages, one per unit address (checked).
+See ``bench/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import smtplib
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert  # noqa: E402
+
+from kttt_workflow.api import Store  # noqa: E402
+from kttt_workflow.domain.digest import Digest, DigestLine, render  # noqa: E402
+from kttt_workflow.store import db  # noqa: E402
+from kttt_workflow.store import tables as T  # noqa: E402
+from kttt_workflow.store.outbox import OutboxSettings, deliver  # noqa: E402
+
+HOST = "127.0.0.1"
+SENDER = "kttt@localhost"
+AS_OF = date(2025, 6, 16)
+DELIVERY_HEADER = "X-KTTT-Delivery-Id"  # kttt_workflow.notify.send.DELIVERY_HEADER
+MEASURES = ("outbox", "apprise_send", "smtplib_conn", "smtplib_reuse")
+
+
+# ------------------------------------------------------------------------------------------------
+# The SMTP receiver: aiosmtpd in a child process, counting messages per recipient address
+# ------------------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _server_main(port: int, conn: Any) -> None:
+    from aiosmtpd.controller import Controller
+
+    received: list[tuple[str, int]] = []  # (first RCPT TO, size of the DATA)
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append((envelope.rcpt_tos[0] if envelope.rcpt_tos else "", len(envelope.content)))
+            return "250 Message accepted for delivery"
+
+    controller = Controller(Handler(), hostname=HOST, port=port, ready_timeout=10.0)
+    controller.start()
+    conn.send("ready")
+    while True:
+        cmd = conn.recv()
+        if cmd == "take":  # the messages received since the last "take"
+            out = list(received)
+            del received[: len(out)]
+            conn.send(out)
+        elif cmd == "stop":
+            controller.stop()
+            conn.send("stopped")
+            return
+
+
+class SMTPServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_server_main, args=(self.port, child), daemon=True)
+        self.proc.start()
+        if not self.conn.poll(30) or self.conn.recv() != "ready":
+            raise RuntimeError("the aiosmtpd server did not start")
+
+    def take(self) -> list[tuple[str, int]]:
+        self.conn.send("take")
+        return self.conn.recv()
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[tuple[str, int]]:
+        """Everything received so far; waits (bounded) until ``count`` messages are in."""
+        got = self.take()
+        end = time.monotonic() + timeout
+        while len(got) < count and time.monotonic() < end:
+            time.sleep(0.05)
+            got += self.take()
+        return got
+
+    def stop(self) -> None:
+        try:
+            self.conn.send("stop")
+            self.conn.poll(10) and self.conn.recv()
+        finally:
+            self.proc.join(10)
+            if self.proc.is_alive():
+                self.proc.terminate()
+
+
+# ------------------------------------------------------------------------------------------------
+# Inputs: D units, D digests
+# ------------------------------------------------------------------------------------------------
+def unit_code(i: int) -> str:
+    return f"unit{i}"
+
+
+def address(i: int) -> str:
+    return f"unit{i}@example.vn"
+
+
+def target(port: int, i: int) -> str:
+    return f"mailto://{HOST}:{port}?to={address(i)}&from={SENDER}"
+
+
+@dataclass(frozen=True)
+class Item:
+    delivery_id: str
+    unit: str
+    unit_name: str
+    to: str
+    digest: Digest
+
+
+def digests(n: int, lines: int) -> list[Item]:
+    """D realistic digests (the library's own renderer), ``lines`` tasks each."""
+    out = []
+    severities = ("upcoming", "due", "overdue", "escalated")
+    for i in range(1, n + 1):
+        name = f"UBND xã số {i:04d}"
+        ls = [
+            DigestLine(
+                "kh-99-2025",
+                "Kế hoạch 99/KH-UBND",
+                f"kh-99-2025/{k}/{unit_code(i)}",
+                f"Nhiệm vụ số {k}: báo cáo kết quả thực hiện chuyển đổi số",
+                "trước ngày 30/05/2025",
+                AS_OF - timedelta(days=17 - k),
+                name,
+                severities[(i + k) % 4],
+                k % 3 == 0,
+            )
+            for k in range(1, lines + 1)
+        ]
+        out.append(Item(uuid.uuid4().hex, unit_code(i), name, address(i), render(name, AS_OF, ls)))
+    return out
+
+
+def fresh_store(tmp: Path, template: Path, port: int, items: list[Item]) -> Store:
+    """A fresh SQLite store: D units (one target each) and D pending deliveries (untimed)."""
+    path = tmp / f"kttt-{uuid.uuid4().hex[:8]}.db"
+    shutil.copy(template, path)
+    store = Store.open(f"sqlite:///{path}")
+    at = datetime.now(UTC)
+    with store.engine.begin() as conn:
+        conn.execute(insert(T.level_t), [{"code": "xa", "name": "Cấp xã", "position": 0}])
+        conn.execute(
+            insert(T.unit_t),
+            [
+                {
+                    "code": it.unit,
+                    "name": it.unit_name,
+                    "aliases": [],
+                    "level": "xa",
+                    "targets": [target(port, int(it.unit[4:]))],
+                }
+                for it in items
+            ],
+        )
+        conn.execute(
+            insert(T.delivery_t),
+            [
+                {
+                    "id": it.delivery_id,
+                    "recipient": it.unit,
+                    "sweep_id": None,
+                    "as_of": AS_OF,
+                    "subject": it.digest.subject,
+                    "body_text": it.digest.text,
+                    "body_markdown": it.digest.markdown,
+                    "notices": 3,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": at + timedelta(microseconds=k),  # deliver() sends in this order
+                }
+                for k, it in enumerate(items)
+            ],
+        )
+    return store
+
+
+# ------------------------------------------------------------------------------------------------
+# The measured runs
+# ------------------------------------------------------------------------------------------------
+def run_outbox(store: Store) -> None:
+    settings = OutboxSettings(maildir=None, apprise_config=None)
+    summary = deliver(store.engine, settings)
+    assert summary.sent == summary.claimed and summary.failed == summary.timeout == 0, summary
+    run_outbox.last = summary  # type: ignore[attr-defined]
+
+
+def run_apprise_send(port: int, items: list[Item]) -> None:
+    from kttt_workflow.notify.send import DeliveryStatus, Message, send
+
+    for it in items:
+        msg = Message(
+            it.delivery_id, it.digest.subject, it.digest.text, it.digest.markdown, it.unit, it.unit_name
+        )
+        (res,) = send(msg, [target(port, int(it.unit[4:]))], connect_timeout=5.0, read_timeout=10.0)
+        assert res.status == DeliveryStatus.sent, res
+
+
+def email_of(it: Item) -> EmailMessage:
+    """The message a plain sender would build: what the adapter's e-mail target carries."""
+    em = EmailMessage()
+    em["Subject"] = it.digest.subject
+    em["From"] = Address("KTTT", addr_spec=SENDER)
+    em["To"] = it.to
+    em["Date"] = formatdate(localtime=True)
+    em["Message-ID"] = f"<{it.delivery_id}@kttt.local>"
+    em[DELIVERY_HEADER] = it.delivery_id
+    em.set_content(it.digest.text, subtype="plain", charset="utf-8")
+    return em
+
+
+def run_smtplib_conn(port: int, items: list[Item]) -> None:
+    for it in items:
+        with smtplib.SMTP(HOST, port, timeout=10.0) as s:
+            s.send_message(email_of(it))
+
+
+def run_smtplib_reuse(port: int, items: list[Item]) -> None:
+    with smtplib.SMTP(HOST, port, timeout=10.0) as s:
+        for it in items:
+            s.send_message(email_of(it))
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+@dataclass
+class Results:
+    n: int
+    times: dict[str, list[float]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.times.setdefault(name, []).append(seconds)
+
+
+def check(server: SMTPServer, items: list[Item], what: str, res: Results) -> None:
+    got = server.wait_for(len(items))
+    time.sleep(0.2)
+    got += server.take()  # nothing more may arrive
+    assert len(got) == len(items), f"{what}: server received {len(got)} messages, expected {len(items)}"
+    assert sorted(r for r, _ in got) == sorted(it.to for it in items), f"{what}: wrong recipients"
+    res.sizes[what] = int(statistics.median(size for _, size in got))
+
+
+# ------------------------------------------------------------------------------------------------
+# Main
+# ------------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--digests", type=int, default=1000, help="D digests = units (default 1000)")
+    ap.add_argument("--repeat", type=int, default=3, help="repetitions (default 3)")
+    ap.add_argument("--lines", type=int, default=3, help="tasks listed in each digest (default 3)")
+    args = ap.parse_args(argv)
+    if args.digests < 1 or args.repeat < 1 or args.lines < 1:
+        ap.error("--digests, --repeat and --lines must be positive")
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="kttt-bench-delivery-"))
+    server: SMTPServer | None = None
+    try:
+        import aiosmtpd
+        import apprise
+        import sqlalchemy
+
+        log(f"kttt-workflow delivery benchmark, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+        log(
+            f"Python {platform.python_version()} ({platform.python_implementation()}), "
+            f"{platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}"
+        )
+        log(
+            f"Apprise {apprise.__version__}, aiosmtpd {aiosmtpd.__version__}, "
+            f"SQLAlchemy {sqlalchemy.__version__}, SQLite {__import__('sqlite3').sqlite_version}"
+        )
+        server = SMTPServer()
+        log(
+            f"D = {args.digests} digests ({args.lines} tasks each) to {args.digests} units, one "
+            f"e-mail target each; aiosmtpd on {HOST}:{server.port} (child process); "
+            f"repeat = {args.repeat}"
+        )
+        template = tmp / "template.db"
+        engine = db.make_engine(f"sqlite:///{template}")
+        db.migrate(engine)
+        engine.dispose()
+
+        res = Results(args.digests)
+        for rep in range(1, args.repeat + 1):
+            items = digests(args.digests, args.lines)  # new delivery ids every repetition
+            store = fresh_store(tmp, template, server.port, items)
+            try:
+                server.take()
+                res.add("outbox", timed(lambda: run_outbox(store)))  # noqa: B023
+                summary = run_outbox.last  # type: ignore[attr-defined]
+                assert summary.sent == args.digests, summary
+                check(server, items, "outbox", res)
+            finally:
+                store.close()
+            res.add("apprise_send", timed(lambda: run_apprise_send(server.port, items)))  # noqa: B023
+            check(server, items, "apprise_send", res)
+            res.add("smtplib_conn", timed(lambda: run_smtplib_conn(server.port, items)))  # noqa: B023
+            check(server, items, "smtplib_conn", res)
+            res.add("smtplib_reuse", timed(lambda: run_smtplib_reuse(server.port, items)))  # noqa: B023
+            check(server, items, "smtplib_reuse", res)
+            log(
+                f"  [#{rep}] "
+                + ", ".join(f"{m} {res.times[m][-1]:.2f}s" for m in MEASURES)
+                + f"  (server count: {args.digests} each, checked)"
+            )
+
+        log("")
+        log("seconds (median / min / max over repetitions), messages per second at the median")
+        log(
+            f"{'measure':<15}{'median':>8} {'min':>8} {'max':>8} {'msg/s':>9}   "
+            f"{'outbox vs this':>14}  {'bytes/msg':>9}"
+        )
+        med_outbox = statistics.median(res.times["outbox"])
+        for m in MEASURES:
+            xs = res.times[m]
+            med = statistics.median(xs)
+            ratio = f"{med_outbox / med:13.1f}x" if m != "outbox" else f"{'':>14}"
+            log(
+                f"{m:<15}{med:8.2f} {min(xs):8.2f} {max(xs):8.2f} {args.digests / med:9.0f}   "
+                f"{ratio}  {res.sizes.get(m, 0):>9}"
+            )
+        log(
+            f"checked: every run, the server received exactly {args.digests} messages, one per "
+            f"unit address; every outbox run reported {args.digests} sent"
+        )
+        log(f"total benchmark wall time: {time.perf_counter() - started:.0f}s")
+        return 0
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""``daily-sweep``: escalate and notify as of today (or a given date), then publish progress.
+
+Skip days off → (one slot of the ``kttt-sweep`` limit) record the notices due and build one digest
+per unit (one Prefect task: ``Store.sweep(send=False)``, set-based SQL) → deliver (its own
+Prefect task, retried with backoff) → events → progress artifacts.
+
+Two sweeps never overlap: the global concurrency limit ``kttt-sweep`` (1 slot) and the deployment's
+``concurrency_limit: 1``. If they did, the ledger's unique key would still keep every notice once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.concurrency.sync import concurrency
+from prefect.runtime import task_run
+from prefect.states import Completed, Failed
+from prefect.tasks import exponential_backoff
+from pydantic import BaseModel, Field
+
+from flows._common import SWEEP_LIMIT, ensure_sweep_limit, office_today, open_store
+from flows.progress_report import build_report, publish_progress
+from kttt_workflow import events
+from kttt_workflow.domain.calendar import default_calendar
+
+
+class SweepParams(BaseModel):
+    """Form shown by the Prefect UI for a run of this flow."""
+
+    as_of: date | None = Field(
+        default=None, title="Ngày quét", description="Để trống: hôm nay (giờ Việt Nam)."
+    )
+    force: bool = Field(
+        default=False,
+        title="Quét cả ngày nghỉ",
+        description="Mặc định ngày nghỉ, ngày lễ, Tết không quét (lịch ngày làm việc).",
+    )
+    send: bool = Field(default=True, title="Gửi thông báo", description="Tắt: chỉ ghi sổ.")
+    retry_failed: bool = Field(
+        default=False,
+        title="Gửi lại ngay bản lỗi",
+        description="Gửi lại ngay các bản tổng hợp lỗi trước đó, không chờ hết thời gian chờ.",
+    )
+    delivery_retries: int = Field(
+        default=3, ge=0, le=10, title="Số lần thử lại khi gửi lỗi"
+    )
+    delivery_retry_delay: float = Field(
+        default=30.0,
+        ge=0,
+        title="Thời gian chờ trước lần thử lại đầu (giây)",
+        description="Gấp đôi sau mỗi lần, có dao động ngẫu nhiên.",
+    )
+    publish_progress: bool = Field(
+        default=True, title="Cập nhật bảng tiến độ", description="Bảng tiến độ trong giao diện."
+    )
+    database_url: str | None = Field(
+        default=None,
+        title="URL cơ sở dữ liệu",
+        description="Để trống để dùng KTTT_DATABASE_URL hoặc mặc định.",
+    )
+
+
+class DeliveryIncomplete(RuntimeError):
+    """Some digests could not be delivered yet (the Prefect task retries them)."""
+
+
+@task(name="record-notices")
+def record_notices(database_url: str | None, as_of: date) -> tuple[dict[str, Any], list[events.Fact]]:
+    """Decide and record the notices due, build one digest per unit (no sending)."""
+    with open_store(database_url) as store:
+        r = store.sweep(as_of=as_of, send=False)
+        with store.engine.connect() as conn:
+            facts = events.notice_facts(conn, r.sweep_id) if r.sweep_id is not None else []
+    summary = {
+        "as_of": as_of.isoformat(),
+        "sweep_id": r.sweep_id,
+        "notices": r.notices,
+        "by_role": r.by_role,
+        "deliveries": len(r.deliveries),
+    }
+    return summary, facts
+
+
+@task(name="deliver", retries=3, retry_delay_seconds=exponential_backoff(30), retry_jitter_factor=0.5)
+def deliver(database_url: str | None, force: bool) -> dict[str, int]:
+    """Send what is due in the outbox; a retry of this task retries the failed digests at once."""
+    retrying = int(task_run.run_count or 1) > 1
+    with open_store(database_url) as store:
+        mark = events.watermark(store.engine)
+        sent = store.deliver(force=force or retrying)
+        with store.engine.connect() as conn:
+            failures = events.delivery_facts(conn, mark.attempts)
+    events.emit(failures)
+    summary = asdict(sent)
+    if sent.failed or sent.timeout:
+        raise DeliveryIncomplete(
+            f"{sent.failed} bản tổng hợp gửi lỗi, {sent.timeout} quá thời gian chờ "
+            f"(đã gửi {sent.sent}, hộp thư cục bộ {sent.local})"
+        )
+    return summary
+
+
+@flow(name="daily-sweep", log_prints=False)
+def daily_sweep(params: SweepParams | None = None) -> Any:
+    """Skip days off → record notices → deliver (retried) → events → progress artifacts."""
+    params = params or SweepParams()
+    logger = get_run_logger()
+    as_of = params.as_of or office_today()
+    if not params.force and not default_calendar().is_working_day(as_of):
+        logger.info("%s là ngày nghỉ: không quét (chọn 'Quét cả ngày nghỉ' để quét).", as_of)
+        return Completed(message=f"{as_of:%d/%m/%Y}: ngày nghỉ, không quét")
+
+    ensure_sweep_limit()
+    with concurrency(SWEEP_LIMIT, occupy=1):
+        summary, facts = record_notices(params.database_url, as_of)
+        delivered: dict[str, Any] | None = None
+        failed_state = None
+        if params.send:
+            state = deliver.with_options(
+                retries=params.delivery_retries,
+                retry_delay_seconds=exponential_backoff(params.delivery_retry_delay)
+                if params.delivery_retry_delay
+                else 0,
+            )(params.database_url, params.retry_failed, return_state=True)
+            if state.is_completed():
+                delivered = state.result()
+            else:
+                failed_state = state
+    published = events.emit(facts)
+    logger.info(
+        "Quét tại ngày %s: %s thông báo mới, %s bản tổng hợp; %s sự kiện",
+        f"{as_of:%d/%m/%Y}",
+        summary["notices"],
+        summary["deliveries"],
+        published,
+    )
+    if params.publish_progress:
+        publish_progress(build_report(params.database_url, as_of, None))
+    result = {**summary, "sent": delivered, "events": published}
+    if failed_state is not None:
+        return Failed(
+            message=f"Gửi thông báo chưa xong sau {params.delivery_retries} lần thử lại: "
+            f"{failed_state.message}",
+            data=result,
+        )
+    return result
+
+
+if __name__ == "__main__":
+    daily_sweep()

@@ -1,0 +1,437 @@
+"""Sending one message to a unit's targets through Apprise, and the local Maildir fallback.
+
+How results are read from Apprise 2.0.1 (paths relative to the installed ``apprise`` package):
+
+- ``Apprise.notify()`` (apprise.py:1017) returns an ``AppriseResult``; iterating it yields one
+  ``NotifyResult`` per service dispatched (result.py:186), with ``status`` (SUCCESS, FAILURE or
+  TIMEOUT, derived from its attempts at result.py:232-249), its ``tag`` tuple (result.py:216),
+  its ``attempts`` and the log entries captured during each attempt (``logs()``, at the level
+  passed as ``notify(log_level=...)``; per-attempt capture at dispatch.py:737-748). Every target
+  is added as its own service with a unique tag, so each result maps back to one target.
+- ``TIMEOUT`` only means *Apprise's own* deadline expired (the asset's ``service_timeout`` or
+  ``notify(timeout=...)``; dispatch.py:171-239, apprise.py:1694-1718): Apprise stopped waiting
+  and abandoned the worker. A socket timeout inside a plugin (our ``cto``/``rto``, smtplib's
+  timeout) is caught by the plugin, which returns False: a plain FAILURE (dispatch.py:884-890,
+  779-785). Apprise keeps no exception object; plugins log it as ``Socket Exception: <str(exc)>``
+  at DEBUG (e.g. plugins/custom_json.py:360-365, plugins/email/base.py:715-731; 183 places in
+  2.0.1), and that text is the only place the exception class shows: ``requests.ReadTimeout`` →
+  "Read timed out.", ``ConnectTimeout`` → "... timed out. (connect timeout=...)",
+  ``socket.timeout`` (smtplib) → "timed out". So we have Apprise capture DEBUG entries per attempt
+  (``log_level=DEBUG``, with the ``apprise`` logger opened to DEBUG for the call, see
+  ``_logs.verbose_apprise``) and classify a failed attempt whose ``Socket Exception`` entry says
+  "timed out"/"timeout" as a timeout. HTTP error answers (even 504 Gateway Timeout) are not socket
+  exceptions, so they stay ``failed``; a refused connection is ``failed`` too.
+- E-mail: Apprise sets its own random ``Message-ID`` *after* the custom headers
+  (plugins/email/base.py:1505-1515), so a ``Message-ID`` of ours would be a second one; the
+  delivery id travels as ``X-KTTT-Delivery-Id`` (the plugin's ``+Header=value`` headers, kept in
+  ``self.headers``, base.py:669). Same attribute, same header for json/xml/form webhooks
+  (plugins/custom_json.py:203-206, merged into the request at 226-232).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextvars
+import email.policy
+import logging
+import mailbox
+import math
+import random
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.utils import formatdate
+from enum import StrEnum
+from pathlib import Path
+
+from apprise import (
+    Apprise,
+    AppriseResult,
+    AppriseResultStatus,
+    AppriseTag,
+    NotifyBase,
+    NotifyFormat,
+    NotifyResult,
+)
+from apprise.plugins.email import NotifyEmail
+
+from kttt_workflow.notify import _logs
+from kttt_workflow.notify.targets import inspect_target, make_asset
+
+try:  # POSIX: serialise Maildir writers of the same unit (idempotency check + add)
+    import fcntl
+except ImportError:  # pragma: no cover - non-POSIX
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "DELIVERY_HEADER",
+    "DeliveryStatus",
+    "Message",
+    "TargetResult",
+    "message_id",
+    "retry_delay",
+    "send",
+    "write_maildir",
+]
+
+log = _logs.log
+
+DELIVERY_HEADER = "X-KTTT-Delivery-Id"
+
+# Apprise's own per-service deadline is a backstop set this much beyond connect + read timeout,
+# for a target that keeps trickling bytes (each read within rto) or a plugin that makes several
+# calls. Reaching it reports TIMEOUT; Apprise then abandons (does not kill) the worker thread.
+DEADLINE_GRACE = 5.0
+
+_TAG_PREFIX = "kttt-target-"
+_MD_GROUP = "kttt-md"
+_TEXT_GROUP = "kttt-text"
+_TIMEOUT_EVIDENCE = re.compile(r"timed out|timeout", re.IGNORECASE)
+_SOCKET_EXCEPTION = "Socket Exception"
+_DETAIL_MAX = 400
+
+
+class DeliveryStatus(StrEnum):
+    sent = "sent"
+    failed = "failed"
+    timeout = "timeout"
+    no_target = "no_target"
+    local = "local"
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    target: str  # masked
+    status: DeliveryStatus
+    error: str | None  # error text with secrets masked
+
+
+@dataclass(frozen=True)
+class Message:
+    delivery_id: str
+    subject: str
+    text: str
+    markdown: str
+    unit_code: str
+    unit_name: str
+
+
+def _nfc(message: Message) -> Message:
+    n = unicodedata.normalize
+    return replace(
+        message,
+        subject=n("NFC", message.subject),
+        text=n("NFC", message.text),
+        markdown=n("NFC", message.markdown),
+        unit_name=n("NFC", message.unit_name),
+    )
+
+
+def message_id(delivery_id: str) -> str:
+    """The RFC 5322 Message-ID for a delivery id: ``<{delivery_id}@kttt.local>``.
+
+    Characters not allowed in a msg-id's left part are replaced by ``_``.
+    """
+    left = re.sub(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]", "_", delivery_id)
+    left = re.sub(r"\.{2,}", ".", left).strip(".") or "_"
+    return f"<{left}@kttt.local>"
+
+
+# --------------------------------------------------------------------------------------------
+# send
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Slot:
+    index: int
+    masked: str
+    secrets: set[str]
+    group: str
+    plugin: NotifyBase = field(repr=False)
+
+
+def _configure(plugin: NotifyBase, delivery_id: str, cto: float, rto: float) -> None:
+    """Our delivery policy on one plugin: no retry, no throttle, our timeouts, the delivery id."""
+    plugin.retry = 0  # our outbox retries, with backoff and the same delivery id
+    plugin.wait = 0.0
+    plugin.optional = False  # an ?optional=yes URL would turn a failure into SUCCESS
+    plugin.request_rate_per_sec = 0  # no throttle sleep (NotifyBase defaults to 5.5 s)
+    plugin.socket_read_timeout = rto  # the ``rto`` URL parameter
+    if isinstance(plugin, NotifyEmail):
+        # smtplib takes one timeout for the connection and every later read; Apprise passes it
+        # the connect timeout (plugins/email/base.py:656-664, plugins/email/smtp.py:130-136).
+        # (NotifyEmail declares the class default as the int 15; any number works.)
+        setattr(plugin, "socket_connect_timeout", max(cto, rto))  # noqa: B010
+    else:
+        plugin.socket_connect_timeout = cto  # the ``cto`` URL parameter
+    # Plugins taking custom headers (``+Header=value`` in the URL: json/xml/form, email, ...)
+    # keep them in ``self.headers``; e-mail turns them into message headers.
+    headers = getattr(plugin, "headers", None)
+    if isinstance(headers, dict) and "headers" in getattr(plugin, "template_kwargs", {}):
+        headers[DELIVERY_HEADER] = delivery_id
+
+
+def _index(result: NotifyResult) -> int | None:
+    for tag in result.tag:
+        if tag.startswith(_TAG_PREFIX):
+            try:
+                return int(tag[len(_TAG_PREFIX) :])
+            except ValueError:
+                return None
+    return None
+
+
+def _detail(result: NotifyResult, secrets: set[str]) -> str:
+    """Apprise's own explanation of a failure: its warnings/errors and the socket exception."""
+    seen: list[str] = []
+    for entry in result.logs():
+        text = entry.message.strip()
+        keep = entry.level in ("WARNING", "ERROR", "CRITICAL") or text.startswith(_SOCKET_EXCEPTION)
+        if keep and text and text not in seen:
+            seen.append(text)
+    detail = _logs.redact("; ".join(seen), secrets)
+    return detail if len(detail) <= _DETAIL_MAX else detail[: _DETAIL_MAX - 1] + "…"
+
+
+def _classify(
+    result: NotifyResult, slot: _Slot, cto: float, rto: float, deadline: float
+) -> TargetResult:
+    if any(a.status == AppriseResultStatus.SUCCESS for a in result.attempts):
+        return TargetResult(slot.masked, DeliveryStatus.sent, None)
+    detail = _detail(result, slot.secrets)
+    suffix = f": {detail}" if detail else ""
+    if result.status == AppriseResultStatus.TIMEOUT:
+        return TargetResult(
+            slot.masked,
+            DeliveryStatus.timeout,
+            f"quá {deadline:g} giây mà địa chỉ nhận chưa xử lý xong, đã ngừng chờ{suffix}",
+        )
+    socket_errors = [e.message for e in result.logs() if e.message.startswith(_SOCKET_EXCEPTION)]
+    if any(_TIMEOUT_EVIDENCE.search(t) for t in socket_errors):
+        return TargetResult(
+            slot.masked,
+            DeliveryStatus.timeout,
+            f"hết thời gian chờ (kết nối {cto:g} giây, đọc {rto:g} giây){suffix}",
+        )
+    return TargetResult(slot.masked, DeliveryStatus.failed, f"gửi không thành công{suffix}")
+
+
+def send(
+    message: Message,
+    targets: Sequence[str],
+    *,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 10.0,
+) -> list[TargetResult]:
+    """Send ``message`` to every target (already expanded Apprise URLs); one result per target.
+
+    Results are in the order of ``targets``. No targets → ``[]``: nothing was attempted and the
+    caller decides between the local Maildir and ``no_target``. Targets that resolve to Markdown
+    (``plugin.resolve_format(MARKDOWN)``, e.g. json, Telegram, Slack) get ``message.markdown``;
+    the others (e-mail, ...) get ``message.text`` as plain text. All targets are sent
+    concurrently; Apprise's retries and throttling are off, and our timeouts apply to each. The
+    call never raises for a target's sake, and nothing it returns or logs contains a secret.
+    """
+    for name, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout)):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number of seconds")
+    if not targets:
+        return []
+    msg = _nfc(message)
+    deadline = connect_timeout + read_timeout + DEADLINE_GRACE
+    asset = make_asset(service_timeout=deadline)
+    apobj = Apprise(asset=asset)
+    results: list[TargetResult | None] = [None] * len(targets)
+    slots: dict[int, _Slot] = {}
+    for i, url in enumerate(targets):
+        insp = inspect_target(url, asset, tags=[f"{_TAG_PREFIX}{i}"])
+        for level, note in insp.notes:
+            if level >= logging.WARNING:  # e.g. "Dropped invalid To email (...) specified."
+                log.warning("target %d (%s): %s", i, insp.masked, note)
+        if insp.plugin is None:
+            notes = "; ".join(n for lvl, n in insp.notes if lvl >= logging.WARNING)
+            detail = f" ({notes[:_DETAIL_MAX]})" if notes else ""
+            results[i] = TargetResult(
+                insp.masked,
+                DeliveryStatus.failed,
+                f"địa chỉ nhận không hợp lệ: {insp.masked}{detail}",
+            )
+            continue
+        plugin = insp.plugin
+        _configure(plugin, msg.delivery_id, connect_timeout, read_timeout)
+        md = plugin.resolve_format(NotifyFormat.MARKDOWN) == NotifyFormat.MARKDOWN
+        group = _MD_GROUP if md else _TEXT_GROUP
+        plugin.tags = set(plugin.tags) | {AppriseTag.parse(group)}
+        apobj.add(plugin)
+        slots[i] = _Slot(i, insp.masked, insp.secrets, group, plugin)
+
+    jobs = [
+        (group, body, fmt)
+        for group, body, fmt in (
+            (_MD_GROUP, msg.markdown, NotifyFormat.MARKDOWN),
+            (_TEXT_GROUP, msg.text, NotifyFormat.TEXT),
+        )
+        if any(s.group == group for s in slots.values())
+    ]
+
+    def run(group: str, body: str, fmt: NotifyFormat) -> AppriseResult:
+        return apobj.notify(
+            body=body, title=msg.subject, body_format=fmt, tag=group, log_level=logging.DEBUG
+        )
+
+    outcomes: dict[str, AppriseResult | BaseException] = {}
+    with _logs.verbose_apprise():
+        if len(jobs) == 2:
+            # The two bodies need two notify() calls; run them side by side so a hanging target
+            # in one group does not hold up the other.
+            with cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kttt-notify") as pool:
+                ctx = contextvars.copy_context()
+                first = pool.submit(lambda: ctx.run(run, *jobs[0]))
+                try:
+                    outcomes[jobs[1][0]] = run(*jobs[1])
+                except Exception as exc:
+                    outcomes[jobs[1][0]] = exc
+                try:
+                    outcomes[jobs[0][0]] = first.result()
+                except Exception as exc:
+                    outcomes[jobs[0][0]] = exc
+        elif jobs:
+            try:
+                outcomes[jobs[0][0]] = run(*jobs[0])
+            except Exception as exc:
+                outcomes[jobs[0][0]] = exc
+
+    for group, outcome in outcomes.items():
+        members = [s for s in slots.values() if s.group == group]
+        if isinstance(outcome, BaseException):
+            log.error("apprise notify raised %s", type(outcome).__name__)
+            for s in members:
+                results[s.index] = TargetResult(
+                    s.masked,
+                    DeliveryStatus.failed,
+                    f"lỗi nội bộ khi gửi qua Apprise ({type(outcome).__name__})",
+                )
+            continue
+        with outcome:
+            by_index = {_index(r): r for r in outcome}
+            for s in members:
+                r = by_index.get(s.index)
+                if r is None:
+                    results[s.index] = TargetResult(
+                        s.masked,
+                        DeliveryStatus.failed,
+                        "Apprise không trả về kết quả cho địa chỉ này "
+                        f"(trạng thái chung: {outcome.status.name})",
+                    )
+                else:
+                    results[s.index] = _classify(r, s, connect_timeout, read_timeout, deadline)
+
+    final: list[TargetResult] = []
+    for i, res in enumerate(results):
+        if res is None:  # defensive: every index is filled above
+            res = TargetResult("(không rõ)", DeliveryStatus.failed, "không có kết quả")
+        log.info("delivery %s → %s: %s", msg.delivery_id, res.target, res.status.value)
+        if res.error:
+            log.debug("delivery %s → target %d: %s", msg.delivery_id, i, res.error)
+        final.append(res)
+    return final
+
+
+# --------------------------------------------------------------------------------------------
+# Maildir
+# --------------------------------------------------------------------------------------------
+
+_UNIT_DIR = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def _existing(box: Path, delivery_id: str) -> Path | None:
+    parser = BytesHeaderParser(policy=email.policy.default)
+    for sub in ("new", "cur"):
+        folder = box / sub
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith("."):
+                continue
+            try:
+                with path.open("rb") as fh:
+                    headers = parser.parse(fh)
+            except OSError:
+                continue
+            if str(headers.get(DELIVERY_HEADER, "")).strip() == delivery_id:
+                return path
+    return None
+
+
+def write_maildir(root: Path, message: Message) -> Path:
+    """Store ``message`` in the unit's local Maildir ``root/<unit_code>/``; return its file.
+
+    The embedded default for a unit without targets. The message has a Vietnamese Subject
+    (RFC 2047-encoded by the email package), From ``kttt@localhost``, To
+    ``<unit_code>@localhost``, ``Message-ID`` and ``X-KTTT-Delivery-Id`` from the delivery id, a
+    UTF-8 text/plain body and a text/markdown alternative. Idempotent: if a message with the
+    same delivery id is already there, nothing is written and its path is returned.
+    """
+    if not _UNIT_DIR.fullmatch(message.unit_code) or ".." in message.unit_code:
+        raise ValueError(f"unit code not usable as a Maildir folder name: {message.unit_code!r}")
+    msg = _nfc(message)
+    box = Path(root) / msg.unit_code
+    # What mailbox.Maildir(create=True) does, but tolerant of a concurrent creator and of a
+    # root that exists without its subfolders.
+    for sub in ("tmp", "new", "cur"):
+        (box / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock_path = box / ".kttt.lock"
+    with lock_path.open("a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            md = mailbox.Maildir(box, factory=None, create=True)  # already exists: opens it
+            found = _existing(box, msg.delivery_id)
+            if found is not None:
+                return found
+            em = EmailMessage(policy=email.policy.default)
+            em["Subject"] = " ".join(msg.subject.split())  # one header line
+            em["From"] = Address("KTTT", addr_spec="kttt@localhost")
+            em["To"] = Address(msg.unit_name, addr_spec=f"{msg.unit_code}@localhost")
+            em["Date"] = formatdate(localtime=True)
+            em["Message-ID"] = message_id(msg.delivery_id)
+            em[DELIVERY_HEADER] = msg.delivery_id
+            em.set_content(msg.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+            em.add_alternative(
+                msg.markdown, subtype="markdown", charset="utf-8", cte="quoted-printable"
+            )
+            key = md.add(em)
+            return box / "new" / key
+        finally:
+            if fcntl is not None:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------------------------------------
+# Backoff
+# --------------------------------------------------------------------------------------------
+
+
+def retry_delay(
+    attempt: int, base: float = 60.0, cap: float = 3600.0, *, rng: random.Random | None = None
+) -> float:
+    """Seconds to wait before the next attempt: exponential backoff with full jitter.
+
+    Uniform in ``[0, min(cap, base * 2**attempt)]`` ("full jitter"); ``attempt`` counts the
+    attempts made so far (>= 0). Pass ``rng`` for reproducible delays.
+    """
+    if attempt < 0:
+        raise ValueError("attempt must be >= 0")
+    if not (math.isfinite(base) and math.isfinite(cap)) or base < 0 or cap < 0:
+        raise ValueError("base and cap must be finite and >= 0")
+    try:
+        ceiling = min(cap, base * 2.0**attempt)
+    except OverflowError:
+        ceiling = cap
+    r = rng if rng is not None else random
+    return min(ceiling, max(0.0, r.uniform(0.0, ceiling)))

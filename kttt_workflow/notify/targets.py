@@ -1,0 +1,344 @@
+"""Delivery targets: expand ``${VAR}`` secrets from the environment, mask them, load Apprise configs.
+
+A unit's target in the registry is an Apprise URL whose secrets are environment placeholders,
+e.g. ``mailto://${KTTT_SMTP_USER}:${KTTT_SMTP_PASS}@smtp.example.gov.vn?to=so@example.gov.vn``
+or ``tgram://${KTTT_TG_TOKEN}/12345``; secrets never live in YAML in git. The expanded URL holds
+the secret, so it is only ever shown through :func:`mask_target`, and every secret seen here is
+registered for log redaction (see :mod:`kttt_workflow.notify._logs`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from apprise import Apprise, AppriseAsset, AppriseConfig, NotifyBase
+
+from kttt_workflow.notify import _logs
+
+__all__ = ["TargetError", "expand_target", "load_apprise_config", "mask_target"]
+
+
+class TargetError(ValueError):
+    """A target (or a target config) that cannot be used; the message never contains a secret."""
+
+
+# --------------------------------------------------------------------------------------------
+# ${VAR} expansion
+# --------------------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_target(template: str, env: Mapping[str, str] | None = None) -> str:
+    """Replace every ``${VAR}`` in ``template`` with its value from ``env`` (default: os.environ).
+
+    Values are inserted as they are: a secret containing URL-reserved characters (``@ / : ? #``)
+    must be stored percent-encoded in the environment. A missing variable raises
+    :class:`TargetError` naming the variable(s), never a value; so does a malformed placeholder.
+    """
+    source: Mapping[str, str] = os.environ if env is None else env
+    names = _PLACEHOLDER.findall(template)
+    missing = sorted({n for n in names if n not in source})
+    if missing:
+        listed = ", ".join(missing)
+        raise TargetError(
+            f"Thiếu biến môi trường {listed} (dùng trong địa chỉ nhận thông báo); "
+            "hãy khai báo biến này trên máy chủ gửi."
+        )
+    if "${" in _PLACEHOLDER.sub("", template):
+        raise TargetError(
+            "Địa chỉ nhận thông báo có chỗ thay thế ${...} không hợp lệ "
+            "(tên biến chỉ gồm chữ cái không dấu, chữ số và dấu gạch dưới)."
+        )
+    return _PLACEHOLDER.sub(lambda m: source[m.group(1)], template)
+
+
+# --------------------------------------------------------------------------------------------
+# Masking
+# --------------------------------------------------------------------------------------------
+
+
+def make_asset(service_timeout: float | None = None) -> AppriseAsset:
+    """The Apprise asset every notify object here uses.
+
+    Persistent storage in memory only (nothing written to disk), no key generation, Apprise's
+    own retries off (``default_service_retry=0``), secure logging on. ``service_timeout`` is
+    Apprise's per-service deadline (None keeps Apprise's default).
+    """
+    return AppriseAsset(
+        storage_mode="memory",
+        service_timeout=service_timeout,
+        secure_logging=True,
+        pgp_autogen=False,
+        pem_autogen=False,
+        default_service_retry=0,
+        async_mode=True,
+    )
+
+
+# A path segment kept in a masked URL: a short lowercase word ("hooks", "kttt-notify"), a chat
+# id (digits, optionally negative), a channel name ("@kttt_bot"), an e-mail address, or something
+# Apprise already masked ("A...n", "****"). Anything else may be a token and is hidden.
+_SAFE_SEGMENT = re.compile(
+    r"[a-z]{1,16}(?:[._-][a-z]{1,16}){0,3}|-?\d{1,15}|@[a-z0-9_]{1,32}|[^/@\s]+@[^/@\s]+\.[^/@\s]+"
+)
+# Query values that are kept when the key is harmless: booleans, words, numbers, e-mails.
+_SAFE_VALUE = re.compile(
+    r"[A-Za-z]{0,16}|v?\d{1,6}(?:\.\d{1,4})?|[^&@\s]+@[^&@\s]+\.[^&@\s]+(?:,[^&@\s]+@[^&@\s]+\.[^&@\s]+)*"
+)
+# Query keys whose values are secret whatever they look like.
+_SECRET_KEY = re.compile(
+    r"token|key|secret|pass|pwd|auth|sig|cred|session|bearer|private|access|cookie|hash|pgp|cert",
+    re.IGNORECASE,
+)
+# Keys whose values are addresses or display names: kept as written.
+_ADDRESS_KEYS = {"to", "from", "cc", "bcc", "reply", "name", "smtp", "user"}
+
+_HOSTLIKE = re.compile(
+    r"(?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-fA-F:.]+\]|localhost|(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z][A-Za-z0-9-]{0,62}"
+)
+_PLACEHOLDER_ONLY = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+_WORD_SPLIT = re.compile(r"[/:@?&=#,;\s]+")
+
+
+def _hide(value: str) -> str:
+    """Apprise's own convention: long values keep their first and last character, short ones none."""
+    if len(value) >= 8:
+        return f"{value[0]}...{value[-1]}"
+    return _logs.MASK
+
+
+def _already_masked(value: str) -> bool:
+    return _logs.MASK in value or "..." in value
+
+
+def _mask_path(path: str) -> str:
+    out = []
+    for seg in path.split("/"):
+        plain = unquote(seg)
+        if not seg or _already_masked(plain) or _SAFE_SEGMENT.fullmatch(plain):
+            out.append(seg)
+        else:
+            out.append(_hide(plain))
+    return "/".join(out)
+
+
+def _mask_query(query: str) -> str:
+    out = []
+    for pair in query.split("&") if query else []:
+        key, sep, value = pair.partition("=")
+        k = unquote(key)
+        v = unquote(value)
+        bare = k.lstrip("+-:").lower()
+        prefixed = k[:1] in "+-:" and k != bare  # custom header / GET param / payload field
+        if not sep or not v or _already_masked(v):
+            out.append(pair)
+        elif prefixed or _SECRET_KEY.search(bare):
+            out.append(f"{key}={_hide(v)}")
+        elif bare in _ADDRESS_KEYS or _SAFE_VALUE.fullmatch(v):
+            out.append(pair)
+        else:
+            out.append(f"{key}={_hide(v)}")
+    return "&".join(out)
+
+
+def _postmask(private_url: str) -> str:
+    """Hide what Apprise's ``url(privacy=True)`` leaves visible but may be secret.
+
+    Apprise masks the parts each plugin declares private (passwords, bot tokens, API keys), but
+    generic webhooks (``json://``, ``xml://``, ``form://``) show their path and custom headers as
+    written, e.g. ``json://host/bot123:SECRET?+Authorization=Bearer%20SECRET``.
+    """
+    parts = urlsplit(private_url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, hostport = netloc.rpartition("@")
+        name, colon, password = user.partition(":")
+        if colon and password and not _already_masked(unquote(password)):
+            user = f"{name}:{_logs.MASK}"
+        netloc = f"{user}@{hostport}"
+    path = _mask_path(parts.path)
+    query = _mask_query(parts.query)
+    return f"{parts.scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+
+
+def _fallback_mask(url: str) -> str:
+    """For a URL Apprise cannot load: only the scheme and the host (if it looks like a host)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,31}", scheme):
+        return f"(không rõ)://{_logs.MASK}"
+    host, port = _split_host(re.split(r"[/?#]", rest, maxsplit=1)[0])
+    if not _host_shown(host):
+        return f"{scheme.lower()}://{_logs.MASK}"
+    return f"{scheme.lower()}://{host}" + (f":{port}" if port.isdigit() else "")
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD_SPLIT.split(text)) | set(_WORD_SPLIT.split(unquote(text)))
+
+
+def _hidden_words(full: str, masked: str) -> set[str]:
+    """The pieces of ``full`` that ``masked`` does not show: what must never be logged."""
+    return {w for w in _words(full) - _words(masked) if len(w) >= _logs.MIN_SECRET_LEN}
+
+
+def _split_host(netloc: str) -> tuple[str, str]:
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        host, _, tail = hostport.partition("]")
+        return host + "]", tail[1:] if tail.startswith(":") else ""
+    host, _, port = hostport.partition(":")
+    return host, port
+
+
+def _host_shown(host: str) -> bool:
+    return bool(_HOSTLIKE.fullmatch(host) or _PLACEHOLDER_ONLY.fullmatch(host))
+
+
+def _raw_secrets(url: str) -> set[str]:
+    """Secrets of a URL Apprise cannot load, judged on the text as written.
+
+    Not everything the scheme+host fallback hides is secret (user names, addresses, plain path
+    words); registering those would blank them out of every later log line. So the URL is
+    rendered with the same rules as a loaded one (password, token-like path segments, secret
+    query values and a token-like host hidden) and what that hides is secret.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return {w for w in _words(url) if len(w) >= _logs.MIN_SECRET_LEN}
+    try:
+        shown = _words(_postmask(url))
+    except ValueError:
+        return {w for w in _words(rest) if len(w) >= _logs.MIN_SECRET_LEN}
+    host, port = _split_host(re.split(r"[/?#]", rest, maxsplit=1)[0])
+    if not _host_shown(host):
+        shown -= _words(host) | _words(port)
+    return {w for w in _words(url) - shown if len(w) >= _logs.MIN_SECRET_LEN}
+
+
+@dataclass
+class Inspection:
+    """A target URL as Apprise sees it: the plugin (None if invalid), its mask, its secrets."""
+
+    plugin: NotifyBase | None
+    masked: str
+    secrets: set[str] = field(default_factory=set)
+    # Apprise's messages while parsing, redacted: (levelno, message)
+    notes: list[tuple[int, str]] = field(default_factory=list)
+
+
+def inspect_target(
+    url: str, asset: AppriseAsset | None = None, tags: Iterable[str] | None = None
+) -> Inspection:
+    """Instantiate ``url`` with Apprise (silently), compute its mask and register its secrets.
+
+    Apprise's own messages while parsing are held back until we know what is secret, then
+    returned redacted in ``notes``.
+    """
+    _logs.install()
+    plugin: NotifyBase | None = None
+    private = public = ""
+    with _logs.quiet() as raw_notes:
+        try:
+            plugin = Apprise.instantiate(
+                url, asset=asset or make_asset(), tag=list(tags) if tags else None
+            )
+            if plugin is not None:
+                private = plugin.url(privacy=True)
+                public = plugin.url(privacy=False)
+        except Exception as exc:  # never let a parse error (which may quote the URL) escape
+            raw_notes.append((logging.ERROR, type(exc).__name__))
+            plugin = None
+    if plugin is None:
+        masked = _fallback_mask(url)
+        secrets = _raw_secrets(url)
+    else:
+        masked = _postmask(private)
+        # What the mask hides of Apprise's own rendering of the URL is secret. Parts of the URL
+        # as written that Apprise does not render (dropped defaults, aliases) are treated as
+        # secret too unless they are plain words or numbers ("yes", "upstream", "30").
+        secrets = _hidden_words(public, masked)
+        secrets |= {
+            w for w in _hidden_words(url, masked) - _words(public) if not _SAFE_VALUE.fullmatch(w)
+        }
+        password = getattr(plugin, "password", None)
+        if isinstance(password, str) and password:
+            secrets.add(password)
+    _logs.register_secrets(secrets)
+    notes = [(lvl, _logs.redact(n, secrets)) for lvl, n in raw_notes]
+    return Inspection(plugin, masked, secrets, notes)
+
+
+def mask_target(url: str) -> str:
+    """``url`` with every secret hidden, fit for logs, reports and the database.
+
+    For a URL Apprise can load: the plugin's own ``url(privacy=True)`` (passwords ``****``, tokens
+    ``A...n``), with the generic parts Apprise shows as written (webhook paths, custom headers,
+    unknown query values) hidden too. Otherwise only the scheme and the host are kept. The result
+    is deterministic, so it can identify a target across attempts.
+    """
+    return inspect_target(url).masked
+
+
+# --------------------------------------------------------------------------------------------
+# Apprise config files
+# --------------------------------------------------------------------------------------------
+
+
+def load_apprise_config(
+    path: str | os.PathLike[str], env: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Targets per unit code from an Apprise config file (YAML or TEXT), one tag per unit code.
+
+    ``${VAR}`` placeholders in the file are expanded from ``env`` (default: the environment)
+    before Apprise parses it, so the file itself holds no secret (Apprise's own YAML
+    ``template:`` mechanism is not used). Apprise's ``AppriseConfig`` does the parsing; each
+    loaded service is returned as its full URL (``url(privacy=False)``, ready for
+    :func:`~kttt_workflow.notify.send.send`) under every tag it carries. Apprise lower-cases
+    tags, so the keys are lower-case unit codes. Untagged entries are ignored, ``include``
+    directives are not followed, and entries Apprise rejects are skipped (Apprise logs why,
+    redacted). Raises :class:`TargetError` if the file cannot be read or is not a config.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TargetError(
+            f"Không đọc được tệp cấu hình Apprise {p.name}: {type(exc).__name__}"
+        ) from None
+    expanded = expand_target(text, env)
+    source: Mapping[str, str] = os.environ if env is None else env
+    substituted = {source[n] for n in _PLACEHOLDER.findall(text)}
+    fmt = "yaml" if p.suffix.lower() in (".yml", ".yaml") else None
+    _logs.install()
+    asset = make_asset()
+    with _logs.quiet() as raw_notes:
+        config = AppriseConfig(asset=asset, recursion=0, cache=False)
+        ok = config.add_config(expanded, asset=asset, format=fmt, recursion=0)
+        services = config.services() if ok else []
+    out: dict[str, list[str]] = {}
+    secrets: set[str] = set()
+    for service in services:
+        url = service.url(privacy=False)
+        # Registers the URL's secrets before anything about it can be logged.
+        secrets |= inspect_target(url, asset).secrets
+        for tag in sorted({str(t) for t in service.tags}):
+            out.setdefault(tag, []).append(url)
+    if not ok:
+        raise TargetError(f"Tệp {p.name} không phải cấu hình Apprise hợp lệ (YAML hoặc TEXT).")
+    for level, note in raw_notes:  # Apprise's own account of each entry (rejected ones too)
+        if level < logging.DEBUG:
+            continue  # TRACE: Apprise's raw dumps of parsed entries
+        _logs.log.log(
+            level,
+            "apprise config %s: %s",
+            p.name,
+            _logs.redact(note, secrets | substituted),
+        )
+    return out
