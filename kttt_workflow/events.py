@@ -12,8 +12,8 @@ operation (one ``SELECT`` per kind of fact, never one per task):
 
 Every event names the task (``kttt.task.<id>``) as its resource, with the lead unit (role
 ``unit``) and the directive (role ``directive``) as related resources, so the event feed can be
-filtered by unit or directive. Event ids are derived from the fact (uuid5), so publishing the
-same fact twice (a retried flow run) gives the same event id.
+filtered by unit or directive. Event ids are derived from the stored fact (uuid5), so publishing
+the same fact twice (a retried flow run) gives the same event id.
 
 >>> to_event(Fact("overdue", "kh-1-2022/1/x-ubnd", "x-ubnd", "UBND tỉnh X", "kh-1-2022",
 ...               "Ban hành Kế hoạch", True, None, "don-doc-3"))["event"]
@@ -274,7 +274,10 @@ def to_event(fact: Fact) -> dict[str, Any]:
             "kttt.directive": fact.directive or "",
             "kttt.key-task": "true" if fact.key_task else "false",
         }
-    identity = f"{fact.kind}|{fact.task_id}|{fact.unit}|{fact.ref}"
+    # The same stored fact always gives the same id (a retried flow re-publishes, the server keeps
+    # one); the time it was recorded keeps facts of different stores on one server apart.
+    at = fact.occurred.isoformat() if fact.occurred else ""
+    identity = f"{fact.kind}|{fact.task_id}|{fact.unit}|{fact.ref}|{at}"
     return {
         "event": event_name(fact.kind),
         "resource": resource,

@@ -102,9 +102,13 @@ def wait_for(fn: Callable[[], T | None], timeout: float = 30.0, every: float = 0
 
 
 def read_events(
-    names: list[str], *, related: str | None = None, since_minutes: int = 60
+    names: list[str],
+    *,
+    related: str | None = None,
+    resource: str | None = None,
+    since_minutes: int = 60,
 ) -> list[Any]:
-    """Events by name prefix (and a related resource id) from the server, all pages."""
+    """Events by name prefix (and any involved resource / primary resource id), all pages."""
     from datetime import UTC, datetime, timedelta
 
     from prefect.client.orchestration import get_client
@@ -113,6 +117,7 @@ def read_events(
         EventFilter,
         EventNameFilter,
         EventOccurredFilter,
+        EventResourceFilter,
     )
 
     now = datetime.now(UTC)
@@ -122,6 +127,7 @@ def read_events(
         ),
         event=EventNameFilter(prefix=names),
         any_resource=EventAnyResourceFilter(id=[related]) if related else None,
+        resource=EventResourceFilter(id=[resource]) if resource else None,
     )
     out: list[Any] = []
     with get_client(sync_client=True) as client:

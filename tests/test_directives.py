@@ -141,8 +141,10 @@ def test_demo_runs_and_shows_the_overdue_plan(tmp_path: Path) -> None:
     assert "Hộp thư cục bộ" in text and "Kính gửi: Ban cán sự đảng UBND tỉnh Bắc Giang" in text
     import mailbox
 
+    from email.header import decode_header, make_header
+
     box = mailbox.Maildir(tmp_path / "demo" / "mail" / "bg-bcsd-ubnd", create=False)
-    subjects = sorted(str(m["Subject"]) for m in box)
+    subjects = sorted(str(make_header(decode_header(m["Subject"]))) for m in box)
     assert len(subjects) == 2 and all("Nhắc việc, đôn đốc ngày" in s for s in subjects)
 
 
