@@ -379,7 +379,7 @@ def _progress(
         q = q.where(t.c.directive_code == directive)
     groups = conn.execute(q).all()
 
-    directives = _directives(conn, {g[0] for g in groups} | ({directive} if directive else set()))
+    directives = _directives(conn, {g[0] for g in groups}, {directive} if directive else set())
     units = _units(conn, {g[1] for g in groups})
     levels = _levels(conn)
     by_directive: dict[str, ProgressRow] = {}
@@ -421,8 +421,11 @@ def _progress(
     )
 
 
-def _directives(conn: Connection, codes: Iterable[str]) -> dict[str, DirectiveInfo]:
-    codes = sorted(codes)
+def _directives(
+    conn: Connection, with_tasks: set[str], asked: set[str]
+) -> dict[str, DirectiveInfo]:
+    """The directives that have tasks, and the one asked for if it is stored (even with none yet)."""
+    codes = sorted(with_tasks | asked)
     if not codes:
         return {}
     d = T.directive_t
@@ -434,7 +437,7 @@ def _directives(conn: Connection, codes: Iterable[str]) -> dict[str, DirectiveIn
     found = {
         r.code: DirectiveInfo(r.code, r.doc_type, r.symbol, r.issued_on, r.title) for r in rows
     }
-    for code in codes:  # a directive with no stored row (cannot happen through load) still shows
+    for code in sorted(with_tasks):  # tasks always belong to a stored directive; be safe anyway
         found.setdefault(code, DirectiveInfo(code, "", None, None, code))
     return found
 

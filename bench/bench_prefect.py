@@ -1,0 +1,196 @@
+"""Benchmark: what Prefect costs on top of the library (a task run, a flow run, a sweep run).
+
+Usage::
+
+    .venv/bin/python bench/bench_prefect.py [--repeat 5] [--tasks 200] [--keep]
+
+It starts a real local Prefect server (``kttt_workflow.serve``, SQLite, in a temporary folder),
+then measures, in the same process and the same run:
+
+* ``server start``      ``prefect server start`` until ``/api/health`` answers (new database);
+* ``empty flow run``    a flow run with no task, against that server, vs the same function called
+                        as plain Python;
+* ``task run``          (flow run with N no-op tasks − flow run with none) / N;
+* ``sweep, library``    ``Store.sweep(send=False)`` + ``Store.deliver()`` + ``report.progress``
+                        on the real directives (``directives/``) as of 05/12/2022, in a fresh copy
+                        of a loaded store each time (the ledger makes a sweep happen once);
+* ``sweep, flow run``   the ``daily-sweep`` flow doing the same work (plus its events and
+                        artifacts), on another fresh copy;
+* ``events``            publishing that sweep's facts as Prefect events (client side, flushed).
+
+Each figure is the median of ``--repeat`` runs (the library and the flow alternate). See
+``docs/prefect.md`` for results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from kttt_workflow.serve import Stack, free_port, start_server, stop_server  # noqa: E402
+
+AS_OF = date(2022, 12, 5)
+EVENTS = "events (the sweep's facts)"
+
+
+def timed(fn: Callable[[], object]) -> float:
+    gc.collect()
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def med(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--tasks", type=int, default=200, help="no-op tasks in the task-run measure")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="kttt-bench-prefect-"))
+    stack = Stack(tmp / "home", port=free_port())
+    print(f"kttt-workflow Prefect benchmark, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
+    print(f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}")
+    t0 = time.perf_counter()
+    proc = start_server(stack)
+    server_start = time.perf_counter() - t0
+    os.environ.update(stack.client_env())
+    os.environ["KTTT_MAILDIR"] = str(tmp / "mail")
+    try:
+        import prefect
+        from prefect import flow, task
+        from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
+
+        print(f"Prefect {prefect.__version__}; server {stack.api_url} started in {server_start:.1f}s")
+        with temporary_settings(updates={PREFECT_API_URL: stack.api_url, PREFECT_UI_URL: stack.ui_url}):
+            results = run(args, tmp, flow, task)
+    finally:
+        stop_server(proc)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print()
+    print(f"{'measure':34} {'median':>10} {'min':>10} {'max':>10}")
+    for name, xs in results.items():
+        print(f"{name:34} {med(xs) * 1000:>8.1f}ms {min(xs) * 1000:>8.1f}ms {max(xs) * 1000:>8.1f}ms")
+    lib, fl = med(results["sweep, library"]), med(results["sweep, flow run"])
+    print()
+    print(
+        f"server start {server_start:.1f}s; task run {med(results['task run (each)']) * 1000:.1f}ms; "
+        f"empty flow run {med(results['empty flow run']) * 1000:.0f}ms; "
+        f"sweep flow run overhead {(fl - lib) * 1000:.0f}ms over the library ({fl / lib:.2f}x)"
+    )
+    return 0
+
+
+def run(args: argparse.Namespace, tmp: Path, flow: Callable[..., object], task: Callable[..., object]) -> dict[str, list[float]]:
+    from flows.daily_sweep import SweepParams, daily_sweep
+    from kttt_workflow import events
+    from kttt_workflow.api import Store
+    from kttt_workflow.report import progress
+
+    @task  # type: ignore[misc]
+    def noop(i: int) -> int:
+        return i
+
+    @flow  # type: ignore[misc]
+    def empty() -> int:
+        return 0
+
+    @flow  # type: ignore[misc]
+    def many(n: int) -> int:
+        return sum(noop(i) for i in range(n))
+
+    # A loaded store, copied before every sweep.
+    template = tmp / "template.db"
+    store = Store.open(f"sqlite:///{template}")
+    t = time.perf_counter()
+    store.load([ROOT / "directives"], until=date(2026, 12, 31))
+    n_tasks = len(store.status(as_of=date(2026, 12, 31)))
+    store.close()
+    print(f"store: directives/ loaded ({n_tasks} tasks) in {time.perf_counter() - t:.1f}s")
+
+    def fresh(name: str) -> str:
+        path = tmp / f"{name}.db"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+
+    def library(url: str) -> None:
+        s = Store.open(url)
+        r = s.sweep(as_of=AS_OF, send=False)
+        s.deliver()
+        progress(s, AS_OF)
+        s.close()
+        assert r.notices > 0
+
+    def flow_run(url: str) -> None:
+        state = daily_sweep(SweepParams(as_of=AS_OF, database_url=url), return_state=True)
+        assert state.is_completed(), state.message
+
+    def settle() -> None:
+        events.flush(timeout=60)
+        time.sleep(1.5)
+
+    # Warm-up (imports, first connections), not measured.
+    empty()
+    library(fresh("warm-lib"))
+    flow_run(fresh("warm-flow"))
+    settle()
+
+    out: dict[str, list[float]] = {k: [] for k in (
+        "plain function call", "empty flow run", f"flow run + {args.tasks} tasks", "task run (each)",
+        "sweep, library", "sweep, flow run", EVENTS,
+    )}
+    for i in range(args.repeat):
+        out["plain function call"].append(timed(lambda: empty.fn()))  # type: ignore[attr-defined]
+        e = timed(empty)
+        m = timed(lambda: many(args.tasks))
+        out["empty flow run"].append(e)
+        out[f"flow run + {args.tasks} tasks"].append(m)
+        out["task run (each)"].append((m - e) / args.tasks)
+        url_l, url_f = fresh(f"lib-{i}"), fresh(f"flow-{i}")
+        out["sweep, library"].append(timed(lambda: library(url_l)))  # noqa: B023
+        out["sweep, flow run"].append(timed(lambda: flow_run(url_f)))  # noqa: B023
+        settle()  # the flow's events are still being sent: not into the next measure
+        print(
+            f"  #{i + 1}: empty flow {e * 1000:.0f}ms, {args.tasks} tasks {m * 1000:.0f}ms, "
+            f"sweep: library {out['sweep, library'][-1] * 1000:.0f}ms, "
+            f"flow run {out['sweep, flow run'][-1] * 1000:.0f}ms"
+        )
+    s = Store.open(fresh("facts"))
+    s.sweep(as_of=AS_OF, send=False)
+    with s.engine.connect() as conn:
+        facts = events.notice_facts(conn, 1)
+    s.close()
+
+    def publish() -> None:
+        events.emit(facts)
+        events.flush(timeout=60)
+
+    for _ in range(args.repeat):
+        out[EVENTS].append(timed(publish))
+        settle()
+    print(f"  events: {len(facts)} per publication (one per task and step of the sweep)")
+    out[f"{EVENTS}, each"] = [x / len(facts) for x in out[EVENTS]]
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

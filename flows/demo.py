@@ -1,0 +1,189 @@
+"""The demo through Prefect: every step of ``kttt demo`` as a flow run on a local Prefect server.
+
+``run_demo_flows(home, api_url)`` loads the real directives, records the demo's completion reports
+(one verified, one returned…), sweeps on a few dates (one of them a Tết holiday, skipped), and
+publishes the progress reports, each as a flow run; then prints where to look in the UI. With
+``api_url=None`` it starts a local server (``kttt_workflow.serve``) under ``home`` and leaves it
+running for the UI, printing how to stop it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kttt_workflow.demo import directives_dir
+
+NQ20 = "ctr-nq20-2022"
+# (task, evidence, report date, reason to return it or None): the completions ``kttt demo`` records.
+COMPLETIONS: list[tuple[str, str, date, str | None]] = [
+    ("kl-70-2020/CP.1/chinh-phu", "Nghị quyết số 134/NQ-CP ngày 25/9/2020", date(2020, 9, 25), None),
+    ("nq-134-2020/UBND.1/hg-ubnd", "Kế hoạch số 28/KH-UBND ngày 04/02/2021", date(2021, 2, 4), None),
+    (
+        f"{NQ20}/IV.1/bg-bcsd-ubnd",
+        "Kế hoạch của UBND tỉnh (dữ liệu minh họa) ngày 12/12/2022",
+        date(2022, 12, 12),
+        None,
+    ),
+    (
+        f"{NQ20}/IV.3/thanh-uy-bac-giang",
+        "Kế hoạch của Thành ủy (dữ liệu minh họa) ngày 20/12/2022",
+        date(2022, 12, 20),
+        None,
+    ),
+    (
+        f"{NQ20}/IV.3/huyen-uy-yen-the",
+        "Kế hoạch (dữ liệu minh họa) ngày 28/12/2022",
+        date(2022, 12, 28),
+        "Thiếu nội dung phân công nhiệm vụ cho các xã",
+    ),
+]
+SWEEPS = [date(2022, 12, 5), date(2023, 1, 5), date(2023, 1, 23), date(2023, 2, 6)]
+REPORTS: list[tuple[date, str | None]] = [(date(2022, 12, 5), NQ20), (date(2023, 2, 6), None)]
+
+
+@dataclass
+class FlowDemo:
+    """Where the demo's runs are: the UI, the store, the flow runs (name, flow, final state)."""
+
+    ui_url: str
+    api_url: str
+    database_url: str
+    server_pid: int | None = None
+    runs: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@contextmanager
+def _env(updates: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in updates}
+    os.environ.update(updates)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _start_server(home: Path, echo: Callable[[str], None]) -> tuple[str, int]:
+    from kttt_workflow.serve import DEFAULT_PORT, Stack, free_port, port_in_use, start_server
+
+    port = DEFAULT_PORT if not port_in_use("127.0.0.1", DEFAULT_PORT) else free_port()
+    stack = Stack(home, port=port)
+    echo(f"Khởi động máy chủ Prefect tại {stack.ui_url} (khoảng 10–20 giây) …")
+    proc = start_server(stack)
+    return stack.api_url, proc.pid
+
+
+def run_demo_flows(
+    home: Path,
+    api_url: str | None,
+    *,
+    database_url: str | None = None,
+    echo: Callable[[str], None] = print,
+) -> FlowDemo:
+    """Run the demo as flow runs against the Prefect API at ``api_url`` (``None``: start one).
+
+    The store is ``database_url`` (default: a fresh ``home/kttt-flows.db``, removed first).
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    if database_url is None:
+        path = home / "kttt-flows.db"
+        path.unlink(missing_ok=True)
+        database_url = f"sqlite:///{path}"
+    pid = None
+    if api_url is None:
+        api_url, pid = _start_server(home, echo)
+    ui_url = api_url.removesuffix("/").removesuffix("/api")
+    demo = FlowDemo(ui_url, api_url, database_url, pid)
+    env = {
+        "PREFECT_API_URL": api_url,
+        "PREFECT_UI_URL": ui_url,
+        "KTTT_MAILDIR": str(home / "mail"),
+    }
+    with _env(env):
+        from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
+
+        with temporary_settings(updates={PREFECT_API_URL: api_url, PREFECT_UI_URL: ui_url}):
+            _run(demo, echo)
+            from kttt_workflow.events import flush
+
+            flush()
+    echo(f"Giao diện Prefect: {ui_url}")
+    echo(f"  Các lần chạy: {ui_url}/runs — bảng tiến độ: {ui_url}/artifacts")
+    echo(f"  Sự kiện (lọc theo đơn vị, ví dụ kttt.unit.bg-bcsd-ubnd): {ui_url}/events")
+    if pid is not None:
+        echo(f"Máy chủ Prefect vẫn chạy (pid {pid}); dừng bằng: kill -TERM -{pid}")
+    return demo
+
+
+def _run(demo: FlowDemo, echo: Callable[[str], None]) -> None:
+    from flows.daily_sweep import SweepParams, daily_sweep
+    from flows.load_directive import LoadParams, load_directive
+    from flows.progress_report import ReportParams, progress_report
+    from flows.record_completion import CompletionParams, record_completion
+
+    db = demo.database_url
+
+    def record(flow_name: str, state: Any, what: str) -> Any:
+        run_name = "?"
+        try:
+            from prefect.client.orchestration import get_client
+
+            with get_client(sync_client=True) as client:
+                run_name = client.read_flow_run(state.state_details.flow_run_id).name
+        except Exception:  # the name is decoration only
+            pass
+        demo.runs.append((run_name, flow_name, state.name))
+        echo(f"  [{state.name}] {flow_name} ({run_name}): {what}")
+        return state.result() if state.is_completed() else None
+
+    echo("Nạp văn bản chỉ đạo (load-directive) …")
+    state = load_directive(
+        LoadParams(paths=[str(directives_dir())], database_url=db, until=date(2026, 12, 31)),
+        return_state=True,
+    )
+    loaded = record("load-directive", state, "các văn bản trong directives/") or []
+    for s in loaded:
+        echo(f"    {s['directive']}: {s['total']} nhiệm vụ")
+
+    echo("Ghi nhận hoàn thành (record-completion) …")
+    for task, evidence, on, returned in COMPLETIONS:
+        params = CompletionParams(
+            task=task,
+            evidence=evidence,
+            reported_on=on,
+            decision="return" if returned else "verify",
+            decided_on=on,
+            reason=returned,
+            database_url=db,
+        )
+        state = record_completion(params, return_state=True)
+        r = record("record-completion", state, task)
+        if r and r.get("activated_tasks"):
+            echo(f"    kích hoạt {len(r['activated_tasks'])} nhiệm vụ con")
+
+    echo("Quét hằng ngày (daily-sweep) …")
+    for day in SWEEPS:
+        state = daily_sweep(SweepParams(as_of=day, database_url=db), return_state=True)
+        r = record("daily-sweep", state, f"{day:%d/%m/%Y}")
+        if r:
+            echo(f"    {r['notices']} thông báo mới, {r['deliveries']} bản tổng hợp")
+        elif state.is_completed():
+            echo(f"    {state.message}")
+
+    echo("Báo cáo tiến độ (progress-report) …")
+    for day, directive in REPORTS:
+        state = progress_report(
+            ReportParams(as_of=day, directive=directive, database_url=db), return_state=True
+        )
+        r = record("progress-report", state, f"{directive or 'mọi văn bản'} tại {day:%d/%m/%Y}")
+        if r:
+            echo("    bảng: " + ", ".join(r["artifacts"][:4]) + ("…" if len(r["artifacts"]) > 4 else ""))
