@@ -43,7 +43,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -84,7 +83,9 @@ def _server_main(port: int, conn: Any) -> None:
 
     class Handler:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            received.append((envelope.rcpt_tos[0] if envelope.rcpt_tos else "", len(envelope.content)))
+            received.append(
+                (envelope.rcpt_tos[0] if envelope.rcpt_tos else "", len(envelope.content))
+            )
             return "250 Message accepted for delivery"
 
     controller = Controller(Handler(), hostname=HOST, port=port, ready_timeout=10.0)
@@ -241,7 +242,12 @@ def run_apprise_send(port: int, items: list[Item]) -> None:
 
     for it in items:
         msg = Message(
-            it.delivery_id, it.digest.subject, it.digest.text, it.digest.markdown, it.unit, it.unit_name
+            it.delivery_id,
+            it.digest.subject,
+            it.digest.text,
+            it.digest.markdown,
+            it.unit,
+            it.unit_name,
         )
         (res,) = send(msg, [target(port, int(it.unit[4:]))], connect_timeout=5.0, read_timeout=10.0)
         assert res.status == DeliveryStatus.sent, res
@@ -251,12 +257,12 @@ def email_of(it: Item) -> EmailMessage:
     """The message a plain sender would build: what the adapter's e-mail target carries."""
     em = EmailMessage()
     em["Subject"] = it.digest.subject
-    em["From"] = Address("KTTT", addr_spec=SENDER)
+    em["From"] = SENDER
     em["To"] = it.to
     em["Date"] = formatdate(localtime=True)
     em["Message-ID"] = f"<{it.delivery_id}@kttt.local>"
     em[DELIVERY_HEADER] = it.delivery_id
-    em.set_content(it.digest.text, subtype="plain", charset="utf-8")
+    em.set_content(it.digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     return em
 
 
@@ -293,7 +299,9 @@ def check(server: SMTPServer, items: list[Item], what: str, res: Results) -> Non
     got = server.wait_for(len(items))
     time.sleep(0.2)
     got += server.take()  # nothing more may arrive
-    assert len(got) == len(items), f"{what}: server received {len(got)} messages, expected {len(items)}"
+    assert len(got) == len(items), (
+        f"{what}: server received {len(got)} messages, expected {len(items)}"
+    )
     assert sorted(r for r, _ in got) == sorted(it.to for it in items), f"{what}: wrong recipients"
     res.sizes[what] = int(statistics.median(size for _, size in got))
 
@@ -324,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"kttt-workflow delivery benchmark, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
         log(
             f"Python {platform.python_version()} ({platform.python_implementation()}), "
-            f"{platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}"
+            f"{platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}, "
+            f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
         )
         log(
             f"Apprise {apprise.__version__}, aiosmtpd {aiosmtpd.__version__}, "
@@ -384,7 +393,10 @@ def main(argv: list[str] | None = None) -> int:
             f"checked: every run, the server received exactly {args.digests} messages, one per "
             f"unit address; every outbox run reported {args.digests} sent"
         )
-        log(f"total benchmark wall time: {time.perf_counter() - started:.0f}s")
+        log(
+            f"total benchmark wall time: {time.perf_counter() - started:.0f}s; load average at "
+            f"the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
         return 0
     finally:
         if server is not None:

@@ -114,12 +114,17 @@ def district(j: int) -> str:
 
 
 def unit_rows(n_communes: int) -> list[dict[str, Any]]:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"code": PROVINCE, "name": "UBND tỉnh Bench", "level": "tinh", "parent_code": None},
         {"code": FOCAL, "name": "Sở Nội vụ", "level": "so", "parent_code": PROVINCE},
     ]
     rows += [
-        {"code": district(j), "name": f"UBND huyện {j:02d}", "level": "huyen", "parent_code": PROVINCE}
+        {
+            "code": district(j),
+            "name": f"UBND huyện {j:02d}",
+            "level": "huyen",
+            "parent_code": PROVINCE,
+        }
         for j in range(1, DISTRICTS + 1)
     ]
     rows += [
@@ -178,9 +183,7 @@ TASK_COLS = [c.name for c in TASK_T.columns]
 def task_values(n: int, n_communes: int, dialect: Any) -> list[tuple[Any, ...]]:
     """N task rows as tuples of driver-level values (SQLAlchemy's own bind processors, memoised
     per distinct value), in ``TASK_COLS`` order."""
-    procs = {
-        c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in TASK_T.columns
-    }
+    procs = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in TASK_T.columns}
 
     def conv(col: str) -> Callable[[Any], Any]:
         p = procs[col]
@@ -262,7 +265,7 @@ def task_values(n: int, n_communes: int, dialect: Any) -> list[tuple[Any, ...]]:
         "key_task", "policy_code", "activation", "activated_on", "state", "completed_on",
         "fingerprint", "created_at", "updated_at",
     ]  # fmt: skip
-    assert TASK_COLS == expected, TASK_COLS
+    assert expected == TASK_COLS, TASK_COLS
     return out
 
 
@@ -367,9 +370,10 @@ class PostgresBackend(Backend):
         values = task_values(n, n_communes, self.admin.dialect)
         # Encode the COPY stream once (psycopg's own text-format adaptation), replay it per schema.
         buf = io.BytesIO()
-        with self._scratch() as schema, psycopg.connect(
-            self.dsn, options=f"-csearch_path={schema}"
-        ) as conn:
+        with (
+            self._scratch() as schema,
+            psycopg.connect(self.dsn, options=f"-csearch_path={schema}") as conn,
+        ):
             with conn.cursor() as cur:
                 cur.execute(
                     "CREATE TEMPORARY TABLE kttt_task_copy AS SELECT * FROM task WITH NO DATA"
@@ -413,9 +417,10 @@ class PostgresBackend(Backend):
             t0 = time.perf_counter()
             save_small_tables(store, self.n_communes)
             with psycopg.connect(self.dsn, options=f"-csearch_path={schema}") as conn:
-                with conn.cursor() as cur, cur.copy(
-                    f"COPY task ({', '.join(TASK_COLS)}) FROM STDIN"
-                ) as cp:
+                with (
+                    conn.cursor() as cur,
+                    cur.copy(f"COPY task ({', '.join(TASK_COLS)}) FROM STDIN") as cp,
+                ):
                     view = memoryview(self.copy_data)
                     for i in range(0, len(view), 1 << 20):
                         cp.write(view[i : i + (1 << 20)])
@@ -585,7 +590,9 @@ def explain(backend: Backend, log: Callable[[str], None]) -> list[Stmt]:
         plans: list[list[str]] = []
         explaining = [0.0]
 
-        def before(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        def before(
+            conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+        ) -> None:
             plan: list[str] = []
             t_explain = time.perf_counter()
             if statement.lstrip().upper().startswith("INSERT INTO NOTICE"):
@@ -601,7 +608,9 @@ def explain(backend: Backend, log: Callable[[str], None]) -> list[Stmt]:
             plans.append(plan)
             pending.append(time.perf_counter())
 
-        def after(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        def after(
+            conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+        ) -> None:
             out.append(Stmt(statement, time.perf_counter() - pending.pop(), plans.pop()))
 
         insert_ignore = S._insert_ignore
@@ -616,9 +625,8 @@ def explain(backend: Backend, log: Callable[[str], None]) -> list[Stmt]:
                 p = a[1].compile().params  # the SELECT: which role, 'to' (ord 0) or 'cc' (ord 1)
                 roles = [v for key, v in p.items() if key.startswith("role_")]
                 ords = [v for key, v in p.items() if key.startswith("ord_")]
-                out[-1].label = (
-                    f"[{'cc' if ords and ords[0] else 'to'} {roles[0] if roles else '?'}] "
-                )
+                kind = "cc" if ords and ords[0] else "to"
+                out[-1].label = f"[{kind} {roles[0] if roles else '?'}] "
 
         event.listen(eng, "before_cursor_execute", before)
         event.listen(eng, "after_cursor_execute", after)
@@ -717,7 +725,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"kttt-workflow sweep benchmark, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
         log(
             f"Python {platform.python_version()} ({platform.python_implementation()}), "
-            f"{platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}"
+            f"{platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}, "
+            f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
         )
         log(f"SQLAlchemy {sqlalchemy.__version__}, psycopg {psycopg.__version__}")
         days = due_days()
@@ -758,7 +767,10 @@ def main(argv: list[str] | None = None) -> int:
                 b.copy_data = b""
 
         report(results, skipped, log)
-        log(f"total benchmark wall time: {time.perf_counter() - started:.0f}s")
+        log(
+            f"total benchmark wall time: {time.perf_counter() - started:.0f}s; load average at "
+            f"the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
         for b in backends:
             b.close()
         return 0

@@ -567,13 +567,6 @@ def test_unit_without_target_is_no_target_or_local_maildir(
     assert len(deliveries(store, status="no_target")) == len(others)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OSError,
-    reason="library bug: an error writing the local Maildir escapes outbox.deliver(); the "
-    "claimed delivery stays 'sending' with no attempt recorded and the rest of the run is "
-    "not sent (see the report)",
-)
 def test_unwritable_maildir_fails_one_delivery_not_the_whole_run(
     store: Store, tmp_path: Path, smtp: SMTPReceiver
 ) -> None:
@@ -668,13 +661,6 @@ def test_concurrent_sweeps_record_and_send_each_digest_once(
     assert dup == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason="library bug: on SQLite a transaction that reads before it writes (sweep --dry-run, "
-    "load, complete) fails at once with 'database is locked' while a sweep records, "
-    "busy_timeout notwithstanding: db.make_engine begins with a deferred BEGIN (see the report)",
-)
 def test_dry_run_while_a_sweep_records_waits_for_the_lock_on_sqlite(
     sqlite_store: Store, tmp_path: Path
 ) -> None:
@@ -782,12 +768,6 @@ def test_crash_after_send_before_record_is_the_only_duplicate(
     assert len(smtp.messages) == len(UNITS) + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: outbox.claim() stores the run's start time (deliver's `at`) as "
-    "claimed_at, so a delivery claimed a moment ago by a long run looks stale to a concurrent "
-    "run and is sent twice without any crash (see the report)",
-)
 def test_delivery_in_flight_in_a_long_run_is_not_reclaimed_as_stale(
     store: Store, tmp_path: Path, smtp: SMTPReceiver
 ) -> None:

@@ -62,7 +62,10 @@ def make_engine(url: str | None = None, *, schema: str | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE: take the write lock at the start, so that a transaction that reads then
+            # writes waits for a concurrent writer (busy_timeout) instead of failing at once with
+            # "database is locked" when it upgrades its read lock.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     args = {"options": f"-csearch_path={schema}"} if schema else {}

@@ -3,8 +3,8 @@
 A delivery is claimed (``pending``/``failed``/``timeout`` → ``sending``) in a short transaction
 before any network I/O, so two senders never send the same digest. Targets that already received
 a digest are not sent it again on a retry. A failure or a timeout is retried with exponential
-backoff, with the SAME delivery id (sent as ``X-KTTT-Delivery-Id`` / ``Message-ID``) so receivers
-can drop a duplicate; after ``max_attempts`` the delivery is ``dead`` and shows in reports.
+backoff, with the SAME delivery id (sent as the ``X-KTTT-Delivery-Id`` header; Apprise sets its own
+random e-mail ``Message-ID``) so receivers can drop a duplicate; after ``max_attempts`` the delivery is ``dead`` and shows in reports.
 
 The one window where a duplicate is possible: the process dies after a target accepted the message
 and before the attempt is recorded. The delivery then stays ``sending``; after ``stale_after`` it
@@ -83,21 +83,26 @@ def _targets(conn: Connection, unit: str, config: dict[str, list[str]]) -> list[
     return targets + config.get(unit, [])
 
 
-def target_key(url: str) -> str:
-    """Identifies a target across attempts without storing it (the URL may hold a secret)."""
-    return hashlib.sha256(url.encode()).hexdigest()[:32]
+def target_key(template: str) -> str:
+    """Identifies a target across attempts: a hash of its template as written in the registry,
+    where secrets are ``${VAR}`` placeholders, so the key never derives from a secret's value."""
+    return hashlib.sha256(template.encode()).hexdigest()[:32]
 
 
 def claim(
     conn: Connection, delivery_id: str, at: datetime, settings: OutboxSettings, force: bool
 ) -> bool:
+    """Take a delivery for sending. ``at`` decides whether its backoff has passed; the claim time
+    and the staleness of another sender's claim use the real clock (a long run must not make its
+    own in-flight deliveries look stale to a second run)."""
+    clock = now()
     ready = or_(d_t.c.next_attempt_at.is_(None), d_t.c.next_attempt_at <= at)
     retryable = and_(d_t.c.status.in_(RETRYABLE), ready if not force else d_t.c.status.is_not(None))
-    stale = and_(d_t.c.status == "sending", d_t.c.claimed_at < at - settings.stale_after)
+    stale = and_(d_t.c.status == "sending", d_t.c.claimed_at < clock - settings.stale_after)
     res = conn.execute(
         update(d_t)
         .where(d_t.c.id == delivery_id, or_(retryable, stale))
-        .values(status="sending", claimed_at=at)
+        .values(status="sending", claimed_at=clock)
     )
     return (res.rowcount or 0) == 1
 
@@ -159,18 +164,36 @@ def deliver(
         # (masked target, target key, status, error) per target of this attempt
         results: list[tuple[str, str | None, str, str | None]] = []
         expanded: list[str] = []
+        keys: dict[str, str] = {}  # expanded URL -> key of its template (no secret in it)
         for tpl in templates:
             try:
                 url = expand_target(tpl)
             except TargetError as exc:
                 results.append((mask_target(tpl), None, "failed", str(exc)))
                 continue
-            if target_key(url) not in done:
+            keys[url] = target_key(tpl)
+            if keys[url] not in done:
                 expanded.append(url)
         if not templates:
             if settings.maildir is not None:
-                write_maildir(settings.maildir, message)
-                results.append((f"maildir:{row['recipient']}", None, "local", None))
+                try:
+                    write_maildir(settings.maildir, message)
+                    results.append((f"maildir:{row['recipient']}", None, "local", None))
+                except (OSError, ValueError) as exc:
+                    # One unwritable mailbox fails one delivery (retried later), not the run.
+                    reason = (
+                        exc.strerror
+                        if isinstance(exc, OSError) and exc.strerror
+                        else type(exc).__name__
+                    )
+                    results.append(
+                        (
+                            f"maildir:{row['recipient']}",
+                            None,
+                            "failed",
+                            f"không ghi được hộp thư cục bộ: {reason}",
+                        )
+                    )
             else:
                 results.append(
                     (
@@ -188,7 +211,7 @@ def deliver(
                 read_timeout=settings.read_timeout,
             )
             for url, r in zip(expanded, sent, strict=True):
-                results.append((r.target, target_key(url), DeliveryStatus(r.status).value, r.error))
+                results.append((r.target, keys[url], DeliveryStatus(r.status).value, r.error))
         status = _overall([st for _, _, st, _ in results], done)
         if status in ("failed", "timeout") and attempt >= settings.max_attempts:
             status = "dead"
