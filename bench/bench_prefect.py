@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/bench_prefect.py [--repeat 5] [--tasks 200] [--keep]
+    .venv/bin/python bench/bench_prefect.py [--repeat 5] [--tasks 200] [--communes N] [--keep]
 
 It starts a real local Prefect server (``kttt_workflow.serve``, SQLite, in a temporary folder),
 then measures, in the same process and the same run:
@@ -17,7 +17,9 @@ then measures, in the same process and the same run:
 * ``sweep, flow run``   the ``daily-sweep`` flow doing the same work (plus its events and
                         artifacts), on another fresh copy;
 * ``table artifact``    20 progress tables created inside a flow run, timed inside it, / 20;
-* ``events``            publishing that sweep's facts as Prefect events (client side, flushed).
+* ``events``            publishing that sweep's facts as Prefect events (client side, flushed);
+* with ``--communes N``: the library and the flow run on a synthetic cascade of N communes, all
+  overdue (the generator of ``bench/bench_load.py``).
 
 Each figure is the median of ``--repeat`` runs (the library and the flow alternate). See
 ``docs/prefect.md`` for results.
@@ -65,12 +67,20 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--tasks", type=int, default=200, help="no-op tasks in the task-run measure")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument(
+        "--communes", type=int, default=0, help="also sweep a synthetic cascade of N communes"
+    )
+    ap.add_argument("--repeat-scale", type=int, default=1, help="repetitions of --communes")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="kttt-bench-prefect-"))
     stack = Stack(tmp / "home", port=free_port())
-    print(f"kttt-workflow Prefect benchmark, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
-    print(f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}")
+    print(
+        f"kttt-workflow Prefect benchmark, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}"
+    )
+    print(
+        f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}"
+    )
     t0 = time.perf_counter()
     proc = start_server(stack)
     server_start = time.perf_counter() - t0
@@ -78,12 +88,15 @@ def main() -> int:
     os.environ["KTTT_MAILDIR"] = str(tmp / "mail")
     try:
         import prefect
-        from prefect import flow, task
         from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 
-        print(f"Prefect {prefect.__version__}; server {stack.api_url} started in {server_start:.1f}s")
-        with temporary_settings(updates={PREFECT_API_URL: stack.api_url, PREFECT_UI_URL: stack.ui_url}):
-            results = run(args, tmp, flow, task)
+        print(
+            f"Prefect {prefect.__version__}; server {stack.api_url} started in {server_start:.1f}s"
+        )
+        with temporary_settings(
+            updates={PREFECT_API_URL: stack.api_url, PREFECT_UI_URL: stack.ui_url}
+        ):
+            results = run(args, tmp)
     finally:
         stop_server(proc)
         if not args.keep:
@@ -91,7 +104,9 @@ def main() -> int:
     print()
     print(f"{'measure':34} {'median':>10} {'min':>10} {'max':>10}")
     for name, xs in results.items():
-        print(f"{name:34} {med(xs) * 1000:>8.1f}ms {min(xs) * 1000:>8.1f}ms {max(xs) * 1000:>8.1f}ms")
+        print(
+            f"{name:34} {med(xs) * 1000:>8.1f}ms {min(xs) * 1000:>8.1f}ms {max(xs) * 1000:>8.1f}ms"
+        )
     lib, fl = med(results["sweep, library"]), med(results["sweep, flow run"])
     print()
     print(
@@ -102,7 +117,9 @@ def main() -> int:
     return 0
 
 
-def run(args: argparse.Namespace, tmp: Path, flow: Callable[..., object], task: Callable[..., object]) -> dict[str, list[float]]:
+def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
+    from prefect import flow, task
+
     from flows.daily_sweep import SweepParams, daily_sweep
     from kttt_workflow import events
     from kttt_workflow.api import Store
@@ -174,10 +191,18 @@ def run(args: argparse.Namespace, tmp: Path, flow: Callable[..., object], task: 
     flow_run(fresh("warm-flow"))
     settle()
 
-    out: dict[str, list[float]] = {k: [] for k in (
-        "plain function call", "empty flow run", "task run (each)", "table artifact (each)",
-        "sweep, library", "sweep, flow run", EVENTS,
-    )}
+    out: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "plain function call",
+            "empty flow run",
+            "task run (each)",
+            "table artifact (each)",
+            "sweep, library",
+            "sweep, flow run",
+            EVENTS,
+        )
+    }
     for i in range(args.repeat):
         out["plain function call"].append(timed(lambda: empty.fn()))  # type: ignore[attr-defined]
         e = timed(empty)
@@ -198,7 +223,7 @@ def run(args: argparse.Namespace, tmp: Path, flow: Callable[..., object], task: 
     s = Store.open(fresh("facts"))
     s.sweep(as_of=AS_OF, send=False)
     with s.engine.connect() as conn:
-        facts = events.notice_facts(conn, 1)
+        facts = events.notice_facts(conn, 1, kinds=("upcoming", "due", "overdue", "escalated"))
     s.close()
 
     def publish() -> None:
@@ -209,6 +234,52 @@ def run(args: argparse.Namespace, tmp: Path, flow: Callable[..., object], task: 
         out[EVENTS].append(timed(publish))
     print(f"  events: {len(facts)} per publication (one per task and step of the sweep)")
     out[f"{EVENTS}, each"] = [x / len(facts) for x in out[EVENTS]]
+    if args.communes:
+        out.update(scale(args, tmp, library, flow_run, settle))
+    return out
+
+
+def scale(
+    args: argparse.Namespace,
+    tmp: Path,
+    library: Callable[[str], None],
+    flow_run: Callable[[str], None],
+    settle: Callable[[], None],
+) -> dict[str, list[float]]:
+    """The same comparison on a synthetic cascade: one task to each of N communes, all overdue
+    (N notices to the communes, N copies to the province, N + 1 digests, N overdue events)."""
+    import importlib.util
+
+    from kttt_workflow.api import Store
+
+    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "bench_load.py")
+    assert spec and spec.loader
+    bl = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bl)
+    n = args.communes
+    folder = tmp / "synthetic"
+    (folder / "d").mkdir(parents=True)
+    (folder / "d" / "directive.yaml").write_text(bl.directive_yaml(bl.DEADLINE), encoding="utf-8")
+    template = folder / "template.db"
+    store = Store.open(f"sqlite:///{template}")
+    bl.save_registry(store, bl.RegistryFile.model_validate(bl.registry_data(n)))
+    store.load([folder / "d"], until=bl.UNTIL)
+    store.close()
+    name_l, name_f = f"sweep, library, {n} communes", f"sweep, flow run, {n} communes"
+    out: dict[str, list[float]] = {name_l: [], name_f: []}
+    for i in range(args.repeat_scale):
+        urls = []
+        for kind in ("lib", "flow"):
+            path = folder / f"{kind}-{i}.db"
+            shutil.copy(template, path)
+            urls.append(f"sqlite:///{path}")
+        out[name_l].append(timed(lambda: library(urls[0])))  # noqa: B023
+        out[name_f].append(timed(lambda: flow_run(urls[1])))  # noqa: B023
+        settle()
+        print(
+            f"  {n} communes #{i + 1}: sweep library {out[name_l][-1]:.1f}s, "
+            f"flow run {out[name_f][-1]:.1f}s"
+        )
     return out
 
 

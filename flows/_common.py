@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -76,9 +76,7 @@ def ensure_sweep_limit() -> None:
             return
         except ObjectNotFound:
             pass
-        try:
+        with suppress(ObjectAlreadyExists):  # another sweep created it first
             client.create_global_concurrency_limit(
                 GlobalConcurrencyLimitCreate(name=SWEEP_LIMIT, limit=1)
             )
-        except ObjectAlreadyExists:  # another sweep created it first
-            pass

@@ -17,7 +17,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.concurrency.sync import concurrency
 from prefect.runtime import task_run
-from prefect.states import Completed, Failed
+from prefect.states import Completed, Failed, State
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel, Field
 
@@ -44,9 +44,7 @@ class SweepParams(BaseModel):
         title="Gửi lại ngay bản lỗi",
         description="Gửi lại ngay các bản tổng hợp lỗi trước đó, không chờ hết thời gian chờ.",
     )
-    delivery_retries: int = Field(
-        default=3, ge=0, le=10, title="Số lần thử lại khi gửi lỗi"
-    )
+    delivery_retries: int = Field(default=3, ge=0, le=10, title="Số lần thử lại khi gửi lỗi")
     delivery_retry_delay: float = Field(
         default=30.0,
         ge=0,
@@ -68,7 +66,9 @@ class DeliveryIncomplete(RuntimeError):
 
 
 @task(name="record-notices")
-def record_notices(database_url: str | None, as_of: date) -> tuple[dict[str, Any], list[events.Fact]]:
+def record_notices(
+    database_url: str | None, as_of: date
+) -> tuple[dict[str, Any], list[events.Fact]]:
     """Decide and record the notices due, build one digest per unit (no sending)."""
     with open_store(database_url) as store:
         r = store.sweep(as_of=as_of, send=False)
@@ -84,7 +84,9 @@ def record_notices(database_url: str | None, as_of: date) -> tuple[dict[str, Any
     return summary, facts
 
 
-@task(name="deliver", retries=3, retry_delay_seconds=exponential_backoff(30), retry_jitter_factor=0.5)
+@task(
+    name="deliver", retries=3, retry_delay_seconds=exponential_backoff(30), retry_jitter_factor=0.5
+)
 def deliver(database_url: str | None, force: bool) -> dict[str, int]:
     """Send what is due in the outbox; a retry of this task retries the failed digests at once."""
     retrying = int(task_run.run_count or 1) > 1
@@ -104,7 +106,7 @@ def deliver(database_url: str | None, force: bool) -> dict[str, int]:
 
 
 @flow(name="daily-sweep", log_prints=False)
-def daily_sweep(params: SweepParams | None = None) -> Any:
+def daily_sweep(params: SweepParams | None = None) -> dict[str, Any] | State[Any]:
     """Skip days off → record notices → deliver (retried) → events → progress artifacts."""
     params = params or SweepParams()
     logger = get_run_logger()

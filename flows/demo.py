@@ -22,8 +22,18 @@ from kttt_workflow.demo import directives_dir
 NQ20 = "ctr-nq20-2022"
 # (task, evidence, report date, reason to return it or None): the completions ``kttt demo`` records.
 COMPLETIONS: list[tuple[str, str, date, str | None]] = [
-    ("kl-70-2020/CP.1/chinh-phu", "Nghị quyết số 134/NQ-CP ngày 25/9/2020", date(2020, 9, 25), None),
-    ("nq-134-2020/UBND.1/hg-ubnd", "Kế hoạch số 28/KH-UBND ngày 04/02/2021", date(2021, 2, 4), None),
+    (
+        "kl-70-2020/CP.1/chinh-phu",
+        "Nghị quyết số 134/NQ-CP ngày 25/9/2020",
+        date(2020, 9, 25),
+        None,
+    ),
+    (
+        "nq-134-2020/UBND.1/hg-ubnd",
+        "Kế hoạch số 28/KH-UBND ngày 04/02/2021",
+        date(2021, 2, 4),
+        None,
+    ),
     (
         f"{NQ20}/IV.1/bg-bcsd-ubnd",
         "Kế hoạch của UBND tỉnh (dữ liệu minh họa) ngày 12/12/2022",
@@ -145,6 +155,7 @@ def _run(demo: FlowDemo, echo: Callable[[str], None]) -> None:
         echo(f"  [{state.name}] {flow_name} ({run_name}): {what}")
         return state.result() if state.is_completed() else None
 
+    state: Any
     echo("Nạp văn bản chỉ đạo (load-directive) …")
     state = load_directive(
         LoadParams(paths=[str(directives_dir())], database_url=db, until=date(2026, 12, 31)),
@@ -186,4 +197,8 @@ def _run(demo: FlowDemo, echo: Callable[[str], None]) -> None:
         )
         r = record("progress-report", state, f"{directive or 'mọi văn bản'} tại {day:%d/%m/%Y}")
         if r:
-            echo("    bảng: " + ", ".join(r["artifacts"][:4]) + ("…" if len(r["artifacts"]) > 4 else ""))
+            echo(
+                "    bảng: "
+                + ", ".join(r["artifacts"][:4])
+                + ("…" if len(r["artifacts"]) > 4 else "")
+            )

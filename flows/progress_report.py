@@ -72,9 +72,7 @@ def publish_progress(report: ProgressReport) -> list[str]:
             description=f"**{info.heading}** — nhiệm vụ quá hạn tính đến ngày {day} ({d.overdue}).",
         )
         rkey = artifact_key("report", d.code)
-        links = [
-            f"[{k}]({url})" for k in (key, okey) if (url := artifact_link(k)) is not None
-        ]
+        links = [f"[{k}]({url})" for k in (key, okey) if (url := artifact_link(k)) is not None]
         markdown = report.to_markdown(d.code)
         if links:
             markdown += "\nBảng trong giao diện Prefect: " + ", ".join(links) + "\n"

@@ -112,7 +112,9 @@ def return_completion(p: CompletionParams, task_id: str) -> dict[str, Any]:
 
 
 @task(name="read-events")
-def read_facts(database_url: str | None, mark: events.Watermark, directive: str) -> list[events.Fact]:
+def read_facts(
+    database_url: str | None, mark: events.Watermark, directive: str
+) -> list[events.Fact]:
     with open_store(database_url) as store, store.engine.connect() as conn:
         return [f for f in events.history_facts(conn, mark.history) if f.directive == directive]
 

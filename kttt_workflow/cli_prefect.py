@@ -144,3 +144,18 @@ def serve(
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         out.print("Đã dừng.", highlight=False)
+
+
+@app.command(name="prefect-setup")
+def prefect_setup() -> None:
+    """Chuẩn bị máy chủ Prefect ở PREFECT_API_URL: giới hạn đồng thời, các tự động hóa (automations/)."""
+    from kttt_workflow.serve import StackError, ensure_limits, install_automations
+
+    try:
+        ensure_limits()
+        names = install_automations()
+    except (StackError, OSError) as e:
+        raise _fail(str(e)) from None
+    out.print("Giới hạn đồng thời: kttt-sweep (1 lượt quét mỗi lúc).", highlight=False)
+    for n in names:
+        out.print(f"Tự động hóa: {n}", highlight=False)

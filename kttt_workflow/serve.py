@@ -320,7 +320,15 @@ def install_automations(directory: Path | None = None) -> list[str]:
     with get_client(sync_client=True) as client:
 
         def deployment_id(name: str) -> str:
-            return str(client.read_deployment_by_name(name).id)
+            from prefect.exceptions import ObjectNotFound
+
+            try:
+                return str(client.read_deployment_by_name(name).id)
+            except ObjectNotFound:
+                raise StackError(
+                    f"máy chủ Prefect chưa có triển khai '{name}' (chạy 'kttt serve' hoặc "
+                    "'prefect deploy --all' trước)"
+                ) from None
 
         for _, spec in automation_specs(directory):
             automation = resolve_automation(spec, deployment_id)

@@ -68,7 +68,9 @@ def test_progress_report_flow_publishes_unit_table_overdue_list_and_markdown(
 
     db = loaded_db(tmp_path)
     store = Store.open(db)
-    store.complete("kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2))
+    store.complete(
+        "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2)
+    )
     store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 3))
     as_of = date(2023, 1, 16)
     state = progress_report(
@@ -117,6 +119,7 @@ def test_daily_sweep_flow_notifies_emits_events_and_skips_holidays(
     state = daily_sweep(SweepParams(as_of=date(2023, 1, 16), database_url=db), return_state=True)
     assert state.is_completed(), state.message
     result = state.result()
+    assert isinstance(result, dict)
     assert result["notices"] > 0 and result["deliveries"] > 0
     assert result["sent"]["local"] == result["deliveries"] and result["sent"]["failed"] == 0
     store = Store.open(db)
@@ -239,7 +242,8 @@ def test_daily_sweep_retries_failed_delivery_then_fails_the_run_and_emits_delive
     flush()
     failed = wait_for(
         lambda: (
-            e if len(e := read_events(["kttt.delivery.failed"], related="kttt.unit.x-ubnd-a")) >= 2
+            e
+            if len(e := read_events(["kttt.delivery.failed"], related="kttt.unit.x-ubnd-a")) >= 2
             else None
         )
     )

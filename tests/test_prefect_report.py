@@ -30,9 +30,13 @@ def _report_some(store: Store, tmp_path: Path) -> Store:
     """``kh-1-2022`` loaded; UBND tỉnh's plan (due 30/11/2022) done late on 02/12/2022; one district
     done on time."""
     store.load([copy_fixtures(tmp_path)], until=UNTIL)
-    store.complete("kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2))
+    store.complete(
+        "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2)
+    )
     store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 3))
-    store.complete("kh-1-2022/2/x-ubnd-c", "Kế hoạch số 7/KH-UBND ngày 15/12/2022", on=date(2022, 12, 15))
+    store.complete(
+        "kh-1-2022/2/x-ubnd-c", "Kế hoạch số 7/KH-UBND ngày 15/12/2022", on=date(2022, 12, 15)
+    )
     store.verify("kh-1-2022/2/x-ubnd-c", on=date(2022, 12, 16))
     return store
 
@@ -52,7 +56,9 @@ def test_counts_agree_with_the_status_of_every_task(reported: Store) -> None:
     for u in r.unit_rows("kh-1-2022"):
         mine = [t for t in rows if t.unit == u.code]
         assert u.total == len(mine) and u.name == mine[0].unit_name
-        assert u.due == sum(1 for t in mine if t.status in DUE_STATUSES and t.due and t.due <= AS_OF)
+        assert u.due == sum(
+            1 for t in mine if t.status in DUE_STATUSES and t.due and t.due <= AS_OF
+        )
         assert u.overdue == sum(1 for t in mine if t.status == "overdue")
     assert sum(lv.total for lv in r.level_rows("kh-1-2022")) == d.total
     assert [lv.code for lv in r.level_rows("kh-1-2022")] == ["tinh", "so", "huyen"]

@@ -250,12 +250,20 @@ def test_key_task_overdue_automation_runs_the_progress_report(
     assert latest_artifact("progress-kh-1-2022").flow_run_id == run.id
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)"
+)
 def test_prefect_ui_renders_the_progress_table(prefect_stack: Stack, tmp_path: Path) -> None:
     """Headless Chromium opens the artifact page in the Prefect UI: the table of units is there."""
     from flows.progress_report import ReportParams, progress_report
 
     db = loaded_db(tmp_path)
+    store = Store.open(db)  # one plan done (late), so the table shows every kind of cell
+    store.complete(
+        "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2)
+    )
+    store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 3))
+    store.close()
     state = progress_report(
         ReportParams(as_of=date(2023, 1, 16), directive="kh-1-2022", database_url=db),
         return_state=True,
