@@ -248,14 +248,11 @@ def scale(
 ) -> dict[str, list[float]]:
     """The same comparison on a synthetic cascade: one task to each of N communes, all overdue
     (N notices to the communes, N copies to the province, N + 1 digests, N overdue events)."""
-    import importlib.util
+    import importlib
 
     from kttt_workflow.api import Store
 
-    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "bench_load.py")
-    assert spec and spec.loader
-    bl = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bl)
+    bl = importlib.import_module("bench.bench_load")  # its synthetic registry and directive
     n = args.communes
     folder = tmp / "synthetic"
     (folder / "d").mkdir(parents=True)

@@ -646,8 +646,9 @@ def explain(backend: Backend, log: Callable[[str], None]) -> list[Stmt]:
     stmts = sum(s.seconds for s in out)
     log(
         f"{backend.kind}: one sweep, statement by statement. Times: the driver's execute() of each "
-        f"statement (the plan is taken just before it and not counted; on PostgreSQL that EXPLAIN "
-        f"ANALYZE, rolled back, also warms the cache for the statement). Sweep {total:.2f}s = "
+        f"statement (its plan is taken just before it and not counted; on PostgreSQL that EXPLAIN "
+        f"ANALYZE runs the statement and is rolled back, which leaves dead index entries behind: "
+        f"there the plan's 'Execution Time' is the better per-statement figure). Sweep {total:.2f}s = "
         f"statements {stmts:.2f}s + Python {t_body - stmts:.2f}s (SQLAlchemy rows from "
         f"RETURNING, decisions, temp table rows) + commit {total - t_body:.2f}s:"
     )

@@ -20,13 +20,20 @@ from kttt_workflow.spec.errors import InputError
 class LoadParams(BaseModel):
     """Form shown by the Prefect UI for a run of this flow."""
 
-    paths: list[str] = Field(default=["directives"], description="Tệp hoặc thư mục YAML cần nạp.")
+    paths: list[str] = Field(
+        default=["directives"],
+        title="Tệp hoặc thư mục YAML",
+        description="Đường dẫn trên máy chạy luồng (tương đối: thư mục dự án).",
+    )
     database_url: str | None = Field(
         default=None,
-        description="URL cơ sở dữ liệu; để trống để dùng KTTT_DATABASE_URL hoặc mặc định.",
+        title="URL cơ sở dữ liệu",
+        description="Để trống để dùng KTTT_DATABASE_URL hoặc mặc định.",
     )
     until: date | None = Field(
-        default=None, description="Sinh kỳ lặp đến ngày này (mặc định: hết năm nay)."
+        default=None,
+        title="Sinh kỳ lặp đến ngày",
+        description="Mặc định: hết năm nay.",
     )
 
 

@@ -483,11 +483,32 @@ def demo(
     home: Annotated[
         Path | None, typer.Option(help="Thư mục dữ liệu demo (mặc định: $KTTT_HOME/demo).")
     ] = None,
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            "--prefect/--no-prefect",
+            help="Chạy lại demo dưới dạng các lần chạy Prefect (khởi động máy chủ Prefect cục bộ "
+            "nếu PREFECT_API_URL chưa đặt) để xem trên giao diện Prefect.",
+        ),
+    ] = True,
 ) -> None:
-    """Chạy thử trên các văn bản thật: nạp, ghi nhận hoàn thành, xem tình trạng theo ngày."""
-    from kttt_workflow.demo import run_demo
+    """Chạy thử trên các văn bản thật: nạp, hoàn thành, tình trạng theo ngày, nhắc việc; rồi qua Prefect."""
+    import os
 
-    run_demo(out, home)
+    from kttt_workflow.demo import run_demo
+    from kttt_workflow.store.db import data_dir
+
+    where = home or data_dir() / "demo"
+    run_demo(out, where).close()
+    if prefect:
+        from flows.demo import run_demo_flows
+
+        out.rule("Demo qua Prefect (các lần chạy, bảng tiến độ, sự kiện trên giao diện)")
+        run_demo_flows(
+            where / "prefect-demo",
+            os.environ.get("PREFECT_API_URL"),
+            echo=lambda m: out.print(m, highlight=False),
+        )
 
 
 def main() -> None:  # pragma: no cover
