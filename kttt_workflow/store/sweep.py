@@ -97,13 +97,14 @@ def _policies(conn: Connection) -> dict[str, list[Step]]:
 
 
 def _insert_ignore(conn: Connection, sel: Select[Any], cols: list[str]) -> int:
-    """INSERT … SELECT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
-    dialect = conn.dialect.name
-    ins = (postgresql.insert(n) if dialect == "postgresql" else sqlite.insert(n)).from_select(
-        cols, sel
-    )
-    # rowcount of INSERT … SELECT is not reliable across drivers: count the RETURNING rows.
-    return len(conn.execute(ins.on_conflict_do_nothing().returning(n.c.id)).all())
+    """INSERT … SELECT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL); returns rows inserted."""
+    if conn.dialect.name == "postgresql":
+        ins = postgresql.insert(n).from_select(cols, sel).on_conflict_do_nothing()
+        # psycopg reports no rowcount for INSERT … SELECT: count the RETURNING rows in SQL.
+        inserted = ins.returning(literal(1)).cte("ins")
+        return int(conn.execute(select(func.count()).select_from(inserted)).scalar_one())
+    ins_sqlite = sqlite.insert(n).from_select(cols, sel).on_conflict_do_nothing()
+    return conn.execute(ins_sqlite).rowcount or 0
 
 
 def record_notices(
@@ -139,6 +140,10 @@ def record_notices(
     fire = _fire_table()
     fire.create(conn)
     conn.execute(insert(fire), rows)
+    if conn.dialect.name == "postgresql":
+        # Without statistics the planner takes the temporary table for one row and nests loops
+        # over the task index (measured: 15 s → 9 s for the largest statement at 1M tasks).
+        conn.exec_driver_sql("ANALYZE kttt_fire")
     u, u2, d = T.unit_t.alias("u"), T.unit_t.alias("u2"), T.directive_t
     f = fire
     at = literal(now(), type_=n.c.created_at.type)
@@ -184,6 +189,8 @@ def record_notices(
             )
             .select_from(frm)
             .where(open_tasks(as_of), role_filter, recipient.is_not(None))
+            # In key order: SQLite fills the ledger's unique index sequentially (30 s → 19 s at 1M).
+            .order_by(t.c.id)
         )
 
     counts: dict[str, int] = {}
