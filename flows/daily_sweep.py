@@ -59,6 +59,30 @@ class SweepParams(BaseModel):
         title="URL cơ sở dữ liệu",
         description="Để trống để dùng KTTT_DATABASE_URL hoặc mặc định.",
     )
+    secret_blocks: list[str] = Field(
+        default_factory=list,
+        title="Khối Secret của Prefect",
+        description="Tên các khối Secret chứa mật khẩu, token của địa chỉ nhận; khối 'kttt-smtp-pass' "
+        "cung cấp biến ${KTTT_SMTP_PASS} cho các địa chỉ trong danh mục đơn vị.",
+    )
+
+
+def export_secret_blocks(names: list[str]) -> list[str]:
+    """Make Prefect Secret blocks available as the ``${VAR}`` placeholders of unit targets.
+
+    The block ``kttt-smtp-pass`` becomes ``KTTT_SMTP_PASS`` in this process's environment; values
+    are never logged (only the variable names are returned).
+    """
+    import os
+
+    from prefect.blocks.system import Secret
+
+    exported = []
+    for name in names:
+        var = name.upper().replace("-", "_")
+        os.environ[var] = str(Secret.load(name).get())  # type: ignore[union-attr]
+        exported.append(var)
+    return exported
 
 
 class DeliveryIncomplete(RuntimeError):
@@ -115,6 +139,10 @@ def daily_sweep(params: SweepParams | None = None) -> dict[str, Any] | State[Any
         logger.info("%s là ngày nghỉ: không quét (chọn 'Quét cả ngày nghỉ' để quét).", as_of)
         return Completed(message=f"{as_of:%d/%m/%Y}: ngày nghỉ, không quét")
 
+    if params.secret_blocks:
+        logger.info(
+            "Biến bí mật từ khối Secret: %s", ", ".join(export_secret_blocks(params.secret_blocks))
+        )
     ensure_sweep_limit()
     with concurrency(SWEEP_LIMIT, occupy=1):
         summary, facts = record_notices(params.database_url, as_of)

@@ -250,3 +250,21 @@ def test_daily_sweep_retries_failed_delivery_then_fails_the_run_and_emits_delive
     assert {e.payload["attempt"] for e in failed} == {1, 2}
     # The run still refreshed the progress table before failing.
     assert latest_artifact("progress-kh-1-2022").flow_run_id == state.state_details.flow_run_id
+
+
+def test_secret_blocks_feed_the_target_placeholders(
+    prefect_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Prefect Secret block supplies a target's ${VAR}; only the variable name is reported."""
+    from prefect.blocks.system import Secret
+
+    from flows.daily_sweep import export_secret_blocks
+    from kttt_workflow.notify.targets import expand_target
+
+    Secret(value="S3cr3t-from-block").save("kttt-test-smtp-pass", overwrite=True)
+    monkeypatch.delenv("KTTT_TEST_SMTP_PASS", raising=False)
+    names = export_secret_blocks(["kttt-test-smtp-pass"])
+    assert names == ["KTTT_TEST_SMTP_PASS"]
+    url = expand_target("mailto://kttt:${KTTT_TEST_SMTP_PASS}@127.0.0.1:25?to=a@b.vn")
+    assert url == "mailto://kttt:S3cr3t-from-block@127.0.0.1:25?to=a@b.vn"
+    monkeypatch.delenv("KTTT_TEST_SMTP_PASS")
