@@ -17,42 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kttt_workflow.demo import directives_dir
+from kttt_workflow.demo import COMPLETIONS, NQ20, directives_dir
 
-NQ20 = "ctr-nq20-2022"
-# (task, evidence, report date, reason to return it or None): the completions ``kttt demo`` records.
-COMPLETIONS: list[tuple[str, str, date, str | None]] = [
-    (
-        "kl-70-2020/CP.1/chinh-phu",
-        "Nghị quyết số 134/NQ-CP ngày 25/9/2020",
-        date(2020, 9, 25),
-        None,
-    ),
-    (
-        "nq-134-2020/UBND.1/hg-ubnd",
-        "Kế hoạch số 28/KH-UBND ngày 04/02/2021",
-        date(2021, 2, 4),
-        None,
-    ),
-    (
-        f"{NQ20}/IV.1/bg-bcsd-ubnd",
-        "Kế hoạch của UBND tỉnh (dữ liệu minh họa) ngày 12/12/2022",
-        date(2022, 12, 12),
-        None,
-    ),
-    (
-        f"{NQ20}/IV.3/thanh-uy-bac-giang",
-        "Kế hoạch của Thành ủy (dữ liệu minh họa) ngày 20/12/2022",
-        date(2022, 12, 20),
-        None,
-    ),
-    (
-        f"{NQ20}/IV.3/huyen-uy-yen-the",
-        "Kế hoạch (dữ liệu minh họa) ngày 28/12/2022",
-        date(2022, 12, 28),
-        "Thiếu nội dung phân công nhiệm vụ cho các xã",
-    ),
-]
 SWEEPS = [date(2022, 12, 5), date(2023, 1, 5), date(2023, 1, 23), date(2023, 2, 6)]
 REPORTS: list[tuple[date, str | None]] = [(date(2022, 12, 5), NQ20), (date(2023, 2, 6), None)]
 

@@ -80,6 +80,43 @@ def _tasks_table(store: Store, day: date, directive: str, title: str) -> Table:
     return table
 
 
+NQ20 = "ctr-nq20-2022"
+# (task, evidence, report date, reason to return it or None). The first two are facts of seed 001;
+# the Bắc Giang ones are illustrations, and say so in their evidence text.
+COMPLETIONS: list[tuple[str, str, date, str | None]] = [
+    (
+        "kl-70-2020/CP.1/chinh-phu",
+        "Nghị quyết số 134/NQ-CP ngày 25/9/2020",
+        date(2020, 9, 25),
+        None,
+    ),
+    (
+        "nq-134-2020/UBND.1/hg-ubnd",
+        "Kế hoạch số 28/KH-UBND ngày 04/02/2021",
+        date(2021, 2, 4),
+        None,
+    ),
+    (
+        f"{NQ20}/IV.1/bg-bcsd-ubnd",
+        "Kế hoạch của UBND tỉnh (dữ liệu minh họa) ngày 12/12/2022",
+        date(2022, 12, 12),
+        None,
+    ),
+    (
+        f"{NQ20}/IV.3/thanh-uy-bac-giang",
+        "Kế hoạch của Thành ủy (dữ liệu minh họa) ngày 20/12/2022",
+        date(2022, 12, 20),
+        None,
+    ),
+    (
+        f"{NQ20}/IV.3/huyen-uy-yen-the",
+        "Kế hoạch (dữ liệu minh họa) ngày 28/12/2022",
+        date(2022, 12, 28),
+        "Thiếu nội dung phân công nhiệm vụ cho các xã",
+    ),
+]
+
+
 SWEEP_DAYS = (date(2022, 11, 21), date(2022, 12, 5), date(2022, 12, 15), date(2023, 1, 6))
 
 
@@ -165,44 +202,12 @@ def run_demo(out: Console, home: Path | None = None) -> Store:
         highlight=False,
     )
 
-    nq20 = "ctr-nq20-2022"
+    nq20 = NQ20
     out.print(
         _tasks_table(store, date(2022, 12, 5), nq20, "Chương trình hành động thực hiện NQ 20-NQ/TW")
     )
 
-    # Completion reports. The first two are facts of seed 001; the Bắc Giang ones are illustrations.
-    steps: list[tuple[str, str, date, str | None]] = [
-        (
-            "kl-70-2020/CP.1/chinh-phu",
-            "Nghị quyết số 134/NQ-CP ngày 25/9/2020",
-            date(2020, 9, 25),
-            None,
-        ),
-        (
-            "nq-134-2020/UBND.1/hg-ubnd",
-            "Kế hoạch số 28/KH-UBND ngày 04/02/2021",
-            date(2021, 2, 4),
-            None,
-        ),
-        (
-            f"{nq20}/IV.1/bg-bcsd-ubnd",
-            "Kế hoạch của UBND tỉnh (dữ liệu minh họa) ngày 12/12/2022",
-            date(2022, 12, 12),
-            None,
-        ),
-        (
-            f"{nq20}/IV.3/thanh-uy-bac-giang",
-            "Kế hoạch của Thành ủy (dữ liệu minh họa) ngày 20/12/2022",
-            date(2022, 12, 20),
-            None,
-        ),
-        (
-            f"{nq20}/IV.3/huyen-uy-yen-the",
-            "Kế hoạch (dữ liệu minh họa) ngày 28/12/2022",
-            date(2022, 12, 28),
-            "Thiếu nội dung phân công nhiệm vụ cho các xã",
-        ),
-    ]
+    steps = COMPLETIONS
     out.rule("Ghi nhận hoàn thành")
     for task, evidence, on, returned in steps:
         try:
