@@ -16,34 +16,14 @@ from rich.console import Console
 from rich.table import Table
 
 from kttt_workflow.api import Store
-from kttt_workflow.domain.status import LABELS, Status
+from kttt_workflow.domain.status import LABELS
+from kttt_workflow.report import ORDER, SHORT
 from kttt_workflow.store.db import data_dir
-
-ORDER = [
-    Status.done_on_time,
-    Status.done_late,
-    Status.on_track,
-    Status.overdue,
-    Status.pending,
-    Status.ongoing,
-    Status.awaiting_deadline,
-]
 
 
 def directives_dir() -> Path:
     """The repository's ``directives/`` folder (the package is installed in editable mode)."""
     return Path(__file__).resolve().parent.parent / "directives"
-
-
-SHORT = {
-    Status.done_on_time: "Xong đúng hạn",
-    Status.done_late: "Xong quá hạn",
-    Status.on_track: "Trong hạn",
-    Status.overdue: "Quá hạn",
-    Status.pending: "Chờ cấp trên",
-    Status.ongoing: "Thường xuyên",
-    Status.awaiting_deadline: "Chờ thời hạn",
-}
 
 
 def _counts_table(store: Store, day: date, directives: list[str] | None = None) -> Table:
