@@ -32,7 +32,6 @@ import pytest
 import yaml
 from apprise import Apprise
 from sqlalchemy import func, inspect, select, text
-from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from kttt_workflow.api import Store

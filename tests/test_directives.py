@@ -140,7 +140,6 @@ def test_demo_runs_and_shows_the_overdue_plan(tmp_path: Path) -> None:
     # Sweeps put one digest per unit and date into local mailboxes.
     assert "Hộp thư cục bộ" in text and "Kính gửi: Ban cán sự đảng UBND tỉnh Bắc Giang" in text
     import mailbox
-
     from email.header import decode_header, make_header
 
     box = mailbox.Maildir(tmp_path / "demo" / "mail" / "bg-bcsd-ubnd", create=False)
