@@ -5,10 +5,13 @@ Nothing here is a mock: the code under test opens real sockets to these servers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -274,3 +277,47 @@ class HTTPReceiver:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# Network guard: tests that use these receivers must not reach anything but the loopback.
+# --------------------------------------------------------------------------------------------
+
+_GUARD: dict[str, Any] = {"on": False, "blocked": []}
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "", None}
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if not _GUARD["on"]:
+        return
+    host: Any = None
+    if event == "socket.getaddrinfo":
+        host = args[0]
+    elif event == "socket.connect":
+        address = args[1]
+        if isinstance(address, tuple) and address:
+            host = address[0]
+        else:
+            return  # AF_UNIX etc.
+    else:
+        return
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host not in _LOOPBACK:
+        _GUARD["blocked"].append(str(host))
+        raise RuntimeError(f"test network guard: refusing to reach {host!r}")
+
+
+sys.addaudithook(_audit)  # installed once per process, when this module is first imported
+
+
+@contextlib.contextmanager
+def loopback_only() -> Iterator[None]:
+    """Refuse (and report) any DNS lookup or connection outside 127.0.0.1 inside the block."""
+    _GUARD["on"] = True
+    _GUARD["blocked"] = []
+    try:
+        yield
+    finally:
+        _GUARD["on"] = False
+    assert _GUARD["blocked"] == [], f"tried to leave 127.0.0.1: {_GUARD['blocked']}"

@@ -41,7 +41,13 @@ from kttt_workflow.store import outbox as O
 from kttt_workflow.store import sweep as S
 from kttt_workflow.store import tables as T
 from kttt_workflow.store.outbox import OutboxSettings
-from tests.receivers import HTTPReceiver, ReceivedMail, SMTPReceiver, unreachable_port
+from tests.receivers import (
+    HTTPReceiver,
+    ReceivedMail,
+    SMTPReceiver,
+    loopback_only,
+    unreachable_port,
+)
 from tests.test_load import UNTIL, copy_fixtures, edit_plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,41 +68,11 @@ runner = CliRunner()
 # Network guard
 # --------------------------------------------------------------------------------------------
 
-_GUARD: dict[str, Any] = {"on": False, "blocked": []}
-_LOOPBACK = {"127.0.0.1", "localhost", "::1", "", None}
-
-
-def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if not _GUARD["on"]:
-        return
-    if event == "socket.getaddrinfo":
-        host = args[0]
-    elif event == "socket.connect":
-        address = args[1]
-        if not (isinstance(address, tuple) and address):
-            return  # AF_UNIX (e.g. a PostgreSQL socket)
-        host = address[0]
-    else:
-        return
-    if isinstance(host, bytes):
-        host = host.decode()
-    if host not in _LOOPBACK:
-        _GUARD["blocked"].append(str(host))
-        raise RuntimeError(f"test network guard: refusing to reach {host!r}")
-
-
-sys.addaudithook(_audit)
-
 
 @pytest.fixture(autouse=True)
 def network_guard() -> Iterator[None]:
-    _GUARD["on"] = True
-    _GUARD["blocked"] = []
-    try:
+    with loopback_only():
         yield
-    finally:
-        _GUARD["on"] = False
-    assert _GUARD["blocked"] == [], f"tried to leave 127.0.0.1: {_GUARD['blocked']}"
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -9,14 +9,12 @@ from __future__ import annotations
 import logging
 import mailbox
 import random
-import sys
 import time
 import unicodedata
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 from apprise import Apprise
@@ -37,7 +35,13 @@ from kttt_workflow.notify import (
     send,
     write_maildir,
 )
-from tests.receivers import HTTPReceiver, SilentListener, SMTPReceiver, unreachable_port
+from tests.receivers import (
+    HTTPReceiver,
+    SilentListener,
+    SMTPReceiver,
+    loopback_only,
+    unreachable_port,
+)
 
 CTO = 1.0
 RTO = 1.0
@@ -71,43 +75,11 @@ def make_message(
 # Network guard and shared servers
 # --------------------------------------------------------------------------------------------
 
-_GUARD = {"on": False, "blocked": []}
-_LOOPBACK = {"127.0.0.1", "localhost", "::1", "", None}
-
-
-def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if not _GUARD["on"]:
-        return
-    host: Any = None
-    if event == "socket.getaddrinfo":
-        host = args[0]
-    elif event == "socket.connect":
-        address = args[1]
-        if isinstance(address, tuple) and address:
-            host = address[0]
-        else:
-            return  # AF_UNIX etc.
-    else:
-        return
-    if isinstance(host, bytes):
-        host = host.decode()
-    if host not in _LOOPBACK:
-        _GUARD["blocked"].append(str(host))  # type: ignore[attr-defined]
-        raise RuntimeError(f"test network guard: refusing to reach {host!r}")
-
-
-sys.addaudithook(_audit)
-
 
 @pytest.fixture(autouse=True)
 def network_guard() -> Iterator[None]:
-    _GUARD["on"] = True
-    _GUARD["blocked"] = []
-    try:
+    with loopback_only():
         yield
-    finally:
-        _GUARD["on"] = False
-    assert _GUARD["blocked"] == [], f"tried to leave 127.0.0.1: {_GUARD['blocked']}"
 
 
 @pytest.fixture(scope="module", autouse=True)
