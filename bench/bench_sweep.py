@@ -87,18 +87,7 @@ FOCAL = "bench-so-noi-vu"
 DISTRICTS = 50
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TASK_T, NOTICE_T = T.task_t, T.notice_t
-NOTICE_COLS = [
-    "task_id",
-    "policy_code",
-    "step_code",
-    "recipient",
-    "is_cc",
-    "severity",
-    "fire_on",
-    "due_on",
-    "sweep_id",
-    "created_at",
-]
+NOTICE_COLS = list(S.NOTICE_COLUMNS)
 MEASURES = ("sweep", "sweep_again", "floor")
 
 

@@ -19,6 +19,8 @@ from sqlalchemy import create_engine, text
 from kttt_workflow.api import Store
 from kttt_workflow.store import db
 
+pytest_plugins = ["tests.receivers"]  # SMTP/HTTP receivers and their fixtures
+
 ROOT = Path(__file__).resolve().parent.parent
 DIRECTIVES = ROOT / "directives"
 PG_URL = os.environ.get("KTTT_TEST_DATABASE_URL")

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import pytest
 from aiosmtpd.controller import Controller
 
 HOST = "127.0.0.1"
@@ -321,3 +322,25 @@ def loopback_only() -> Iterator[None]:
     finally:
         _GUARD["on"] = False
     assert _GUARD["blocked"] == [], f"tried to leave 127.0.0.1: {_GUARD['blocked']}"
+
+
+# Fixtures for the modules that use these receivers (registered as a plugin by conftest.py;
+# those modules apply the first two with `pytestmark = pytest.mark.usefixtures(...)`).
+@pytest.fixture
+def network_guard() -> Iterator[None]:
+    with loopback_only():
+        yield
+
+
+@pytest.fixture(scope="module")
+def warm_apprise() -> None:
+    # Apprise loads its ~160 plugins on first use (about a second); keep that out of timings.
+    from apprise import Apprise
+
+    Apprise.instantiate("json://127.0.0.1/warmup")
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPReceiver]:
+    with SMTPReceiver() as server:
+        yield server

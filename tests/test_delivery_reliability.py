@@ -30,7 +30,6 @@ from typing import Any
 
 import pytest
 import yaml
-from apprise import Apprise
 from sqlalchemy import func, inspect, select, text
 from typer.testing import CliRunner
 
@@ -45,10 +44,12 @@ from tests.receivers import (
     HTTPReceiver,
     ReceivedMail,
     SMTPReceiver,
-    loopback_only,
     unreachable_port,
 )
 from tests.test_load import UNTIL, copy_fixtures, edit_plan
+
+pytestmark = pytest.mark.usefixtures("network_guard", "warm_apprise")
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
@@ -67,24 +68,6 @@ runner = CliRunner()
 # --------------------------------------------------------------------------------------------
 # Network guard
 # --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def network_guard() -> Iterator[None]:
-    with loopback_only():
-        yield
-
-
-@pytest.fixture(scope="module", autouse=True)
-def warm_apprise() -> None:
-    # Apprise loads its plugins on first use (about a second): keep that out of the timings.
-    Apprise.instantiate("json://127.0.0.1/warmup")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPReceiver]:
-    with SMTPReceiver() as server:
-        yield server
 
 
 @pytest.fixture

@@ -39,13 +39,15 @@ from tests.receivers import (
     HTTPReceiver,
     SilentListener,
     SMTPReceiver,
-    loopback_only,
     unreachable_port,
 )
 
 CTO = 1.0
 RTO = 1.0
 SLACK = 3.0
+
+pytestmark = pytest.mark.usefixtures("network_guard", "warm_apprise")
+
 
 SUBJECT = "Nhắc việc: Sở Kế hoạch và Đầu tư còn 2 nhiệm vụ quá hạn"
 TEXT = (
@@ -74,24 +76,6 @@ def make_message(
 # --------------------------------------------------------------------------------------------
 # Network guard and shared servers
 # --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def network_guard() -> Iterator[None]:
-    with loopback_only():
-        yield
-
-
-@pytest.fixture(scope="module", autouse=True)
-def warm_apprise() -> None:
-    # Apprise loads its ~160 plugins on first use (about a second); keep that out of timings.
-    Apprise.instantiate("json://127.0.0.1/warmup")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPReceiver]:
-    with SMTPReceiver() as server:
-        yield server
 
 
 @pytest.fixture

@@ -49,6 +49,19 @@ from kttt_workflow.store.load import now
 
 t = T.task_t
 n = T.notice_t
+# The ledger columns a sweep writes (also used by the sweep benchmark's floor).
+NOTICE_COLUMNS = (
+    "task_id",
+    "policy_code",
+    "step_code",
+    "recipient",
+    "is_cc",
+    "severity",
+    "fire_on",
+    "due_on",
+    "sweep_id",
+    "created_at",
+)
 
 
 @dataclass
@@ -147,18 +160,7 @@ def record_notices(
     u, u2, d = T.unit_t.alias("u"), T.unit_t.alias("u2"), T.directive_t
     f = fire
     at = literal(now(), type_=n.c.created_at.type)
-    cols = [
-        "task_id",
-        "policy_code",
-        "step_code",
-        "recipient",
-        "is_cc",
-        "severity",
-        "fire_on",
-        "due_on",
-        "sweep_id",
-        "created_at",
-    ]
+    cols = list(NOTICE_COLUMNS)
     join = and_(f.c.policy_code == t.c.policy_code, f.c.due_on == t.c.due_on)
 
     rcp = T.unit_t.alias("rcp")
