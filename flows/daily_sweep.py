@@ -1,7 +1,7 @@
 """``daily-sweep``: escalate and notify as of today (or a given date), then publish progress.
 
 Skip days off → (one slot of the ``kttt-sweep`` limit) record the notices due and build one digest
-per unit (one Prefect task: ``Store.sweep(send=False)``, set-based SQL) → deliver (its own
+per unit (one Prefect task: ``Tracker.sweep(send=False)``, set-based SQL) → deliver (its own
 Prefect task, retried with backoff) → events → progress artifacts.
 
 Two sweeps never overlap: the global concurrency limit ``kttt-sweep`` (1 slot) and the deployment's
@@ -10,21 +10,25 @@ Two sweeps never overlap: the global concurrency limit ``kttt-sweep`` (1 slot) a
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
 from prefect.runtime import task_run
 from prefect.states import Completed, Failed, State
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel, Field
 
-from flows._common import SWEEP_LIMIT, ensure_sweep_limit, office_today, open_store
-from flows.progress_report import build_report, publish_progress
-from kttt_workflow import events
-from kttt_workflow.domain.calendar import default_calendar
+from kttt_workflow.domain.progress import ProgressReport
+from kttt_workflow.orchestration import events
+from kttt_workflow.orchestration.artifacts import publish_progress
+from kttt_workflow.orchestration.prefect_api import SWEEP_LIMIT, ensure_sweep_limit
+from kttt_workflow.service import Tracker
+from kttt_workflow.store.facts import Fact
 
 
 class SweepParams(BaseModel):
@@ -73,8 +77,6 @@ def export_secret_blocks(names: list[str]) -> list[str]:
     The block ``kttt-smtp-pass`` becomes ``KTTT_SMTP_PASS`` in this process's environment; values
     are never logged (only the variable names are returned).
     """
-    import os
-
     from prefect.blocks.system import Secret
 
     exported = []
@@ -89,15 +91,11 @@ class DeliveryIncomplete(RuntimeError):
     """Some digests could not be delivered yet (the Prefect task retries them)."""
 
 
-@task(name="record-notices")
-def record_notices(
-    database_url: str | None, as_of: date
-) -> tuple[dict[str, Any], list[events.Fact]]:
+@task(name="record-notices", cache_policy=NO_CACHE)
+def record_notices(tracker: Tracker, as_of: date) -> tuple[dict[str, Any], list[Fact]]:
     """Decide and record the notices due, build one digest per unit (no sending)."""
-    with open_store(database_url) as store:
-        r = store.sweep(as_of=as_of, send=False)
-        with store.engine.connect() as conn:
-            facts = events.notice_facts(conn, r.sweep_id) if r.sweep_id is not None else []
+    r = tracker.sweep(as_of=as_of, send=False, force=True)  # the flow has decided the day
+    facts = tracker.notice_facts(r.sweep_id) if r.sweep_id is not None else []
     summary = {
         "as_of": as_of.isoformat(),
         "sweep_id": r.sweep_id,
@@ -109,24 +107,29 @@ def record_notices(
 
 
 @task(
-    name="deliver", retries=3, retry_delay_seconds=exponential_backoff(30), retry_jitter_factor=0.5
+    name="deliver",
+    retries=3,
+    retry_delay_seconds=exponential_backoff(30),
+    retry_jitter_factor=0.5,
+    cache_policy=NO_CACHE,
 )
-def deliver(database_url: str | None, force: bool) -> dict[str, int]:
+def deliver(tracker: Tracker, force: bool) -> dict[str, int]:
     """Send what is due in the outbox; a retry of this task retries the failed digests at once."""
     retrying = int(task_run.run_count or 1) > 1
-    with open_store(database_url) as store:
-        mark = events.watermark(store.engine)
-        sent = store.deliver(force=force or retrying)
-        with store.engine.connect() as conn:
-            failures = events.delivery_facts(conn, mark.attempts)
-    events.emit(failures)
-    summary = asdict(sent)
+    mark = tracker.watermark()
+    sent = tracker.deliver(force=force or retrying)
+    events.emit(tracker.delivery_facts(mark.attempts))
     if sent.failed or sent.timeout:
         raise DeliveryIncomplete(
             f"{sent.failed} bản tổng hợp gửi lỗi, {sent.timeout} quá thời gian chờ "
             f"(đã gửi {sent.sent}, hộp thư cục bộ {sent.local})"
         )
-    return summary
+    return asdict(sent)
+
+
+@task(name="build-report", cache_policy=NO_CACHE)
+def build_report(tracker: Tracker, as_of: date) -> ProgressReport:
+    return tracker.progress(as_of=as_of)
 
 
 @flow(name="daily-sweep", log_prints=False)
@@ -134,41 +137,41 @@ def daily_sweep(params: SweepParams | None = None) -> dict[str, Any] | State[Any
     """Skip days off → record notices → deliver (retried) → events → progress artifacts."""
     params = params or SweepParams()
     logger = get_run_logger()
-    as_of = params.as_of or office_today()
-    if not params.force and not default_calendar().is_working_day(as_of):
-        logger.info("%s là ngày nghỉ: không quét (chọn 'Quét cả ngày nghỉ' để quét).", as_of)
-        return Completed(message=f"{as_of:%d/%m/%Y}: ngày nghỉ, không quét")
-
-    if params.secret_blocks:
+    with Tracker.open(params.database_url) as tracker:
+        as_of = params.as_of or tracker.today()
+        day_off = None if params.force else tracker.day_off(as_of)
+        if day_off:
+            logger.info("%s: không quét (chọn 'Quét cả ngày nghỉ' để quét).", day_off)
+            return Completed(message=f"{day_off}: không quét")
+        if params.secret_blocks:
+            exported = export_secret_blocks(params.secret_blocks)
+            logger.info("Biến bí mật từ khối Secret: %s", ", ".join(exported))
+        ensure_sweep_limit()
+        with concurrency(SWEEP_LIMIT, occupy=1):
+            summary, facts = record_notices(tracker, as_of)
+            delivered: dict[str, Any] | None = None
+            failed_state = None
+            if params.send:
+                state = deliver.with_options(
+                    retries=params.delivery_retries,
+                    retry_delay_seconds=exponential_backoff(params.delivery_retry_delay)
+                    if params.delivery_retry_delay
+                    else 0,
+                )(tracker, params.retry_failed, return_state=True)
+                if state.is_completed():
+                    delivered = state.result()
+                else:
+                    failed_state = state
+        published = events.emit(facts)
         logger.info(
-            "Biến bí mật từ khối Secret: %s", ", ".join(export_secret_blocks(params.secret_blocks))
+            "Quét tại ngày %s: %s thông báo mới, %s bản tổng hợp; %s sự kiện",
+            f"{as_of:%d/%m/%Y}",
+            summary["notices"],
+            summary["deliveries"],
+            published,
         )
-    ensure_sweep_limit()
-    with concurrency(SWEEP_LIMIT, occupy=1):
-        summary, facts = record_notices(params.database_url, as_of)
-        delivered: dict[str, Any] | None = None
-        failed_state = None
-        if params.send:
-            state = deliver.with_options(
-                retries=params.delivery_retries,
-                retry_delay_seconds=exponential_backoff(params.delivery_retry_delay)
-                if params.delivery_retry_delay
-                else 0,
-            )(params.database_url, params.retry_failed, return_state=True)
-            if state.is_completed():
-                delivered = state.result()
-            else:
-                failed_state = state
-    published = events.emit(facts)
-    logger.info(
-        "Quét tại ngày %s: %s thông báo mới, %s bản tổng hợp; %s sự kiện",
-        f"{as_of:%d/%m/%Y}",
-        summary["notices"],
-        summary["deliveries"],
-        published,
-    )
-    if params.publish_progress:
-        publish_progress(build_report(params.database_url, as_of, None))
+        if params.publish_progress:
+            publish_progress(build_report(tracker, as_of))
     result = {**summary, "sent": delivered, "events": published}
     if failed_state is not None:
         return Failed(

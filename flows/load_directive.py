@@ -1,7 +1,7 @@
 """``load-directive``: validate and load YAML directives, publish a summary artifact.
 
 Per-row work (the fan-out of thousands of tasks) happens inside ONE Prefect task, as set-based SQL
-in ``Store.load``; there is never one Prefect task run per domain task.
+in ``Tracker.load``; there is never one Prefect task run per domain task.
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ from datetime import date
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
-from flows._common import add_run_tags, directive_tag, open_store
-from kttt_workflow import events
-from kttt_workflow.spec.errors import InputError
+from kttt_workflow.errors import InputError
+from kttt_workflow.orchestration import events
+from kttt_workflow.orchestration.prefect_api import add_run_tags, directive_tag
+from kttt_workflow.service import Tracker
+from kttt_workflow.store.facts import Fact
 
 
 class LoadParams(BaseModel):
@@ -37,15 +40,15 @@ class LoadParams(BaseModel):
     )
 
 
-@task(name="validate-and-load")
-def validate_and_load(params: LoadParams) -> tuple[list[dict[str, object]], list[events.Fact]]:
+@task(name="validate-and-load", cache_policy=NO_CACHE)
+def validate_and_load(
+    tracker: Tracker, params: LoadParams
+) -> tuple[list[dict[str, object]], list[Fact]]:
     """One transaction for all files; then the tasks it activated (children of done tasks)."""
-    with open_store(params.database_url) as store:
-        mark = events.watermark(store.engine)
-        _, summaries = store.load(params.paths, until=params.until)
-        with store.engine.connect() as conn:
-            facts = events.history_facts(conn, mark.history, kinds=("activated",))
-    return [s.as_dict() for s in summaries], facts
+    mark = tracker.watermark()
+    result = tracker.load(params.paths, until=params.until)
+    facts = tracker.history_facts(mark.history, kinds=("activated",))
+    return [s.as_dict() for s in result.directives], facts
 
 
 @flow(name="load-directive", log_prints=False)
@@ -53,12 +56,13 @@ def load_directive(params: LoadParams | None = None) -> list[dict[str, object]]:
     """Validate → load (one transaction) → events → artifact of what changed."""
     params = params or LoadParams()
     logger = get_run_logger()
-    try:
-        summaries, facts = validate_and_load(params)
-    except InputError as e:
-        for issue in e.issues:
-            logger.error(str(issue))
-        raise
+    with Tracker.open(params.database_url) as tracker:
+        try:
+            summaries, facts = validate_and_load(tracker, params)
+        except InputError as e:
+            for issue in e.issues:
+                logger.error(str(issue))
+            raise
     rows = [
         {
             "Văn bản": s["directive"],

@@ -1,12 +1,8 @@
 """``progress-report``: the consolidated report for one directive or all, as of a date.
 
-Build (one Prefect task: a single ``GROUP BY`` in ``kttt_workflow.report``) → publish artifacts
-under stable keys, so the Prefect UI keeps each directive's history across runs:
-
-* ``progress-<directive>``: one row per unit (counts per status, denominator, percentages);
-* ``overdue-<directive>``: the overdue tasks;
-* ``report-<directive>``: the whole report in Vietnamese Markdown;
-* ``progress-all``: one row per directive (when the report covers every directive).
+Build (one Prefect task: a single ``GROUP BY`` in ``Tracker.progress``) → publish artifacts under
+stable keys (:mod:`kttt_workflow.orchestration.artifacts`), so the Prefect UI keeps each
+directive's history across runs.
 """
 
 from __future__ import annotations
@@ -15,11 +11,13 @@ from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
-from flows._common import add_run_tags, artifact_link, directive_tag, office_today, open_store
-from kttt_workflow.report import ProgressReport, artifact_key, fmt_pct, progress
+from kttt_workflow.domain.progress import ProgressReport, fmt_pct
+from kttt_workflow.orchestration.artifacts import publish_progress
+from kttt_workflow.orchestration.prefect_api import add_run_tags, directive_tag
+from kttt_workflow.service import Tracker
 
 
 class ReportParams(BaseModel):
@@ -42,65 +40,20 @@ class ReportParams(BaseModel):
     )
 
 
-@task(name="build-report")
-def build_report(database_url: str | None, as_of: date, directive: str | None) -> ProgressReport:
-    with open_store(database_url) as store:
-        return progress(store, as_of, directive)
-
-
-def publish_progress(report: ProgressReport) -> list[str]:
-    """Table and Markdown artifacts of ``report`` (called from a flow). Returns the keys."""
-    day = f"{report.as_of:%d/%m/%Y}"
-    keys: list[str] = []
-    for d in report.directive_rows():
-        info = report.directives[d.code]
-        key = artifact_key("progress", d.code)
-        create_table_artifact(
-            key=key,
-            table=report.unit_table(d.code),
-            description=(
-                f"**{info.heading}** — tiến độ theo đơn vị, tính đến ngày {day}. "
-                f"Tổng {d.total} nhiệm vụ; đến hạn {d.due}; hoàn thành {fmt_pct(d.done_pct)}, "
-                f"quá hạn {fmt_pct(d.overdue_pct)} (trên số đến hạn)."
-            ),
-        )
-        okey = artifact_key("overdue", d.code)
-        create_table_artifact(
-            key=okey,
-            table=report.overdue_table(d.code)
-            or [{"Mã nhiệm vụ": "", "Đơn vị chủ trì": "Không có nhiệm vụ quá hạn"}],
-            description=f"**{info.heading}** — nhiệm vụ quá hạn tính đến ngày {day} ({d.overdue}).",
-        )
-        rkey = artifact_key("report", d.code)
-        links = [f"[{k}]({url})" for k in (key, okey) if (url := artifact_link(k)) is not None]
-        markdown = report.to_markdown(d.code)
-        if links:
-            markdown += "\nBảng trong giao diện Prefect: " + ", ".join(links) + "\n"
-        create_markdown_artifact(
-            key=rkey,
-            markdown=markdown,
-            description=f"Báo cáo {info.symbol or d.code} tính đến ngày {day}",
-        )
-        keys += [key, okey, rkey]
-    if report.directive is None:
-        key = artifact_key("progress")
-        create_table_artifact(
-            key=key,
-            table=report.directive_table(),
-            description=f"Tiến độ theo văn bản chỉ đạo, tính đến ngày {day}.",
-        )
-        keys.append(key)
-    return keys
+@task(name="build-report", cache_policy=NO_CACHE)
+def build_report(tracker: Tracker, as_of: date, directive: str | None) -> ProgressReport:
+    return tracker.progress(as_of=as_of, directive=directive)
 
 
 @flow(name="progress-report", log_prints=False)
 def progress_report(params: ReportParams | None = None) -> dict[str, Any]:
     """Build the report → publish the progress, overdue and Markdown artifacts."""
     params = params or ReportParams()
-    as_of = params.as_of or office_today()
     if params.directive:
         add_run_tags(directive_tag(params.directive))
-    report = build_report(params.database_url, as_of, params.directive)
+    with Tracker.open(params.database_url) as tracker:
+        as_of = params.as_of or tracker.today()
+        report = build_report(tracker, as_of, params.directive)
     keys = publish_progress(report)
     logger = get_run_logger()
     for d in report.directive_rows():

@@ -1,8 +1,8 @@
 """``record-completion``: a unit's completion report with evidence, and the coordinator's decision.
 
-Report (``Store.complete``) → verify (``Store.verify``: the task is done, its waiting child tasks
-activate) or return (``Store.return_``) → events (reported, verified/returned, activated) → a
-Markdown artifact of what was recorded. Each step is one transaction of the library.
+Report (``Tracker.complete``) → verify (``Tracker.verify``: the task is done, its waiting child
+tasks activate) or return (``Tracker.return_``) → events (reported, verified/returned, activated)
+→ a Markdown artifact of what was recorded. Each step is one transaction of the service.
 
 A coordinator fills the deployment's "Run" form in the Prefect UI; the same run as JSON::
 
@@ -17,11 +17,14 @@ from typing import Any, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field, model_validator
 
-from flows._common import add_run_tags, directive_tag, open_store
-from kttt_workflow import events
-from kttt_workflow.store.completion import CompletionResult
+from kttt_workflow.domain.fanout import parse_task_id, task_ref
+from kttt_workflow.orchestration import events
+from kttt_workflow.orchestration.prefect_api import add_run_tags, directive_tag, unit_tag
+from kttt_workflow.service import CompletionResult, Tracker
+from kttt_workflow.store.facts import Fact
 
 DECISION_VI = {"verify": "xác nhận hoàn thành", "return": "trả lại báo cáo"}
 
@@ -82,68 +85,55 @@ def _as_dict(r: CompletionResult) -> dict[str, Any]:
     }
 
 
-@task(name="report-completion")
-def report_completion(p: CompletionParams) -> dict[str, Any]:
-    with open_store(p.database_url) as store:
-        assert p.evidence is not None
-        return _as_dict(
-            store.complete(
-                p.task,
-                p.evidence,
-                on=p.reported_on,
-                unit=p.unit,
-                note=p.note,
-                attachment=p.attachment,
-            )
-        )
+@task(name="report-completion", cache_policy=NO_CACHE)
+def report_completion(tracker: Tracker, p: CompletionParams) -> dict[str, Any]:
+    assert p.evidence is not None
+    r = tracker.complete(
+        p.task, p.evidence, on=p.reported_on, unit=p.unit, note=p.note, attachment=p.attachment
+    )
+    return _as_dict(r)
 
 
-@task(name="verify-completion")
-def verify_completion(p: CompletionParams, task_id: str) -> dict[str, Any]:
-    with open_store(p.database_url) as store:
-        return _as_dict(store.verify(task_id, on=p.decided_on))
+@task(name="verify-completion", cache_policy=NO_CACHE)
+def verify_completion(tracker: Tracker, p: CompletionParams, task_id: str) -> dict[str, Any]:
+    return _as_dict(tracker.verify(task_id, on=p.decided_on))
 
 
-@task(name="return-completion")
-def return_completion(p: CompletionParams, task_id: str) -> dict[str, Any]:
-    with open_store(p.database_url) as store:
-        assert p.reason is not None
-        return _as_dict(store.return_(task_id, p.reason, on=p.decided_on))
+@task(name="return-completion", cache_policy=NO_CACHE)
+def return_completion(tracker: Tracker, p: CompletionParams, task_id: str) -> dict[str, Any]:
+    assert p.reason is not None
+    return _as_dict(tracker.return_(task_id, p.reason, on=p.decided_on))
 
 
-@task(name="read-events")
-def read_facts(
-    database_url: str | None, mark: events.Watermark, directive: str
-) -> list[events.Fact]:
-    with open_store(database_url) as store, store.engine.connect() as conn:
-        return [f for f in events.history_facts(conn, mark.history) if f.directive == directive]
+@task(name="read-events", cache_policy=NO_CACHE)
+def read_facts(tracker: Tracker, after: int, directive: str) -> list[Fact]:
+    return [f for f in tracker.history_facts(after) if f.directive == directive]
 
 
 @flow(name="record-completion", log_prints=False)
 def record_completion(params: CompletionParams) -> dict[str, Any]:
     """Report → verify or return → events → artifact."""
     logger = get_run_logger()
-    with open_store(params.database_url) as store:
-        mark = events.watermark(store.engine)
-    task_id = params.task if not params.unit else f"{params.task.rstrip('/')}/{params.unit}"
-    steps: list[dict[str, Any]] = []
-    if params.evidence and params.evidence.strip():
-        reported = report_completion(params)
-        task_id = reported["task_id"]
-        steps.append(reported)
-        logger.info("Đã ghi nhận báo cáo hoàn thành của %s", task_id)
-    if params.decision == "verify":
-        steps.append(verify_completion(params, task_id))
-    elif params.decision == "return":
-        steps.append(return_completion(params, task_id))
-    result = steps[-1]
-    task_id = result["task_id"]
-    directive = task_id.split("/", 1)[0]
-    add_run_tags(directive_tag(directive), f"unit:{task_id.rsplit('/', 1)[-1].split('@')[0]}")
-    facts = read_facts(params.database_url, mark, directive)
+    with Tracker.open(params.database_url) as tracker:
+        mark = tracker.watermark()
+        task_id = task_ref(params.task, params.unit)
+        steps: list[dict[str, Any]] = []
+        if params.evidence and params.evidence.strip():
+            reported = report_completion(tracker, params)
+            task_id = reported["task_id"]
+            steps.append(reported)
+            logger.info("Đã ghi nhận báo cáo hoàn thành của %s", task_id)
+        if params.decision == "verify":
+            steps.append(verify_completion(tracker, params, task_id))
+        elif params.decision == "return":
+            steps.append(return_completion(tracker, params, task_id))
+        result = steps[-1]
+        ref = parse_task_id(result["task_id"])
+        add_run_tags(directive_tag(ref.directive), unit_tag(ref.unit or ""))
+        facts = read_facts(tracker, mark.history, ref.directive)
     events.emit(facts)
     activated = [f.task_id for f in facts if f.kind == "activated"]
-    lines = [f"# Ghi nhận hoàn thành: `{task_id}`", ""]
+    lines = [f"# Ghi nhận hoàn thành: `{result['task_id']}`", ""]
     if params.evidence:
         lines.append(f"- Minh chứng: {params.evidence}")
     if params.decision:
@@ -154,7 +144,9 @@ def record_completion(params: CompletionParams) -> dict[str, Any]:
     if activated:
         lines.append(f"- Nhiệm vụ con được kích hoạt ({len(activated)}):")
         lines += [f"  - `{a}`" for a in activated]
-    create_markdown_artifact(markdown="\n".join(lines) + "\n", description=f"Hoàn thành {task_id}")
+    create_markdown_artifact(
+        markdown="\n".join(lines) + "\n", description=f"Hoàn thành {result['task_id']}"
+    )
     for a in activated:
         logger.info("Kích hoạt nhiệm vụ con %s", a)
     return {**result, "activated_tasks": activated, "events": len(facts)}

@@ -1,6 +1,7 @@
 """``kttt demo``: the engine on the real directives, in a fresh embedded store.
 
-Loads ``directives/`` (the seeds' cascades), records a few completion reports, and shows the
+Loads the real directives (``directives/`` in a checkout, the wheel's copy when installed: the
+seeds' cascades), records a few completion reports, and shows the
 status of the cascade as of several dates, e.g. 05/12/2022 when UBND tỉnh's plan due in
 November 2022 is overdue.
 """
@@ -15,18 +16,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from kttt_workflow.api import Store
-from kttt_workflow.domain.status import LABELS
-from kttt_workflow.report import ORDER, SHORT
-from kttt_workflow.store.db import data_dir
+from kttt_workflow.config import OutboxSettings, data_dir
+from kttt_workflow.domain.status import LABELS, ORDER, SHORT
+from kttt_workflow.inputs.defaults import demo_directives
+from kttt_workflow.service import Tracker
 
 
-def directives_dir() -> Path:
-    """The repository's ``directives/`` folder (the package is installed in editable mode)."""
-    return Path(__file__).resolve().parent.parent / "directives"
-
-
-def _counts_table(store: Store, day: date, directives: list[str] | None = None) -> Table:
+def _counts_table(store: Tracker, day: date, directives: list[str] | None = None) -> Table:
     table = Table(title=f"Tổng hợp tình trạng tại ngày {day:%d/%m/%Y}")
     table.add_column("Văn bản", no_wrap=True)
     for s in ORDER:
@@ -44,7 +40,7 @@ def _counts_table(store: Store, day: date, directives: list[str] | None = None) 
     return table
 
 
-def _tasks_table(store: Store, day: date, directive: str, title: str) -> Table:
+def _tasks_table(store: Tracker, day: date, directive: str, title: str) -> Table:
     table = Table(title=f"{title} — tại ngày {day:%d/%m/%Y}")
     for col in ("Mã nhiệm vụ", "Đơn vị chủ trì", "Thời hạn (văn bản ghi)", "Hạn", "Tình trạng"):
         table.add_column(col, overflow="fold")
@@ -100,10 +96,8 @@ COMPLETIONS: list[tuple[str, str, date, str | None]] = [
 SWEEP_DAYS = (date(2022, 11, 21), date(2022, 12, 5), date(2022, 12, 15), date(2023, 1, 6))
 
 
-def _sweeps(out: Console, store: Store, home: Path) -> None:
+def _sweeps(out: Console, store: Tracker, home: Path) -> None:
     """Daily sweeps on a few dates of the NQ 20 programme; digests land in local mailboxes."""
-    from kttt_workflow.store.outbox import OutboxSettings
-
     out.rule("Nhắc việc, đôn đốc (quét hằng ngày)")
     settings = OutboxSettings(maildir=home / "mail")
     for day in SWEEP_DAYS:
@@ -156,22 +150,22 @@ def _plain_body(msg: mailbox.MaildirMessage | None) -> str:
     return ""
 
 
-def run_demo(out: Console, home: Path | None = None) -> Store:
+def run_demo(out: Console, home: Path | None = None) -> Tracker:
     """Run the demo into ``home`` (default ``$KTTT_HOME/demo``); returns the open store."""
     home = home or data_dir() / "demo"
     if home.exists():
         shutil.rmtree(home)
     home.mkdir(parents=True)
     url = f"sqlite:///{home / 'kttt.db'}"
-    store = Store.open(url)
+    store = Tracker.open(url)
     out.rule("[bold]kttt demo[/bold]: Nghị quyết 20-NQ/TW, Kế hoạch 67/KH-UBND, Kết luận 70-KL/TW")
     out.print(f"Cơ sở dữ liệu: {home / 'kttt.db'}", highlight=False)
 
-    reg, loaded = store.load([directives_dir()], until=date(2026, 12, 31))
+    reg, loaded = store.load([demo_directives()], until=date(2026, 12, 31))
     out.print(f"Nạp danh mục: {reg.units_added} đơn vị, {reg.groups_added} nhóm.", highlight=False)
     for s in loaded:
         out.print(f"  {s.directive}: {s.total} nhiệm vụ theo đơn vị", highlight=False)
-    again = store.load([directives_dir()], until=date(2026, 12, 31))[1]
+    again = store.load([demo_directives()], until=date(2026, 12, 31))[1]
     out.print(
         "Nạp lại cùng tệp: "
         + (

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from kttt_workflow.api import Store
+from kttt_workflow.service import Tracker
 from kttt_workflow.store import db
 
 pytest_plugins = ["tests.receivers"]  # SMTP/HTTP receivers and their fixtures
@@ -46,12 +46,12 @@ def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path, template_dir: Path) -> Iterator[Store]:
+def store(request: pytest.FixtureRequest, tmp_path: Path, template_dir: Path) -> Iterator[Tracker]:
     """A fresh, migrated store: SQLite file, or a private schema in the test PostgreSQL."""
     if request.param == "sqlite":
         path = tmp_path / "kttt.db"
         shutil.copy(_sqlite_template(template_dir), path)
-        s = Store.open(f"sqlite:///{path}")
+        s = Tracker.open(f"sqlite:///{path}")
         yield s
         s.close()
         return
@@ -63,7 +63,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, template_dir: Path) ->
     admin = create_engine(db.normalise_url(PG_URL))
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    s = Store.open(PG_URL, schema=schema)
+    s = Tracker.open(PG_URL, schema=schema)
     yield s
     s.close()
     with admin.begin() as conn:
@@ -72,16 +72,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, template_dir: Path) ->
 
 
 @pytest.fixture
-def sqlite_store(tmp_path: Path, template_dir: Path) -> Iterator[Store]:
+def sqlite_store(tmp_path: Path, template_dir: Path) -> Iterator[Tracker]:
     path = tmp_path / "kttt.db"
     shutil.copy(_sqlite_template(template_dir), path)
-    s = Store.open(f"sqlite:///{path}")
+    s = Tracker.open(f"sqlite:///{path}")
     yield s
     s.close()
 
 
 @pytest.fixture
-def loaded(store: Store) -> Store:
+def loaded(store: Tracker) -> Tracker:
     """A store with every real directive of ``directives/`` loaded (recurrences up to 2026)."""
     store.load([DIRECTIVES], until=HORIZON)
     return store

@@ -1,5 +1,5 @@
 """One real Prefect server (with its UI) for the whole test session, started the way ``kttt serve``
-starts it (``kttt_workflow.serve.start_server``); helpers to read back what flows published.
+starts it (``kttt_workflow.orchestration.stack.start_server``); helpers to read back what flows published.
 
 Test modules import the fixtures they use from here. Whichever module asks first starts the
 server; the others reuse it (the state is module-global, so it is one server per session even
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from kttt_workflow.serve import Stack, free_port, start_server, stop_server
+from kttt_workflow.orchestration.stack import Stack, free_port, start_server, stop_server
 
 FIX = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ def _start(root: Path) -> Stack:
 
 
 def _stop() -> None:
-    from kttt_workflow.events import flush
+    from kttt_workflow.orchestration.events import flush
 
     flush(timeout=5)
     for k, v in _STATE.pop("saved").items():
@@ -80,10 +80,10 @@ def copy_fixtures(dest: Path) -> Path:
 
 def loaded_db(tmp_path: Path, name: str = "kttt.db") -> str:
     """A SQLite store with the fixture directive ``kh-1-2022`` loaded (recurrences to 2024)."""
-    from kttt_workflow.api import Store
+    from kttt_workflow.service import Tracker
 
     url = f"sqlite:///{tmp_path / name}"
-    store = Store.open(url)
+    store = Tracker.open(url)
     store.load([copy_fixtures(tmp_path)], until=UNTIL)
     store.close()
     return url

@@ -3,7 +3,7 @@
 Every case starts from the valid fixtures (``tests/fixtures/units.yaml``, ``plan.yaml``), already
 loaded into the store, and changes ONE thing. For each case we check:
 
-(a) ``Store.load`` raises :class:`InputError` with an issue at the right ``file:line:col`` whose
+(a) ``Tracker.load`` raises :class:`InputError` with an issue at the right ``file:line:col`` whose
     message contains the expected Vietnamese key words;
 (b) the store is unchanged (SQLite: the database file's bytes; both back-ends: the rows);
 (c) ``kttt load`` exits with code 1 and prints ``file:line:col:`` for the issue.
@@ -30,9 +30,9 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from kttt_workflow.api import Store
 from kttt_workflow.cli import app
-from kttt_workflow.spec.errors import InputError, Issue
+from kttt_workflow.errors import InputError, Issue
+from kttt_workflow.service import Tracker
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 UNITS_PATH = FIXTURES / "units.yaml"
@@ -100,7 +100,7 @@ def find_issue(
     raise AssertionError(f"issue at {file}:{line}:{col} lacks key words {words}:\n{describe(here)}")
 
 
-def snapshot(store: Store) -> tuple[str | None, dict[str, list[str]]]:
+def snapshot(store: Tracker) -> tuple[str | None, dict[str, list[str]]]:
     """SQLite file digest (None on PostgreSQL) and every row of the loader's tables."""
     digest = None
     if store.engine.dialect.name == "sqlite":
@@ -114,7 +114,7 @@ def snapshot(store: Store) -> tuple[str | None, dict[str, list[str]]]:
     return digest, rows
 
 
-def cli_url(store: Store) -> str:
+def cli_url(store: Tracker) -> str:
     """A ``--db`` URL for the CLI that reaches the same store (PostgreSQL: the test's schema)."""
     if store.engine.dialect.name == "sqlite":
         return f"sqlite:///{store.engine.url.database}"
@@ -124,7 +124,7 @@ def cli_url(store: Store) -> str:
     return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
 
 
-def run_cli(store: Store, paths: list[Path]) -> Any:
+def run_cli(store: Tracker, paths: list[Path]) -> Any:
     return CliRunner().invoke(
         app, ["load", *map(str, paths), "--db", cli_url(store), "--until", HORIZON.isoformat()]
     )
@@ -144,7 +144,7 @@ def write(directory: Path, files: dict[str, str | bytes]) -> list[Path]:
 
 
 @pytest.fixture
-def base(store: Store) -> Store:
+def base(store: Tracker) -> Tracker:
     """The parametrised store (SQLite, PostgreSQL) with the valid fixtures already loaded."""
     store.load([UNITS_PATH, PLAN_PATH], until=HORIZON)
     return store
@@ -578,7 +578,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("bad", CASES)
-def test_bad_input_is_located_and_writes_nothing(bad: Case, base: Store, tmp_path: Path) -> None:
+def test_bad_input_is_located_and_writes_nothing(bad: Case, base: Tracker, tmp_path: Path) -> None:
     paths = write(tmp_path / "in", bad.files)
     where = str(tmp_path / "in" / bad.file)
     before = snapshot(base)
@@ -619,7 +619,7 @@ def _tag_files(marker: Path) -> dict[str, dict[str, str]]:
 
 
 @pytest.mark.parametrize("tag", ["os-system", "datetime-date"])
-def test_python_tags_are_errors_never_executed(tag: str, base: Store, tmp_path: Path) -> None:
+def test_python_tags_are_errors_never_executed(tag: str, base: Tracker, tmp_path: Path) -> None:
     marker = tmp_path / "HACKED"
     files = _tag_files(marker)[tag]
     paths = write(tmp_path / "in", files)
@@ -644,7 +644,7 @@ def test_python_tags_are_errors_never_executed(tag: str, base: Store, tmp_path: 
 
 
 def test_real_cli_subprocess_rejects_tag_and_writes_nothing(
-    sqlite_store: Store, tmp_path: Path
+    sqlite_store: Tracker, tmp_path: Path
 ) -> None:
     """Once through the installed ``kttt`` script, in a real process."""
     sqlite_store.load([UNITS_PATH, PLAN_PATH], until=HORIZON)
@@ -679,7 +679,7 @@ def test_real_cli_subprocess_rejects_tag_and_writes_nothing(
 # --------------------------------------------------------------------------------------------------
 # Positive controls: the one-thing changes that ARE allowed
 # --------------------------------------------------------------------------------------------------
-def test_child_due_before_parent_with_note_loads(base: Store, tmp_path: Path) -> None:
+def test_child_due_before_parent_with_note_loads(base: Tracker, tmp_path: Path) -> None:
     text_ = sub(
         _EARLY_CHILD,
         "deadline: trong tháng 10/2022",
@@ -703,7 +703,7 @@ def test_child_due_before_parent_with_note_loads(base: Store, tmp_path: Path) ->
     ]
 
 
-def test_two_valid_directive_files_without_cycle_load(base: Store, tmp_path: Path) -> None:
+def test_two_valid_directive_files_without_cycle_load(base: Tracker, tmp_path: Path) -> None:
     """Control for the cycle case: B implementing A alone is fine."""
     a = sub(sub(PLAN, "code: kh-1-2022", "code: dir-a"), IMPLEMENTS, "  - {symbol: 20-NQ/TW}")
     paths = write(tmp_path / "in", {"a.yaml": a, "b.yaml": _B})
@@ -735,7 +735,9 @@ SEVERAL_EXPECTED = [
 ]
 
 
-def test_several_errors_in_one_file_are_all_reported_in_order(base: Store, tmp_path: Path) -> None:
+def test_several_errors_in_one_file_are_all_reported_in_order(
+    base: Tracker, tmp_path: Path
+) -> None:
     paths = write(tmp_path / "in", {"p.yaml": _SEVERAL})
     where = str(paths[0])
     before = snapshot(base)
@@ -757,7 +759,7 @@ def test_several_errors_in_one_file_are_all_reported_in_order(base: Store, tmp_p
 
 
 def test_schema_and_reference_errors_in_one_file_are_all_reported(
-    base: Store, tmp_path: Path
+    base: Tracker, tmp_path: Path
 ) -> None:
     """A missing field in one task must not hide an unknown unit or a bad deadline in another."""
     source = sub(
@@ -779,7 +781,7 @@ def test_schema_and_reference_errors_in_one_file_are_all_reported(
     find_issue(issues, where, *at(source, "deadline: Quý V/2022", "Quý"), ("quý",))
 
 
-def test_one_bad_file_in_a_directory_loads_nothing(base: Store, tmp_path: Path) -> None:
+def test_one_bad_file_in_a_directory_loads_nothing(base: Tracker, tmp_path: Path) -> None:
     folder = tmp_path / "dir"
     good_registry = _NEW_UNIT.format(name="Sở Mới")
     good_plan = sub(
@@ -814,7 +816,7 @@ def test_one_bad_file_in_a_directory_loads_nothing(base: Store, tmp_path: Path) 
 # --------------------------------------------------------------------------------------------------
 # Hostile YAML that is still only text: InputError, never a crash (found by fuzzing)
 # --------------------------------------------------------------------------------------------------
-def _expect_input_error(store: Store, tmp_path: Path, source: str) -> list[Issue]:
+def _expect_input_error(store: Tracker, tmp_path: Path, source: str) -> list[Issue]:
     paths = write(tmp_path / "in", {"p.yaml": source})
     before = snapshot(store)
     with pytest.raises(InputError) as exc_info:
@@ -829,7 +831,7 @@ def _expect_input_error(store: Store, tmp_path: Path, source: str) -> list[Issue
     "char", ["\x00", "\x01", "\x1b", "\ufffe"], ids=["nul", "soh", "esc", "ufffe"]
 )
 def test_control_character_is_a_located_input_error(
-    char: str, sqlite_store: Store, tmp_path: Path
+    char: str, sqlite_store: Tracker, tmp_path: Path
 ) -> None:
     source = sub(PLAN, "    title: Tuyên truyền", f"    title: Tuyên{char}truyền")
     issues = _expect_input_error(sqlite_store, tmp_path, source)
@@ -837,14 +839,16 @@ def test_control_character_is_a_located_input_error(
     assert [(i.line, i.column) for i in issues] == [(line, col)], describe(issues)
 
 
-def test_recursive_alias_is_an_input_error(sqlite_store: Store, tmp_path: Path) -> None:
+def test_recursive_alias_is_an_input_error(sqlite_store: Tracker, tmp_path: Path) -> None:
     source = sub(PLAN, "coordinating: [x-so-khdt]", "coordinating: &a [*a]")
     issues = _expect_input_error(sqlite_store, tmp_path, source)
     line, _ = at(source, "coordinating: &a [*a]")
     assert any(i.line == line for i in issues), describe(issues)
 
 
-def test_integer_too_long_to_convert_is_an_input_error(sqlite_store: Store, tmp_path: Path) -> None:
+def test_integer_too_long_to_convert_is_an_input_error(
+    sqlite_store: Tracker, tmp_path: Path
+) -> None:
     source = sub(PLAN, DL, "deadline: " + "9" * 5000)
     issues = _expect_input_error(sqlite_store, tmp_path, source)
     line, col = at(source, "deadline: 999", "999")
@@ -853,7 +857,7 @@ def test_integer_too_long_to_convert_is_an_input_error(sqlite_store: Store, tmp_
 
 @pytest.mark.parametrize("depth", [3000])
 def test_deeply_nested_yaml_is_an_input_error(
-    depth: int, sqlite_store: Store, tmp_path: Path
+    depth: int, sqlite_store: Tracker, tmp_path: Path
 ) -> None:
     _expect_input_error(
         sqlite_store, tmp_path, "kind: directive\nnote: " + "[" * depth + "]" * depth + "\n"
@@ -861,7 +865,7 @@ def test_deeply_nested_yaml_is_an_input_error(
 
 
 def test_deeply_nested_tasks_are_an_input_error_or_load(
-    sqlite_store: Store, tmp_path: Path
+    sqlite_store: Tracker, tmp_path: Path
 ) -> None:
     source = PLAN.split("tasks:\n")[0] + "tasks:\n"
     indent = "  "
@@ -916,7 +920,7 @@ def test_alias_bomb_is_rejected_quickly(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------------
 # Text the database cannot hold: rejected (or stored intact), on every back-end alike
 # --------------------------------------------------------------------------------------------------
-def test_nul_character_in_a_value_is_a_located_input_error(base: Store, tmp_path: Path) -> None:
+def test_nul_character_in_a_value_is_a_located_input_error(base: Tracker, tmp_path: Path) -> None:
     """``"\\0"`` is a valid YAML escape, but PostgreSQL text cannot hold NUL: reject it when validating."""
     source = sub(PLAN, "    title: Tuyên truyền", '    title: "Tuyên\\0truyền"')
     paths = write(tmp_path / "in", {"p.yaml": source})
@@ -951,7 +955,7 @@ LONG_SYMBOL = "1/KH-" + "UBND" * 20
     ],
 )
 def test_long_values_load_intact_or_are_input_errors(
-    files: dict[str, str], base: Store, tmp_path: Path
+    files: dict[str, str], base: Tracker, tmp_path: Path
 ) -> None:
     """A value longer than its column must be a located InputError or be stored whole, never a
     database error (PostgreSQL enforces VARCHAR(64), SQLite does not)."""

@@ -12,13 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kttt_workflow.domain.calendar import (
-    DEFAULT_OVERRIDES_PATH,
-    DayOverride,
-    WorkingCalendar,
-    default_calendar,
-    load_overrides,
-)
+from kttt_workflow.domain.calendar import DayOverride, WorkingCalendar
+from kttt_workflow.inputs.defaults import DEFAULT_OVERRIDES_PATH, default_calendar, load_overrides
 
 CAL = default_calendar()
 DATES = st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31))

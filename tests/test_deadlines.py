@@ -24,7 +24,9 @@ from kttt_workflow.domain.deadlines import (
     occurrences,
     parse_deadline,
 )
+from kttt_workflow.inputs.defaults import default_calendar
 
+CAL = default_calendar()
 VIETNAMESE_LETTER = re.compile(r"[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữđ]")
 
 
@@ -403,10 +405,10 @@ def test_occurrences_of_other_kinds_are_empty() -> None:
 # Effective due date
 # --------------------------------------------------------------------------------------------------
 def test_effective_due_rolls_to_the_next_working_day() -> None:
-    assert effective_due(date(2021, 10, 24), None) == date(2021, 10, 25)  # Sunday
-    assert effective_due(date(2021, 10, 24), None, roll=False) == date(2021, 10, 24)
-    assert effective_due(date(2022, 1, 31), None) == date(2022, 2, 7)  # Tết
-    assert effective_due(date(2013, 12, 31), None) == date(2013, 12, 31)
+    assert effective_due(date(2021, 10, 24), CAL) == date(2021, 10, 25)  # Sunday
+    assert effective_due(date(2021, 10, 24), CAL, roll=False) == date(2021, 10, 24)
+    assert effective_due(date(2022, 1, 31), CAL) == date(2022, 2, 7)  # Tết
+    assert effective_due(date(2013, 12, 31), CAL) == date(2013, 12, 31)
     custom = WorkingCalendar([DayOverride(date(2021, 10, 24), True, "Làm bù")])
     assert effective_due(date(2021, 10, 24), custom) == date(2021, 10, 24)
 

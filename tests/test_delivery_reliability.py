@@ -22,7 +22,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -33,13 +33,12 @@ import yaml
 from sqlalchemy import func, inspect, select, text
 from typer.testing import CliRunner
 
-from kttt_workflow.api import Store
 from kttt_workflow.cli import app
-from kttt_workflow.notify import DELIVERY_HEADER
-from kttt_workflow.store import outbox as O
+from kttt_workflow.config import OutboxSettings
+from kttt_workflow.notify.message import DELIVERY_HEADER
+from kttt_workflow.service import Tracker
 from kttt_workflow.store import sweep as S
 from kttt_workflow.store import tables as T
-from kttt_workflow.store.outbox import OutboxSettings
 from tests.receivers import (
     HTTPReceiver,
     ReceivedMail,
@@ -101,7 +100,7 @@ def settings(**kw: Any) -> OutboxSettings:
     return OutboxSettings(**base)
 
 
-def load_with_targets(store: Store, tmp_path: Path, targets: dict[str, list[str]]) -> Path:
+def load_with_targets(store: Tracker, tmp_path: Path, targets: dict[str, list[str]]) -> Path:
     """Load the fixture registry + plan, with ``targets`` written into the registry YAML.
 
     The plan gets dated deadlines for tasks 4 (x-so-khdt) and 5 (x-so-tc), so that every unit of
@@ -127,7 +126,7 @@ def load_with_targets(store: Store, tmp_path: Path, targets: dict[str, list[str]
     return folder
 
 
-def db_url(store: Store) -> str:
+def db_url(store: Tracker) -> str:
     """A URL reaching the same store from another engine, the CLI or a subprocess."""
     url = store.engine.url
     if url.get_backend_name() == "postgresql":
@@ -148,14 +147,14 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return {"KTTT_HOME": str(tmp_path / "home"), "KTTT_LOCAL_MAILBOX": "0"}
 
 
-def deliveries(store: Store, **kw: Any) -> dict[str, list[dict[str, Any]]]:
+def deliveries(store: Tracker, **kw: Any) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for d in store.deliveries(**kw):
         out.setdefault(d["unit"], []).append(d)
     return out
 
 
-def one_per_unit(store: Store, as_of: date) -> dict[str, dict[str, Any]]:
+def one_per_unit(store: Tracker, as_of: date) -> dict[str, dict[str, Any]]:
     by_unit: dict[str, dict[str, Any]] = {}
     for d in store.deliveries():
         if d["as_of"] == as_of.isoformat():
@@ -174,12 +173,12 @@ def plain_body(mail: ReceivedMail) -> str:
     return body.get_content().replace("\r\n", "\n")
 
 
-def count(store: Store, table: Any, *where: Any) -> int:
+def count(store: Tracker, table: Any, *where: Any) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
 
-def ledger_is_complete(store: Store) -> None:
+def ledger_is_complete(store: Tracker) -> None:
     """Every notice belongs to exactly one existing delivery whose count matches: nothing lost."""
     n, d = T.notice_t, T.delivery_t
     with store.engine.connect() as conn:
@@ -192,7 +191,7 @@ def ledger_is_complete(store: Store) -> None:
     assert per == {k: v for k, v in rows.items() if v}
 
 
-def attempts_of(store: Store, delivery_id: str) -> list[dict[str, Any]]:
+def attempts_of(store: Tracker, delivery_id: str) -> list[dict[str, Any]]:
     a = T.attempt_t
     with store.engine.connect() as conn:
         return [
@@ -215,7 +214,7 @@ def utc(dt: datetime) -> datetime:
 
 
 def test_real_smtp_gets_one_vietnamese_digest_per_unit(
-    store: Store, tmp_path: Path, smtp: SMTPReceiver, http: HTTPReceiver
+    store: Tracker, tmp_path: Path, smtp: SMTPReceiver, http: HTTPReceiver
 ) -> None:
     targets = {u: [smtp.url(addr(u))] for u in UNITS if u != "x-ubnd-b"}
     targets["x-ubnd-b"] = [http.url("/kttt/x-ubnd-b")]
@@ -300,7 +299,7 @@ def test_real_smtp_gets_one_vietnamese_digest_per_unit(
 
 
 def test_smtp_outage_during_sweep_then_retry_failed_delivers_each_digest_once(
-    store: Store, tmp_path: Path, smtp: SMTPReceiver, http: HTTPReceiver
+    store: Tracker, tmp_path: Path, smtp: SMTPReceiver, http: HTTPReceiver
 ) -> None:
     # x-ubnd's webhook hangs; while it does, the SMTP server goes down. Deliveries go out in
     # the order they were built (by recipient code): x-so-* before, x-ubnd-a/b/c after.
@@ -378,7 +377,7 @@ def test_smtp_outage_during_sweep_then_retry_failed_delivers_each_digest_once(
 
 
 def test_failing_targets_are_recorded_bounded_and_end_dead(
-    store: Store, tmp_path: Path, smtp: SMTPReceiver, http: HTTPReceiver
+    store: Tracker, tmp_path: Path, smtp: SMTPReceiver, http: HTTPReceiver
 ) -> None:
     http.set_mode("/c-err", "error")
     http.set_mode("/hang", "hang")
@@ -441,12 +440,12 @@ def test_failing_targets_are_recorded_bounded_and_end_dead(
             if r.next_attempt_at is not None
         }
     assert set(nexts) == {"x-ubnd-c", "x-so-khdt", "x-so-tc"}
-    early = O.deliver(store.engine, cfg, at=min(nexts.values()) - timedelta(milliseconds=1))
+    early = store.deliver(settings=cfg, at=min(nexts.values()) - timedelta(milliseconds=1))
     assert early.claimed == 0
     assert len(http.requests_to("/c-err")) == 1
 
     # Attempt 2 (= max_attempts): still failing, so dead.
-    late = O.deliver(store.engine, cfg, at=max(nexts.values()) + timedelta(seconds=1))
+    late = store.deliver(settings=cfg, at=max(nexts.values()) + timedelta(seconds=1))
     assert (late.claimed, late.dead) == (3, 3)
     assert len(http.requests_to("/c-ok")) == 1  # the target that accepted is not sent it again
     assert len(http.requests_to("/c-err")) == 2
@@ -475,7 +474,7 @@ def test_failing_targets_are_recorded_bounded_and_end_dead(
 
 
 def test_unit_without_target_is_no_target_or_local_maildir(
-    store: Store, tmp_path: Path, http: HTTPReceiver
+    store: Tracker, tmp_path: Path, http: HTTPReceiver
 ) -> None:
     load_with_targets(store, tmp_path, {"x-ubnd-b": [http.url("/b")]})
     others = set(UNITS) - {"x-ubnd-b"}
@@ -526,7 +525,7 @@ def test_unit_without_target_is_no_target_or_local_maildir(
 
 
 def test_unwritable_maildir_fails_one_delivery_not_the_whole_run(
-    store: Store, tmp_path: Path, smtp: SMTPReceiver
+    store: Tracker, tmp_path: Path, smtp: SMTPReceiver
 ) -> None:
     # x-so-khdt (the first digest in the outbox) has no target; the others have working ones.
     load_with_targets(store, tmp_path, {u: [smtp.url(addr(u))] for u in UNITS if u != "x-so-khdt"})
@@ -556,7 +555,7 @@ ROUNDS = (
 
 
 def test_concurrent_sweeps_record_and_send_each_digest_once(
-    store: Store, tmp_path: Path, smtp: SMTPReceiver
+    store: Tracker, tmp_path: Path, smtp: SMTPReceiver
 ) -> None:
     load_with_targets(store, tmp_path, {u: [smtp.url(addr(u))] for u in UNITS})
     url = db_url(store)
@@ -576,7 +575,7 @@ def test_concurrent_sweeps_record_and_send_each_digest_once(
             reports: list[Any] = reports,
             errors: list[BaseException] = errors,
         ) -> None:
-            s = Store.open(url, migrate=False)
+            s = Tracker.open(url, migrate=False)
             try:
                 with s.engine.connect():
                     pass  # connect before the barrier: start the sweeps, not the logins, together
@@ -620,15 +619,17 @@ def test_concurrent_sweeps_record_and_send_each_digest_once(
 
 
 def test_dry_run_while_a_sweep_records_waits_for_the_lock_on_sqlite(
-    sqlite_store: Store, tmp_path: Path
+    sqlite_store: Tracker, tmp_path: Path
 ) -> None:
     load_with_targets(sqlite_store, tmp_path, {})
-    other = Store.open(db_url(sqlite_store), migrate=False)
+    other = Tracker.open(db_url(sqlite_store), migrate=False)
     holding, release = threading.Event(), threading.Event()
 
     def sweep_in_progress() -> None:
         with other.engine.begin() as conn:
-            S.start_sweep(conn, DAY)  # the first statement of a sweep's recording transaction
+            S.start_sweep(
+                conn, DAY, datetime.now(UTC)
+            )  # the first statement of a sweep's recording transaction
             holding.set()
             release.wait(5)
 
@@ -667,7 +668,7 @@ def _crash(mode: str, url: str, day: date) -> subprocess.CompletedProcess[str]:
 
 
 def test_crash_after_recording_before_sending_loses_nothing(
-    store: Store, tmp_path: Path, smtp: SMTPReceiver
+    store: Tracker, tmp_path: Path, smtp: SMTPReceiver
 ) -> None:
     load_with_targets(store, tmp_path, {u: [smtp.url(addr(u))] for u in UNITS})
     expected = store.sweep(as_of=DAY, dry_run=True)
@@ -691,7 +692,7 @@ def test_crash_after_recording_before_sending_loses_nothing(
 
 
 def test_crash_after_send_before_record_is_the_only_duplicate(
-    store: Store, tmp_path: Path, smtp: SMTPReceiver
+    store: Tracker, tmp_path: Path, smtp: SMTPReceiver
 ) -> None:
     load_with_targets(store, tmp_path, {u: [smtp.url(addr(u))] for u in UNITS})
     r = _crash("after-send", db_url(store), DAY)
@@ -727,7 +728,7 @@ def test_crash_after_send_before_record_is_the_only_duplicate(
 
 
 def test_delivery_in_flight_in_a_long_run_is_not_reclaimed_as_stale(
-    store: Store, tmp_path: Path, smtp: SMTPReceiver
+    store: Tracker, tmp_path: Path, smtp: SMTPReceiver
 ) -> None:
     # Every single send takes ~1 s, well under stale_after (1.5 s), but the run takes ~3 s:
     # the scaled-down picture of a daily run with many slow targets lasting over 10 minutes.
@@ -741,7 +742,7 @@ def test_delivery_in_flight_in_a_long_run_is_not_reclaimed_as_stale(
         errors: list[BaseException] = []
 
         def long_run() -> None:
-            s = Store.open(url, migrate=False)
+            s = Tracker.open(url, migrate=False)
             try:
                 s.deliver(settings=cfg)
             except BaseException as exc:
@@ -780,7 +781,7 @@ def _leaks(texts: list[str]) -> list[str]:
     return [t for t in texts if any(s in t for s in needles)]
 
 
-def _db_texts(store: Store) -> list[str]:
+def _db_texts(store: Tracker) -> list[str]:
     out: list[str] = []
     with store.engine.connect() as conn:
         for name in inspect(conn).get_table_names():
@@ -790,7 +791,7 @@ def _db_texts(store: Store) -> list[str]:
 
 
 def test_secrets_never_appear_in_ledger_cli_or_logs(
-    store: Store,
+    store: Tracker,
     tmp_path: Path,
     smtp: SMTPReceiver,
     http: HTTPReceiver,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from kttt_workflow.api import Store
 from kttt_workflow.domain.deadlines import parse_deadline
 from kttt_workflow.domain.fanout import walk
-from kttt_workflow.spec.validate import load_inputs
+from kttt_workflow.inputs.validate import load_inputs
+from kttt_workflow.service import Tracker
 from tests.conftest import DIRECTIVES
 
 TQ_DISTRICTS = {
@@ -77,7 +77,7 @@ def test_all_directives_validate_with_the_seed_structure() -> None:
             assert parse_deadline(t.deadline, d.document.date).text == (t.deadline or "")
 
 
-def test_real_directives_fan_out_and_status(loaded: Store) -> None:
+def test_real_directives_fan_out_and_status(loaded: Tracker) -> None:
     rows = loaded.status(as_of=date(2022, 12, 5), directive="ctr-nq20-2022")
     by = {r.task_id: r for r in rows}
     ubnd = by["ctr-nq20-2022/IV.1/bg-bcsd-ubnd"]
@@ -111,7 +111,7 @@ def test_real_directives_fan_out_and_status(loaded: Store) -> None:
     assert kh67["kh-67-2013/TCTH.2/tq-so-noi-vu@2013"].status == "overdue"
 
 
-def test_hau_giang_chain_completion_with_real_evidence(loaded: Store) -> None:
+def test_hau_giang_chain_completion_with_real_evidence(loaded: Tracker) -> None:
     r = loaded.complete(
         "nq-134-2020/UBND.1/hg-ubnd", "Kế hoạch số 28/KH-UBND ngày 04/02/2021", on=date(2021, 2, 4)
     )
@@ -147,7 +147,7 @@ def test_demo_runs_and_shows_the_overdue_plan(tmp_path: Path) -> None:
     assert len(subjects) == 2 and all("Nhắc việc, đôn đốc ngày" in s for s in subjects)
 
 
-def test_recurring_instances_respect_unit_validity_and_unknown_dates(loaded: Store) -> None:
+def test_recurring_instances_respect_unit_validity_and_unknown_dates(loaded: Tracker) -> None:
     ids = {r.task_id for r in loaded.status(as_of=date(2026, 12, 31))}
     # Tuyên Quang's districts were dissolved on 1/7/2025: a 2025 report is due, none for 2026.
     assert "kh-67-2013/III.4/ubnd-tp-tuyen-quang@2025" in ids
@@ -157,7 +157,7 @@ def test_recurring_instances_respect_unit_validity_and_unknown_dates(loaded: Sto
     assert [i.rsplit("@", 1)[1] for i in yearly] == [str(y) for y in range(2020, 2027)]
 
 
-def test_notices_for_merged_units_go_to_their_successors(loaded: Store) -> None:
+def test_notices_for_merged_units_go_to_their_successors(loaded: Tracker) -> None:
     from sqlalchemy import select
 
     from kttt_workflow.store import tables as T

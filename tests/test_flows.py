@@ -10,9 +10,8 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from kttt_workflow.api import Store
-from kttt_workflow.report import progress
-from kttt_workflow.serve import Stack
+from kttt_workflow.orchestration.stack import Stack
+from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
 from tests.prefect_fixtures import (
     copy_fixtures,
@@ -48,7 +47,7 @@ def test_load_directive_flow_loads_tags_and_publishes_artifact(
     assert state.is_completed()
     result = state.result()
     assert result[0]["directive"] == "kh-1-2022" and result[0]["added"] == 17
-    store = Store.open(db)
+    store = Tracker.open(db)
     assert len(store.status(as_of=date(2024, 12, 31), directive="kh-1-2022")) == 17
     store.close()
     run = flow_run(state.state_details.flow_run_id)
@@ -67,7 +66,7 @@ def test_progress_report_flow_publishes_unit_table_overdue_list_and_markdown(
     from flows.progress_report import ReportParams, progress_report
 
     db = loaded_db(tmp_path)
-    store = Store.open(db)
+    store = Tracker.open(db)
     store.complete(
         "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2)
     )
@@ -95,7 +94,7 @@ def test_progress_report_flow_publishes_unit_table_overdue_list_and_markdown(
     # Sở KH&ĐT: its child task (activated when UBND tỉnh's was verified) overdue, plus "Thường xuyên".
     assert (rows["x-so-khdt"]["Quá hạn"], rows["x-so-khdt"]["Thường xuyên"]) == (1, 1)
     # The artifact is the library's report, cell for cell.
-    lib = progress(store, as_of, "kh-1-2022")
+    lib = store.progress(as_of=as_of, directive="kh-1-2022")
     assert json.loads(art.data) == json.loads(json.dumps(lib.unit_table("kh-1-2022")))
     store.close()
 
@@ -113,7 +112,7 @@ def test_daily_sweep_flow_notifies_emits_events_and_skips_holidays(
     from prefect.client.orchestration import get_client
 
     from flows.daily_sweep import SweepParams, daily_sweep
-    from kttt_workflow.events import flush
+    from kttt_workflow.orchestration.events import flush
 
     db = loaded_db(tmp_path)
     state = daily_sweep(SweepParams(as_of=date(2023, 1, 16), database_url=db), return_state=True)
@@ -122,7 +121,7 @@ def test_daily_sweep_flow_notifies_emits_events_and_skips_holidays(
     assert isinstance(result, dict)
     assert result["notices"] > 0 and result["deliveries"] > 0
     assert result["sent"]["local"] == result["deliveries"] and result["sent"]["failed"] == 0
-    store = Store.open(db)
+    store = Tracker.open(db)
     assert {d["status"] for d in store.deliveries()} == {"local"}
     with get_client(sync_client=True) as client:
         assert client.read_global_concurrency_limit_by_name("kttt-sweep").limit == 1
@@ -169,7 +168,7 @@ def test_record_completion_flow_returns_a_report_and_emits_the_fact(
     prefect_stack: Stack, tmp_path: Path
 ) -> None:
     from flows.record_completion import CompletionParams, record_completion
-    from kttt_workflow.events import flush
+    from kttt_workflow.orchestration.events import flush
 
     db = loaded_db(tmp_path)
     state = record_completion(
@@ -213,8 +212,8 @@ def test_daily_sweep_retries_failed_delivery_then_fails_the_run_and_emits_delive
     import yaml
 
     from flows.daily_sweep import SweepParams, daily_sweep
-    from kttt_workflow.events import flush
-    from kttt_workflow.serve import free_port
+    from kttt_workflow.orchestration.events import flush
+    from kttt_workflow.orchestration.stack import free_port
 
     folder = copy_fixtures(tmp_path)
     units = yaml.safe_load((folder / "units.yaml").read_text(encoding="utf-8"))
@@ -224,7 +223,7 @@ def test_daily_sweep_retries_failed_delivery_then_fails_the_run_and_emits_delive
             u["targets"] = [refused]
     (folder / "units.yaml").write_text(yaml.safe_dump(units, allow_unicode=True), encoding="utf-8")
     db = f"sqlite:///{tmp_path / 'kttt.db'}"
-    store = Store.open(db)
+    store = Tracker.open(db)
     store.load([folder], until=date(2024, 12, 31))
 
     state = daily_sweep(

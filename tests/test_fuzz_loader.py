@@ -19,8 +19,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kttt_workflow.api import Store
-from kttt_workflow.spec.errors import InputError
+from kttt_workflow.errors import InputError
+from kttt_workflow.service import Tracker
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 UNITS_PATH = FIXTURES / "units.yaml"
@@ -37,16 +37,16 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def loaded(sqlite_store: Store) -> Store:
+def loaded(sqlite_store: Tracker) -> Tracker:
     sqlite_store.load([UNITS_PATH, PLAN_PATH], until=HORIZON)
     return sqlite_store
 
 
-def _digest(store: Store) -> str:
+def _digest(store: Tracker) -> str:
     return hashlib.sha256(Path(store.engine.url.database).read_bytes()).hexdigest()
 
 
-def load_or_input_error(store: Store, path: Path, content: bytes) -> InputError | None:
+def load_or_input_error(store: Tracker, path: Path, content: bytes) -> InputError | None:
     """Write ``content`` to ``path`` and load it; anything but success or InputError propagates."""
     path.write_bytes(content)
     before = _digest(store)
@@ -68,13 +68,13 @@ def load_or_input_error(store: Store, path: Path, content: bytes) -> InputError 
 # --------------------------------------------------------------------------------------------------
 @FUZZ
 @given(st.text())
-def test_arbitrary_text(loaded: Store, tmp_path: Path, content: str) -> None:
+def test_arbitrary_text(loaded: Tracker, tmp_path: Path, content: str) -> None:
     load_or_input_error(loaded, tmp_path / "fuzz.yaml", content.encode("utf-8"))
 
 
 @FUZZ
 @given(st.binary(max_size=300))
-def test_arbitrary_bytes(loaded: Store, tmp_path: Path, content: bytes) -> None:
+def test_arbitrary_bytes(loaded: Tracker, tmp_path: Path, content: bytes) -> None:
     load_or_input_error(loaded, tmp_path / "fuzz.yaml", content)
 
 
@@ -194,7 +194,7 @@ def yamlish(draw: st.DrawFn) -> str:
 
 @FUZZ
 @given(yamlish())
-def test_mangled_fixtures(loaded: Store, tmp_path: Path, content: str) -> None:
+def test_mangled_fixtures(loaded: Tracker, tmp_path: Path, content: str) -> None:
     load_or_input_error(loaded, tmp_path / "fuzz.yaml", content.encode("utf-8"))
 
 
@@ -288,7 +288,7 @@ def _mutate(data: Any, path: tuple[Any, ...], value: Any, delete: bool) -> Any:
 @FUZZ
 @given(st.sampled_from(PLAN_PATHS), VALUES, st.booleans())
 def test_one_directive_field_with_a_random_value(
-    loaded: Store, tmp_path: Path, path: tuple[Any, ...], value: Any, delete: bool
+    loaded: Tracker, tmp_path: Path, path: tuple[Any, ...], value: Any, delete: bool
 ) -> None:
     data = _mutate(PLAN_DATA, path, value, delete)
     dumped = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
@@ -298,7 +298,7 @@ def test_one_directive_field_with_a_random_value(
 @settings(FUZZ, max_examples=60)
 @given(st.sampled_from(UNITS_PATHS), VALUES, st.booleans())
 def test_one_registry_field_with_a_random_value(
-    loaded: Store, tmp_path: Path, path: tuple[Any, ...], value: Any, delete: bool
+    loaded: Tracker, tmp_path: Path, path: tuple[Any, ...], value: Any, delete: bool
 ) -> None:
     data = _mutate(UNITS_DATA, path, value, delete)
     dumped = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from kttt_workflow.api import Store
-from kttt_workflow.spec.errors import KtttError
+from kttt_workflow.errors import KtttError
+from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
 
 FIX = Path(__file__).parent / "fixtures"
@@ -34,22 +34,22 @@ def edit_plan(folder: Path, change) -> None:  # type: ignore[no-untyped-def]
     p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def count(store: Store, table, *where) -> int:  # type: ignore[no-untyped-def]
+def count(store: Tracker, table, *where) -> int:  # type: ignore[no-untyped-def]
     with store.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
 
 
-def events(store: Store, kind: str) -> list[str]:
+def events(store: Tracker, kind: str) -> list[str]:
     t = T.event_t
     with store.engine.connect() as conn:
         return [r.task_id for r in conn.execute(select(t.c.task_id).where(t.c.event == kind))]
 
 
-def by_id(store: Store, as_of: date) -> dict[str, object]:
+def by_id(store: Tracker, as_of: date) -> dict[str, object]:
     return {r.task_id: r for r in store.status(as_of=as_of)}
 
 
-def test_fan_out_one_task_per_member_and_period(store: Store, tmp_path: Path) -> None:
+def test_fan_out_one_task_per_member_and_period(store: Tracker, tmp_path: Path) -> None:
     reg, [s] = store.load([copy_fixtures(tmp_path)], until=UNTIL)
     assert reg.units_added == 6 and reg.groups_added == 2
     # 1 (UBND) + 2 sở (child) + 3 huyện + 3 huyện × 3 years (2022–2024) + 1 + 1
@@ -61,7 +61,7 @@ def test_fan_out_one_task_per_member_and_period(store: Store, tmp_path: Path) ->
     assert len(events(store, "created")) == 17
 
 
-def test_same_file_twice_changes_nothing(store: Store, tmp_path: Path) -> None:
+def test_same_file_twice_changes_nothing(store: Tracker, tmp_path: Path) -> None:
     folder = copy_fixtures(tmp_path)
     store.load([folder], until=UNTIL)
     before = _snapshot(store)
@@ -72,7 +72,7 @@ def test_same_file_twice_changes_nothing(store: Store, tmp_path: Path) -> None:
 
 
 def test_same_file_twice_leaves_sqlite_file_byte_identical(
-    sqlite_store: Store, tmp_path: Path
+    sqlite_store: Tracker, tmp_path: Path
 ) -> None:
     folder = copy_fixtures(tmp_path)
     sqlite_store.load([folder], until=UNTIL)
@@ -82,7 +82,7 @@ def test_same_file_twice_leaves_sqlite_file_byte_identical(
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
 
-def _snapshot(store: Store) -> dict[str, list[tuple]]:
+def _snapshot(store: Tracker) -> dict[str, list[tuple]]:
     out = {}
     with store.engine.connect() as conn:
         for table in (T.Task, T.TaskEvent, T.LoadRecord, T.Directive, T.Unit):
@@ -92,7 +92,7 @@ def _snapshot(store: Store) -> dict[str, list[tuple]]:
     return out
 
 
-def test_amended_file_applies_and_records_the_difference(store: Store, tmp_path: Path) -> None:
+def test_amended_file_applies_and_records_the_difference(store: Tracker, tmp_path: Path) -> None:
     folder = copy_fixtures(tmp_path)
     store.load([folder], until=UNTIL)
 
@@ -129,7 +129,7 @@ def test_amended_file_applies_and_records_the_difference(store: Store, tmp_path:
     assert "kh-1-2022/5/x-so-tc" in by_id(store, date(2023, 1, 10))
 
 
-def test_status_before_and_after_each_deadline(store: Store, tmp_path: Path) -> None:
+def test_status_before_and_after_each_deadline(store: Tracker, tmp_path: Path) -> None:
     store.load([copy_fixtures(tmp_path)], until=UNTIL)
     ubnd = "kh-1-2022/1/x-ubnd"  # trong tháng 11/2022 -> 30/11/2022 (Wednesday)
     assert by_id(store, date(2022, 11, 30))[ubnd].status == "on_track"  # type: ignore[attr-defined]
@@ -149,7 +149,7 @@ def test_status_before_and_after_each_deadline(store: Store, tmp_path: Path) -> 
 
 
 def test_completion_verify_activates_children_and_return_does_not_count(
-    store: Store, tmp_path: Path
+    store: Tracker, tmp_path: Path
 ) -> None:
     store.load([copy_fixtures(tmp_path)], until=UNTIL)
     r = store.complete(
@@ -201,7 +201,7 @@ def test_completion_verify_activates_children_and_return_does_not_count(
     ]
 
 
-def test_child_added_later_to_a_done_parent_is_active(store: Store, tmp_path: Path) -> None:
+def test_child_added_later_to_a_done_parent_is_active(store: Tracker, tmp_path: Path) -> None:
     folder = copy_fixtures(tmp_path)
     store.load([folder], until=UNTIL)
     store.complete(
@@ -221,7 +221,7 @@ def test_child_added_later_to_a_done_parent_is_active(store: Store, tmp_path: Pa
     assert st["kh-1-2022/2.1/x-ubnd-b"].status == "pending"  # type: ignore[attr-defined]
 
 
-def test_unknown_task_is_a_clear_error(store: Store, tmp_path: Path) -> None:
+def test_unknown_task_is_a_clear_error(store: Tracker, tmp_path: Path) -> None:
     store.load([copy_fixtures(tmp_path)], until=UNTIL)
     with pytest.raises(KtttError, match="không tìm thấy nhiệm vụ"):
         store.complete("kh-1-2022/99/x-ubnd", "Kế hoạch số 1/KH-UBND ngày 01/12/2022")

@@ -21,19 +21,21 @@ from apprise import Apprise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kttt_workflow.notify import (
+from kttt_workflow.domain.delivery import retry_delay
+from kttt_workflow.notify.maildir import write_maildir
+from kttt_workflow.notify.message import (
     DELIVERY_HEADER,
     DeliveryStatus,
     Message,
-    TargetError,
     TargetResult,
+    message_id,
+)
+from kttt_workflow.notify.send import send
+from kttt_workflow.notify.targets import (
+    TargetError,
     expand_target,
     load_apprise_config,
     mask_target,
-    message_id,
-    retry_delay,
-    send,
-    write_maildir,
 )
 from tests.receivers import (
     HTTPReceiver,

@@ -1,4 +1,4 @@
-"""The consolidated report (``kttt_workflow.report``) and ``kttt report``; the pure event mapping.
+"""The consolidated report (``Tracker.progress``) and ``kttt report``; the pure event mapping.
 
 No Prefect server here: the report is a library function the ``progress-report`` flow and the CLI
 both call; SQLite always, PostgreSQL with ``KTTT_TEST_DATABASE_URL``.
@@ -15,18 +15,20 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kttt_workflow.api import Store
 from kttt_workflow.cli import app
-from kttt_workflow.domain.status import Status
-from kttt_workflow.events import Fact, to_event
-from kttt_workflow.report import DUE_STATUSES, artifact_key, fmt_pct, progress, slug
+from kttt_workflow.domain.progress import fmt_pct
+from kttt_workflow.domain.status import DUE_STATUSES, Status
+from kttt_workflow.orchestration.artifacts import artifact_key, slug
+from kttt_workflow.orchestration.events import to_event
+from kttt_workflow.service import Tracker
+from kttt_workflow.store.facts import Fact
 from tests.prefect_fixtures import copy_fixtures
 
 UNTIL = date(2024, 12, 31)
 AS_OF = date(2023, 1, 16)
 
 
-def _report_some(store: Store, tmp_path: Path) -> Store:
+def _report_some(store: Tracker, tmp_path: Path) -> Tracker:
     """``kh-1-2022`` loaded; UBND tỉnh's plan (due 30/11/2022) done late on 02/12/2022; one district
     done on time."""
     store.load([copy_fixtures(tmp_path)], until=UNTIL)
@@ -42,14 +44,14 @@ def _report_some(store: Store, tmp_path: Path) -> Store:
 
 
 @pytest.fixture
-def reported(store: Store, tmp_path: Path) -> Store:
+def reported(store: Tracker, tmp_path: Path) -> Tracker:
     return _report_some(store, tmp_path)
 
 
-def test_counts_agree_with_the_status_of_every_task(reported: Store) -> None:
+def test_counts_agree_with_the_status_of_every_task(reported: Tracker) -> None:
     """The GROUP BY report and the per-task status list say the same thing, scope by scope."""
     rows = reported.status(as_of=AS_OF, directive="kh-1-2022")
-    r = progress(reported, AS_OF, "kh-1-2022")
+    r = reported.progress(as_of=AS_OF, directive="kh-1-2022")
     d = r.directive_row("kh-1-2022")
     assert d.counts == {s.value: Counter(t.status for t in rows)[s.value] for s in Status}
     assert d.total == len(rows) == 14
@@ -64,8 +66,8 @@ def test_counts_agree_with_the_status_of_every_task(reported: Store) -> None:
     assert [lv.code for lv in r.level_rows("kh-1-2022")] == ["tinh", "so", "huyen"]
 
 
-def test_denominators_and_percentages(reported: Store) -> None:
-    r = progress(reported, AS_OF, "kh-1-2022")
+def test_denominators_and_percentages(reported: Tracker) -> None:
+    r = reported.progress(as_of=AS_OF, directive="kh-1-2022")
     units = {u.code: u for u in r.unit_rows("kh-1-2022")}
     c = units["x-ubnd-c"]  # Quý IV plan done on time; 2022 annual report overdue; 2023 on track
     assert (c.total, c.due, c.done_due, c.done_on_time_due, c.overdue) == (3, 2, 1, 1, 1)
@@ -80,12 +82,14 @@ def test_denominators_and_percentages(reported: Store) -> None:
     assert d.completion_pct == round(100 * d.done / d.total, 1)
     assert fmt_pct(66.66) == "66,7%" and fmt_pct(None) == "—"
     # Before anything is due, every deadline percentage is undefined, not 0 %.
-    early = progress(reported, date(2022, 10, 10), "kh-1-2022").directive_row("kh-1-2022")
+    early = reported.progress(as_of=date(2022, 10, 10), directive="kh-1-2022").directive_row(
+        "kh-1-2022"
+    )
     assert early.due == 0 and early.done_pct is None and early.overdue_pct is None
 
 
-def test_report_of_every_directive_and_markdown_in_vietnamese(reported: Store) -> None:
-    r = progress(reported, AS_OF)
+def test_report_of_every_directive_and_markdown_in_vietnamese(reported: Tracker) -> None:
+    r = reported.progress(as_of=AS_OF)
     assert [d.code for d in r.directive_rows()] == ["kh-1-2022"]
     md = r.to_markdown()
     assert md == unicodedata.normalize("NFC", md)
@@ -106,7 +110,7 @@ def test_artifact_keys_are_what_prefect_accepts() -> None:
     assert slug("Đồng Tháp — Sở Nội vụ") == "dong-thap-so-noi-vu"
 
 
-def test_kttt_report_cli(sqlite_store: Store, tmp_path: Path) -> None:
+def test_kttt_report_cli(sqlite_store: Tracker, tmp_path: Path) -> None:
     url = _report_some(sqlite_store, tmp_path).url
     runner = CliRunner()
     res = runner.invoke(

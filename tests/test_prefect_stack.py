@@ -21,8 +21,8 @@ import httpx
 import pytest
 import yaml
 
-from kttt_workflow.api import Store
-from kttt_workflow.serve import Stack
+from kttt_workflow.orchestration.stack import Stack
+from kttt_workflow.service import Tracker
 from tests.prefect_fixtures import (
     ROOT,
     latest_artifact,
@@ -165,7 +165,7 @@ def test_record_completion_from_the_ui_form_json_verifies_and_activates_children
 ) -> None:
     from prefect.exceptions import PrefectHTTPStatusError
 
-    from kttt_workflow.events import flush
+    from kttt_workflow.orchestration.events import flush
 
     form = {  # exactly what the deployment's "Run" form posts
         "params": {
@@ -187,7 +187,7 @@ def test_record_completion_from_the_ui_form_json_verifies_and_activates_children
     assert done.state.is_completed(), served.log.read_text(encoding="utf-8", errors="replace")
     assert {"directive:kh-1-2022", "unit:x-ubnd"} <= set(done.tags)
 
-    store = Store.open(served.db)
+    store = Tracker.open(served.db)
     st = {r.task_id: r for r in store.status(as_of=date(2023, 1, 5), directive="kh-1-2022")}
     assert st["kh-1-2022/1/x-ubnd"].status == "done_late"
     # Its children (the sở's own plans) waited for it; they are active now, and overdue.
@@ -213,7 +213,7 @@ def test_key_task_overdue_automation_runs_the_progress_report(
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
     from flows.daily_sweep import SweepParams, daily_sweep
-    from kttt_workflow.events import flush
+    from kttt_workflow.orchestration.events import flush
 
     since = datetime.now(ZoneInfo("UTC"))
     db = loaded_db(tmp_path)  # a store of its own: task 1 (key task) still open on 05/12/2022
@@ -258,7 +258,7 @@ def test_prefect_ui_renders_the_progress_table(prefect_stack: Stack, tmp_path: P
     from flows.progress_report import ReportParams, progress_report
 
     db = loaded_db(tmp_path)
-    store = Store.open(db)  # one plan done (late), so the table shows every kind of cell
+    store = Tracker.open(db)  # one plan done (late), so the table shows every kind of cell
     store.complete(
         "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2)
     )
@@ -307,7 +307,8 @@ def test_prefect_ui_renders_the_progress_table(prefect_stack: Stack, tmp_path: P
 def test_demo_through_prefect_runs_every_step_as_a_flow_run(
     prefect_stack: Stack, tmp_path: Path
 ) -> None:
-    from flows.demo import COMPLETIONS, REPORTS, SWEEPS, run_demo_flows
+    from kttt_workflow.demo import COMPLETIONS
+    from kttt_workflow.orchestration.demo_flows import REPORTS, SWEEPS, run_demo_flows
 
     lines: list[str] = []
     demo = run_demo_flows(tmp_path / "demo", prefect_stack.api_url, echo=lines.append)
@@ -317,6 +318,6 @@ def test_demo_through_prefect_runs_every_step_as_a_flow_run(
     assert flows.count("daily-sweep") == len(SWEEPS)
     assert flows.count("progress-report") == len(REPORTS)
     assert {state for _, _, state in demo.runs} == {"Completed"}
-    assert any("23/01/2023: ngày nghỉ" in line for line in lines)  # Tết: the sweep skipped
+    assert any("23/01/2023 là ngày nghỉ" in line for line in lines)  # Tết: the sweep skipped
     assert f"Giao diện Prefect: {prefect_stack.ui_url}" in lines
     assert latest_artifact("progress-ctr-nq20-2022") is not None

@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from kttt_workflow.api import Store
 from kttt_workflow.domain.status import Status, bucket, status_of
+from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
 from tests.test_load import UNTIL, copy_fixtures
 
 
-def test_sql_status_matches_reference_on_every_task_and_date(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sql_status_matches_reference_on_every_task_and_date(store: Tracker, tmp_path) -> None:  # type: ignore[no-untyped-def]
     store.load([copy_fixtures(tmp_path)], until=UNTIL)
     store.complete(
         "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 10/12/2022", on=date(2022, 12, 10)

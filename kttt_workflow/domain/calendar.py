@@ -6,48 +6,45 @@ off the Government swaps in each year; a Saturday that the Government declares w
 
 Sources, in order of precedence:
 
-1. the override table ``kttt_workflow/data/calendar_overrides.yaml`` (:class:`DayOverride`), which
-   records the yearly day swaps announced by the Government (e.g. Saturday 26/04/2025 worked in
-   exchange for Friday 02/05/2025 off);
+1. the day swaps announced by the Government each year (:class:`DayOverride`, e.g. Saturday
+   26/04/2025 worked in exchange for Friday 02/05/2025 off); the shipped table is
+   ``kttt_workflow/data/calendar_overrides.yaml``, read by :mod:`kttt_workflow.inputs.defaults`;
 2. the ``holidays`` package (``holidays.country_holidays("VN")``), which knows the statutory
    holidays, lunar Tết, the compensating days ("observed") and most swapped days off, but not that
-   the swapped Saturday is worked.
+   the swapped Saturday is worked. A calendar can be given another source of holidays (a function
+   of the year), e.g. a cache of this one.
 
 Deadlines that fall on a day off move to the next working day (Civil Code 2015, art. 148(5)):
 see :meth:`WorkingCalendar.roll_forward`.
 
-This module is pure: it reads the override file and computes dates, nothing else.
+Pure: the overrides and the holiday source are given; nothing here reads a file or the clock.
 """
 
 from __future__ import annotations
 
-import functools
-import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import date, timedelta
 
-import holidays
-import yaml
+from kttt_workflow.domain.text import nfc
 
-__all__ = [
-    "DEFAULT_OVERRIDES_PATH",
-    "DayOverride",
-    "WorkingCalendar",
-    "default_calendar",
-    "load_overrides",
-]
+__all__ = ["DayOverride", "HolidaySource", "WorkingCalendar", "vietnam_holidays"]
 
-DEFAULT_OVERRIDES_PATH: Path = Path(__file__).parent.parent / "data" / "calendar_overrides.yaml"
+HolidaySource = Callable[[int], Mapping[date, str]]
 
 _ONE_DAY = timedelta(days=1)
 _SATURDAY = 5  # date.weekday(): Monday is 0
 
 
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+def vietnam_holidays(year: int) -> dict[date, str]:
+    """The public holidays of ``year`` from the ``holidays`` package, with Vietnamese names.
+
+    Ví dụ: ``vietnam_holidays(2025)[date(2025, 9, 2)]`` là "Quốc khánh".
+    """
+    import holidays  # imported on first use: it takes a few tenths of a second
+
+    table = holidays.country_holidays("VN", years=year, language="vi")
+    return {day: nfc(str(name)) for day, name in table.items() if day.year == year}
 
 
 @dataclass(frozen=True)
@@ -64,102 +61,38 @@ class DayOverride:
     note: str
 
 
-def _override_from_item(item: Any, index: int, source: str) -> DayOverride:
-    where = f"{source}, mục thứ {index + 1}"
-    if not isinstance(item, Mapping):
-        raise ValueError(_nfc(f"{where}: mỗi mục phải có dạng {{date, working, note}}."))
-    unknown = set(item) - {"date", "working", "note"}
-    if unknown:
-        names = ", ".join(sorted(str(k) for k in unknown))
-        raise ValueError(_nfc(f"{where}: khóa không hợp lệ: {names}."))
-    raw_day = item.get("date")
-    if isinstance(raw_day, datetime):
-        day = raw_day.date()
-    elif isinstance(raw_day, date):
-        day = raw_day
-    elif isinstance(raw_day, str):
-        try:
-            day = date.fromisoformat(raw_day.strip())
-        except ValueError:
-            raise ValueError(
-                _nfc(f"{where}: ngày '{raw_day}' không hợp lệ (định dạng YYYY-MM-DD).")
-            ) from None
-    else:
-        raise ValueError(_nfc(f"{where}: thiếu ngày ('date', định dạng YYYY-MM-DD)."))
-    working = item.get("working")
-    if not isinstance(working, bool):
-        raise ValueError(_nfc(f"{where}: 'working' phải là true hoặc false."))
-    note = item.get("note", "")
-    if note is None:
-        note = ""
-    if not isinstance(note, str):
-        raise ValueError(_nfc(f"{where}: 'note' phải là chuỗi văn bản."))
-    return DayOverride(day=day, working=working, note=_nfc(" ".join(note.split())))
-
-
-def load_overrides(path: Path | None = None) -> tuple[DayOverride, ...]:
-    """Read the day-swap table (YAML list of ``{date, working, note}``), sorted by date.
-
-    ``path=None`` reads the packaged table ``kttt_workflow/data/calendar_overrides.yaml``.
-    An empty file gives ``()``. Malformed entries raise ``ValueError`` with a Vietnamese message.
-
-    Ví dụ: ``load_overrides()`` chứa ``DayOverride(date(2025, 4, 26), True,
-    "Làm bù cho ngày 02/05/2025")``.
-    """
-    source = Path(path) if path is not None else DEFAULT_OVERRIDES_PATH
-    with source.open(encoding="utf-8") as fh:
-        try:
-            data = yaml.safe_load(fh)
-        except (yaml.YAMLError, ValueError) as exc:
-            # PyYAML raises ValueError itself for timestamps such as 2030-13-01.
-            raise ValueError(
-                _nfc(f"{source}: không đọc được tệp YAML (ngày hoặc cú pháp không hợp lệ): {exc}")
-            ) from exc
-    if data is None:
-        return ()
-    if isinstance(data, Mapping) and "overrides" in data:
-        data = data["overrides"] or []
-    if not isinstance(data, list):
-        raise ValueError(_nfc(f"{source}: tệp phải là một danh sách các ngày hoán đổi."))
-    result = [_override_from_item(item, i, str(source)) for i, item in enumerate(data)]
-    seen: set[date] = set()
-    for ov in result:
-        if ov.day in seen:
-            raise ValueError(_nfc(f"{source}: ngày {ov.day:%d/%m/%Y} được khai báo nhiều lần."))
-        seen.add(ov.day)
-    return tuple(sorted(result, key=lambda ov: ov.day))
-
-
 class WorkingCalendar:
     """Vietnamese working-day calendar: weekends, public holidays and the Government's day swaps.
 
-    Holidays come from ``holidays.country_holidays("VN")``, expanded lazily year by year and cached;
-    ``overrides`` (default: :func:`load_overrides`) take precedence over it.
+    Holidays come from ``holidays`` (:func:`vietnam_holidays`, or the ``holidays`` source given),
+    expanded lazily year by year and kept; ``overrides`` take precedence over them. The shipped
+    calendar, with the Government's day swaps, is
+    :func:`kttt_workflow.inputs.defaults.default_calendar`.
 
     Ví dụ: ``WorkingCalendar().roll_forward(date(2022, 1, 31))`` (Giao thừa Tết Nhâm Dần) trả về
     ``date(2022, 2, 7)``.
     """
 
-    def __init__(self, overrides: Iterable[DayOverride] | None = None) -> None:
-        items = load_overrides() if overrides is None else tuple(overrides)
-        self._overrides: dict[date, DayOverride] = {ov.day: ov for ov in items}
-        self._years: dict[int, dict[date, str]] = {}
+    def __init__(
+        self, overrides: Iterable[DayOverride] = (), holidays: HolidaySource | None = None
+    ) -> None:
+        self._overrides: dict[date, DayOverride] = {ov.day: ov for ov in overrides}
+        self._source: HolidaySource = holidays or vietnam_holidays
+        self._years: dict[int, Mapping[date, str]] = {}
 
     @property
     def overrides(self) -> tuple[DayOverride, ...]:
         """The day swaps in force, sorted by date.
 
-        Ví dụ: ``default_calendar().overrides`` có ``DayOverride(date(2025, 4, 26), True,
-        "Làm bù cho ngày 02/05/2025")``.
+        Ví dụ: ``default_calendar().overrides`` (lịch kèm theo) có ``DayOverride(date(2025, 4,
+        26), True, "Làm bù cho ngày 02/05/2025")``.
         """
         return tuple(sorted(self._overrides.values(), key=lambda ov: ov.day))
 
-    def _holidays_of(self, year: int) -> dict[date, str]:
+    def _holidays_of(self, year: int) -> Mapping[date, str]:
         cached = self._years.get(year)
         if cached is None:
-            table = holidays.country_holidays("VN", years=year, language="vi")
-            cached = {day: _nfc(str(name)) for day, name in table.items() if day.year == year}
-            self._years[year] = cached
+            cached = self._years[year] = self._source(year)
         return cached
 
     def is_holiday(self, d: date) -> bool:
@@ -245,12 +178,3 @@ class WorkingCalendar:
                 count += 1
             d += _ONE_DAY
         return count
-
-
-@functools.lru_cache(maxsize=1)
-def default_calendar() -> WorkingCalendar:
-    """The shared calendar built from the packaged override table (cached).
-
-    Ví dụ: ``default_calendar().is_working_day(date(2025, 4, 26))`` là ``True``.
-    """
-    return WorkingCalendar()

@@ -44,23 +44,26 @@ Anything else raises :class:`DeadlineError` with a Vietnamese message. The modul
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from kttt_workflow.domain.calendar import WorkingCalendar, default_calendar
+from kttt_workflow.domain.calendar import WorkingCalendar
+from kttt_workflow.domain.text import nfc
 
 __all__ = [
     "ACCEPTED_FORMS",
     "MAX_YEAR",
     "MIN_YEAR",
     "DeadlineError",
+    "DeadlineExplanation",
     "DeadlineKind",
     "DeadlineSpec",
     "Occurrence",
+    "PeriodDue",
     "Recurrence",
     "effective_due",
+    "explain",
     "occurrences",
     "parse_deadline",
 ]
@@ -156,10 +159,6 @@ ACCEPTED_FORMS: tuple[str, ...] = (
 )
 
 
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
 class DeadlineError(ValueError):
     """A deadline text that cannot be understood or names an impossible date.
 
@@ -172,14 +171,14 @@ class DeadlineError(ValueError):
 
     def __init__(self, text: str, reason: str) -> None:
         self.text = text
-        self.reason = _nfc(reason)
-        shown = _nfc(" ".join(text.split()))
+        self.reason = nfc(reason)
+        shown = nfc(" ".join(text.split()))
         forms = "; ".join(f"“{form}”" for form in ACCEPTED_FORMS)
         message = (
             f"Thời hạn “{shown}” không hợp lệ: {self.reason}. "
             f"Các cách ghi thời hạn được chấp nhận: {forms}; hoặc để trống."
         )
-        super().__init__(_nfc(message))
+        super().__init__(nfc(message))
 
     def __reduce__(self) -> tuple[type[DeadlineError], tuple[str, str]]:
         return (type(self), (self.text, self.reason))
@@ -201,7 +200,7 @@ _END_PUNCTUATION = " .,;:!"
 
 def _canon(text: str) -> str:
     """Lower-case, NFC, single spaces, ASCII dashes, no wrapping brackets or end punctuation."""
-    s = " ".join(_DASHES.sub("-", _nfc(text).lower()).split()).replace("ð", "đ")  # Ð for Đ
+    s = " ".join(_DASHES.sub("-", nfc(text).lower()).split()).replace("ð", "đ")  # Ð for Đ
     previous = None
     while previous != s:
         previous = s
@@ -359,7 +358,7 @@ def _parse_fixed(text: str, s: str) -> DeadlineSpec | None:
     else:
         due = period.end
         label = f"Hạn: {_fmt(due)} (hết {period.name})"
-    return DeadlineSpec(text=text, kind=DeadlineKind.FIXED, due=due, label=_nfc(label))
+    return DeadlineSpec(text=text, kind=DeadlineKind.FIXED, due=due, label=nfc(label))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -486,7 +485,7 @@ def _parse_recurring(text: str, s: str) -> DeadlineSpec | None:
         kind=DeadlineKind.RECURRING,
         recurrence=recurrence,
         due_day_in_last_month=due_day,
-        label=_nfc(label),
+        label=nfc(label),
     )
 
 
@@ -526,12 +525,12 @@ def parse_deadline(text: str | None, issued: date | None = None) -> DeadlineSpec
     if spec is not None:
         return spec
     if _PENDING.fullmatch(s):
-        shown = _nfc(" ".join(text.split()).strip(" .,;:"))
+        shown = nfc(" ".join(text.split()).strip(" .,;:"))
         shown = shown[:1].lower() + shown[1:]
         return DeadlineSpec(
             text=text,
             kind=DeadlineKind.PENDING,
-            label=_nfc(f"Chờ xác định thời hạn ({shown})"),
+            label=nfc(f"Chờ xác định thời hạn ({shown})"),
         )
     spec = _parse_fixed(text, s)
     if spec is not None:
@@ -607,16 +606,75 @@ def occurrences(spec: DeadlineSpec, start: date, until: date) -> list[Occurrence
     return result
 
 
-def effective_due(
-    nominal: date, calendar: WorkingCalendar | None = None, roll: bool = True
-) -> date:
+def effective_due(nominal: date, calendar: WorkingCalendar, roll: bool = True) -> date:
     """The due date that counts: ``nominal`` rolled forward to a working day when ``roll``.
 
-    ``calendar=None`` uses :func:`~kttt_workflow.domain.calendar.default_calendar`.
-
-    Ví dụ: ``effective_due(date(2021, 10, 24))`` (Chủ nhật) trả về ``date(2021, 10, 25)``;
-    ``effective_due(date(2021, 10, 24), roll=False)`` trả về ``date(2021, 10, 24)``.
+    Ví dụ: ``effective_due(date(2021, 10, 24), cal)`` (Chủ nhật) trả về ``date(2021, 10, 25)``;
+    ``effective_due(date(2021, 10, 24), cal, roll=False)`` trả về ``date(2021, 10, 24)``.
     """
-    if not roll:
-        return nominal
-    return (calendar or default_calendar()).roll_forward(nominal)
+    return calendar.roll_forward(nominal) if roll else nominal
+
+
+# --------------------------------------------------------------------------------------------------
+# Explaining a deadline ("kttt deadline")
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PeriodDue:
+    """One period of a recurring deadline: its label, nominal and working-day due date."""
+
+    period: str
+    nominal_due: date
+    due: date
+
+
+@dataclass(frozen=True)
+class DeadlineExplanation:
+    """How the engine reads a deadline as written."""
+
+    spec: DeadlineSpec
+    due: date | None  # the nominal due date rolled to a working day (when rolling applies)
+    periods: tuple[PeriodDue, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        s = self.spec
+        return {
+            "text": s.text,
+            "kind": s.kind.value,
+            "label": s.label,
+            "recurrence": s.recurrence.value if s.recurrence else None,
+            "nominal_due": s.due.isoformat() if s.due else None,
+            "due": self.due.isoformat() if self.due else None,
+            "occurrences": [
+                {
+                    "period": p.period,
+                    "nominal_due": p.nominal_due.isoformat(),
+                    "due": p.due.isoformat(),
+                }
+                for p in self.periods
+            ],
+        }
+
+
+def explain(
+    text: str,
+    issued: date | None,
+    calendar: WorkingCalendar,
+    today: date,
+    count: int = 4,
+    roll: bool = True,
+) -> DeadlineExplanation:
+    """Parse ``text`` and compute its due dates; a recurring deadline shows its first ``count``
+    periods from ``issued`` (else ``today``). Raises :class:`DeadlineError`.
+
+    Ví dụ: ``explain("Quý IV/2013", None, cal, date(2026, 12, 1)).due`` là ``date(2013, 12, 31)``.
+    """
+    spec = parse_deadline(text, issued)
+    due = effective_due(spec.due, calendar, roll) if spec.due else None
+    periods: tuple[PeriodDue, ...] = ()
+    if spec.kind == DeadlineKind.RECURRING:
+        start = issued or today
+        occ = occurrences(spec, start, date(start.year + count + 1, 12, 31))[:count]
+        periods = tuple(
+            PeriodDue(o.period, o.due, effective_due(o.due, calendar, roll)) for o in occ
+        )
+    return DeadlineExplanation(spec, due, periods)

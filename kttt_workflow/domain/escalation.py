@@ -1,8 +1,9 @@
 """Escalation ladders: which step of a policy a task has reached, and who gets a notice.
 
 Pure and explicit about time (``as_of``) and the calendar. The store runs the same decision in SQL
-over all open tasks at once (``kttt_workflow.store.sweep``); ``decide`` here is the reference the
-tests compare it with.
+over all open tasks at once (``kttt_workflow.store.sweep``, fed by :func:`fire_rows`); ``decide``
+here is the reference the tests compare it with, successors of ceased units included
+(:meth:`kttt_workflow.domain.registry.Registry.current` and its SQL mirror).
 
 Rule: on a sweep as of D, a task gets the notices of the *most advanced* step whose date has come
 (fire date ≤ D): a sweep that first runs 12 days after the deadline sends the "+10" escalation,
@@ -12,7 +13,7 @@ ever: ``sent`` holds what the ledger already has.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -70,6 +71,44 @@ def reached_step(
 
 
 @dataclass(frozen=True)
+class FireRow:
+    """One recipient role of the step reached by every open task with this (policy, due date).
+
+    The sweep computes these for the few distinct (policy, due date) pairs of open tasks, then
+    joins them with the tasks in SQL (:mod:`kttt_workflow.store.sweep`).
+    """
+
+    policy_code: str
+    due_on: date
+    step_code: str
+    severity: str
+    fire_on: date
+    role: str
+    is_cc: bool
+    ord: int  # 0 for 'to', 1 for 'cc': a unit that is both is a 'to'
+
+
+def fire_rows(
+    pairs: Iterable[tuple[str, date]],
+    policies: Mapping[str, Sequence[Step]],
+    as_of: date,
+    calendar: WorkingCalendar,
+) -> list[FireRow]:
+    """The recipient roles due as of ``as_of`` for each (policy code, due date) pair."""
+    rows: list[FireRow] = []
+    for code, due in pairs:
+        reached = reached_step(policies.get(code, ()), due, as_of, calendar)
+        if reached is None:
+            continue
+        st, when = reached
+        for ord_, (roles, is_cc) in enumerate(((st.to, False), (st.cc, True))):
+            rows += [
+                FireRow(code, due, st.code, st.severity, when, role, is_cc, ord_) for role in roles
+            ]
+    return rows
+
+
+@dataclass(frozen=True)
 class TaskView:
     """What a decision needs to know about one open task and its unit's hierarchy."""
 
@@ -124,11 +163,12 @@ def decide(
     as_of: date,
     sent: set[tuple[str, str, str]],
     units: set[str] | None = None,
-    successors: Mapping[str, str] | None = None,
+    current: Callable[[str], str] | None = None,
 ) -> list[NoticeDue]:
     """The notices due as of ``as_of`` that the ledger (``sent``) does not have yet.
 
-    ``successors`` maps units that have ceased by ``as_of`` to the unit that answers for them.
+    ``current`` names the unit that answers for a recipient as of ``as_of`` (a ceased unit's
+    successor, down the whole chain: ``lambda u: registry.current(u, as_of)``).
     """
     out: list[NoticeDue] = []
     for t in tasks:
@@ -137,7 +177,7 @@ def decide(
             continue
         st, when = reached
         for unit, is_cc in recipients(st, t, units):
-            unit = (successors or {}).get(unit, unit)
+            unit = current(unit) if current is not None else unit
             if (t.task_id, st.code, unit) not in sent:
                 out.append(NoticeDue(t.task_id, st.code, unit, is_cc, st.severity, when))
     return sorted(out)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-_SYMBOL = re.compile(
-    r"(?<![\w/-])(\d{1,4}(?:/\d{4})?/[A-ZĐ][A-ZĐ0-9&]*(?:-[A-ZĐ][A-ZĐ0-9&]*)*"
-    r"|\d{1,4}-[A-ZĐ][A-Za-zĐ]*/[A-ZĐ][A-ZĐ0-9]*)(?![\w/])"
-)
+from kttt_workflow.domain.symbols import find_symbol
+from kttt_workflow.domain.text import nfc
+
 _DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?!\d)")
 _DATE_WORDS = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
 
@@ -28,11 +26,11 @@ def parse_evidence(text: str) -> Evidence:
     >>> parse_evidence("Kế hoạch số 28/KH-UBND ngày 04/02/2021")
     Evidence(text='Kế hoạch số 28/KH-UBND ngày 04/02/2021', symbol='28/KH-UBND', issued_on=datetime.date(2021, 2, 4))
     """
-    text = unicodedata.normalize("NFC", text).strip()
-    m = _SYMBOL.search(text)
-    symbol = m.group(1) if m else None
+    text = nfc(text).strip()
+    found = find_symbol(text)
+    symbol = found[0] if found else None
     issued: date | None = None
-    rest = text[m.end() :] if m else text
+    rest = text[found[2] :] if found else text
     for rx in (_DATE_WORDS, _DATE):
         dm = rx.search(rest) or rx.search(text)
         if dm:

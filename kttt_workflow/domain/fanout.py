@@ -21,8 +21,8 @@ from kttt_workflow.domain.deadlines import (
     occurrences,
     parse_deadline,
 )
+from kttt_workflow.domain.directive import Activation, DirectiveFile, EscalationPolicy, TaskSpec
 from kttt_workflow.domain.registry import GroupInfo, Registry
-from kttt_workflow.spec.models import Activation, DirectiveFile, EscalationPolicy, TaskSpec
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,54 @@ def task_id(directive: str, key: str, unit: str, period: str | None = None) -> s
     return f"{base}@{period}" if period else base
 
 
+def task_ref(ref: str, unit: str | None = None) -> str:
+    """What a user typed to name a task: an id, or ``directive/key`` with the unit given apart.
+
+    >>> task_ref("kh-67-2013/II.2/", "ubnd-yen-son")
+    'kh-67-2013/II.2/ubnd-yen-son'
+    """
+    return f"{ref.rstrip('/')}/{unit}" if unit else ref
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """A task id read back into its parts (``unit`` and ``period`` may be missing)."""
+
+    directive: str
+    key: str | None = None
+    unit: str | None = None
+    period: str | None = None
+
+
+def parse_task_id(ref: str, unit: str | None = None) -> TaskRef:
+    """The parts of a task id, or of ``directive/key`` plus a separately given ``unit``.
+
+    >>> parse_task_id("kh-67-2013/II.2/ubnd-yen-son@2014")
+    TaskRef(directive='kh-67-2013', key='II.2', unit='ubnd-yen-son', period='2014')
+    >>> parse_task_id("kh-67-2013/II.2/", unit="ubnd-yen-son").unit
+    'ubnd-yen-son'
+    """
+    head, _, period = task_ref(ref, unit).rstrip("/").partition("@")
+    parts = head.split("/", 2)
+    return TaskRef(
+        parts[0],
+        parts[1] if len(parts) > 1 else None,
+        parts[2] if len(parts) > 2 else None,
+        period or None,
+    )
+
+
 def local_groups(directive: DirectiveFile) -> dict[str, GroupInfo]:
-    return {
-        g.code: GroupInfo(g.code, g.name, tuple(g.members), tuple(g.aliases), g.note)
-        for g in directive.groups
-    }
+    """The groups a directive declares for itself ("các đơn vị được giao"), by code."""
+    return {g.code: g.info() for g in directive.groups}
+
+
+def header_units(directive: DirectiveFile, registry: Registry) -> tuple[str | None, str | None]:
+    """The focal unit's code and the issuing body's unit code (when the issuer is a unit)."""
+    d = directive
+    focal = registry.resolve(d.focal_unit, local_groups(d)) if d.focal_unit else None
+    issuer = registry.resolve(d.document.issuer)
+    return focal, issuer if issuer in registry.units else None
 
 
 DEFAULT_POLICY = "mac-dinh"
@@ -123,79 +166,105 @@ def fan_out(
 
     The directive must have been validated (every reference resolves, every deadline parses).
     """
-    local = local_groups(directive)
-    issued = directive.document.date
-    start = directive.recurrence_from or issued or until
-    last = min(until, directive.recurrence_until) if directive.recurrence_until else until
-    roll = directive.roll_to_working_day
+    cascade = _Cascade(directive, registry, calendar, until)
     out: list[TaskInstance] = []
-    by_key: dict[str, list[TaskInstance]] = {}
+    for spec, parent in walk(directive.tasks):
+        out.extend(cascade.instances(spec, parent))
+    return out
 
-    def resolve_all(refs: list[str]) -> tuple[str, ...]:
+
+@dataclass(frozen=True)
+class _Period:
+    """One period of a task's deadline: its label, nominal and effective due date, first day."""
+
+    label: str | None
+    nominal: date | None
+    due: date | None
+    starts_on: date | None
+
+
+class _Cascade:
+    """Fan-out state of one directive: the registry lookups and each task key's instances."""
+
+    def __init__(
+        self, directive: DirectiveFile, registry: Registry, calendar: WorkingCalendar, until: date
+    ) -> None:
+        self.d, self.registry, self.calendar = directive, registry, calendar
+        self.local = local_groups(directive)
+        self.issued = directive.document.date
+        self.start = directive.recurrence_from or self.issued or until
+        recurrence_until = directive.recurrence_until
+        self.last = min(until, recurrence_until) if recurrence_until else until
+        self.by_key: dict[str, list[TaskInstance]] = {}
+
+    def _resolve(self, ref: str) -> str:
+        code = self.registry.resolve(ref, self.local)
+        assert code is not None, ref
+        return code
+
+    def _units(self, refs: list[str]) -> tuple[str, ...]:
         seen: dict[str, None] = {}
         for ref in refs:
-            code = registry.resolve(ref, local)
-            assert code is not None, ref
-            for u in registry.expand(code, local):
+            for u in self.registry.expand(self._resolve(ref), self.local):
                 seen.setdefault(u, None)
         return tuple(seen)
 
-    for spec, parent in walk(directive.tasks):
-        lead = registry.resolve(spec.lead, local)
-        assert lead is not None, spec.lead
-        units = registry.expand(lead, local)
-        coordinating = resolve_all(spec.coordinating)
+    def _periods(self, deadline: DeadlineSpec) -> list[_Period]:
+        """The working-day roll and the period start depend on the period only, not on the unit."""
+        roll = self.d.roll_to_working_day
+        if deadline.kind != DeadlineKind.RECURRING:
+            due = effective_due(deadline.due, self.calendar, roll) if deadline.due else None
+            return [_Period(None, deadline.due, due, None)]
+        return [
+            _Period(o.period, o.due, effective_due(o.due, self.calendar, roll), o.start)
+            for o in occurrences(deadline, self.start, max(self.last, self.start))
+        ]
+
+    def instances(self, spec: TaskSpec, parent: TaskSpec | None) -> list[TaskInstance]:
+        d = self.d
+        units = self.registry.expand(self._resolve(spec.lead), self.local)
+        coordinating = self._units(spec.coordinating)
         authority = (
-            registry.resolve(spec.issuing_authority, local) or spec.issuing_authority
+            self.registry.resolve(spec.issuing_authority, self.local) or spec.issuing_authority
             if spec.issuing_authority
             else None
         )
-        deadline: DeadlineSpec = parse_deadline(spec.deadline, issued)
-        policy = policy_code(directive, spec)
+        deadline = parse_deadline(spec.deadline, self.issued)
+        policy = policy_code(d, spec) if deadline.kind in _LADDER_KINDS else None
         activation = spec.activation or (
             Activation.on_parent_done if parent is not None else Activation.immediate
         )
-        periods: list[tuple[str | None, date | None]]
-        if deadline.kind == DeadlineKind.RECURRING:
-            periods = [(o.period, o.due) for o in occurrences(deadline, start, max(last, start))]
-        else:
-            periods = [(None, deadline.due)]
-        # The working-day roll and the period start depend on the period only, not on the unit.
-        rolled = {p: effective_due(n, calendar, roll) if n else None for p, n in periods}
-        starts = {p: _period_start(p) if p else None for p, _ in periods}
-        parent_index: dict[tuple[str, str | None], str] = {}
-        parent_by_unit: dict[str, str] = {}
-        if parent is not None:
-            for inst in by_key.get(parent.id, []):
-                parent_index[(inst.unit, inst.period)] = inst.id
-                parent_by_unit.setdefault(inst.unit, inst.id)
-        instances: list[TaskInstance] = []
+        periods = self._periods(deadline)
+        parents = self.by_key.get(parent.id, []) if parent is not None else []
+        by_period = {(p.unit, p.period): p.id for p in parents}
+        by_unit: dict[str, str] = {}
+        for inst in parents:
+            by_unit.setdefault(inst.unit, inst.id)
+        out: list[TaskInstance] = []
         for unit in units:
-            info = registry.units.get(unit)
-            parent_task_id = _match_parent(unit, parent_by_unit, registry) if parent else None
-            for period, nominal in periods:
+            info = self.registry.units.get(unit)
+            parent_task_id = _match_parent(unit, by_unit, self.registry) if parent else None
+            for period in periods:
                 # A merged or dissolved unit gets no instances for periods after it ceased.
                 if (
-                    period is not None
+                    period.starts_on is not None
                     and info is not None
                     and info.valid_to is not None
-                    and starts[period] > info.valid_to  # type: ignore[operator]
+                    and period.starts_on > info.valid_to
                 ):
                     continue
-                if parent is not None and period is not None:
-                    pid = parent_index.get((unit, period))
-                    parent_task_id = pid or parent_task_id
-                due = rolled[period]
-                instances.append(
+                if parent is not None and period.label is not None:
+                    parent_task_id = by_period.get((unit, period.label)) or parent_task_id
+                out.append(
                     TaskInstance(
-                        id=task_id(directive.code, spec.id, unit, period),
-                        directive=directive.code,
+                        id=task_id(d.code, spec.id, unit, period.label),
+                        directive=d.code,
                         task_key=spec.id,
                         parent_key=parent.id if parent else None,
                         parent_task_id=parent_task_id,
                         unit=unit,
-                        period=period,
-                        starts_on=starts[period],
+                        period=period.label,
+                        starts_on=period.starts_on,
                         title=spec.title,
                         deliverable=spec.deliverable,
                         coordinating=tuple(c for c in coordinating if c != unit),
@@ -203,30 +272,16 @@ def fan_out(
                         issuing_authority=authority,
                         deadline_text=spec.deadline,
                         deadline_kind=deadline.kind.value,
-                        nominal_due=nominal,
-                        due=due,
+                        nominal_due=period.nominal,
+                        due=period.due,
                         key_task=spec.key,
-                        policy_code=policy if deadline.kind in _LADDER_KINDS else None,
+                        policy_code=policy,
                         activation=activation.value,
-                        activated_on=issued if activation == Activation.immediate else None,
+                        activated_on=self.issued if activation == Activation.immediate else None,
                     )
                 )
-        by_key[spec.id] = instances
-        out.extend(instances)
-    return out
-
-
-def _period_start(period: str) -> date:
-    """First day of a period label: '2014', '2014-H2', '2014-Q3', '2014-05'."""
-    year, _, rest = period.partition("-")
-    y = int(year)
-    if not rest:
-        return date(y, 1, 1)
-    if rest.startswith("H"):
-        return date(y, 1 if rest == "H1" else 7, 1)
-    if rest.startswith("Q"):
-        return date(y, 3 * (int(rest[1:]) - 1) + 1, 1)
-    return date(y, int(rest), 1)
+        self.by_key[spec.id] = out
+        return out
 
 
 def _match_parent(unit: str, by_unit: dict[str, str], registry: Registry) -> str | None:

@@ -5,22 +5,11 @@ No database here: the store builds a :class:`Registry` from its tables, the vali
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-
-def name_key(text: str) -> str:
-    """Normalise a Vietnamese name for lookup: NFC, case-folded, single spaces, '&' spaced.
-
-    >>> name_key("  Sở  KH&ĐT ") == name_key("sở kh & đt")
-    True
-    """
-    t = unicodedata.normalize("NFC", text).casefold()
-    t = t.replace("&", " & ")
-    return re.sub(r"\s+", " ", t).strip()
+from kttt_workflow.domain.text import name_key
 
 
 @dataclass(frozen=True)
@@ -64,7 +53,7 @@ class Registry:
 
     # -- lookups -----------------------------------------------------------------------------
     def _names(self) -> dict[str, str]:
-        # Built once: a Registry is not mutated after it is assembled (merge() makes a new one).
+        # Built once: a Registry is not mutated after it is assembled (copy() makes a new one).
         cached = self.__dict__.get("_name_index")
         if cached is not None and cached[0] == (len(self.units), len(self.groups)):
             return cached[1]
@@ -90,9 +79,6 @@ class Registry:
                 if key in {name_key(n) for n in (g.name, *g.aliases)}:
                     return code
         return self._names().get(key)
-
-    def is_group(self, code: str, local: dict[str, GroupInfo] | None = None) -> bool:
-        return code in self.groups or bool(local and code in local)
 
     def expand(self, code: str, local: dict[str, GroupInfo] | None = None) -> list[str]:
         """Unit codes a unit or group stands for, in declaration order, without duplicates.
@@ -164,19 +150,3 @@ class Registry:
                 return cur
             seen.add(u.successor)
             cur = u.successor
-
-    def display(self, code: str) -> str:
-        u = self.units.get(code)
-        if u:
-            return u.name
-        g = self.groups.get(code)
-        return g.name if g else code
-
-
-def merge(registries: Iterable[Registry]) -> Registry:
-    out = Registry()
-    for r in registries:
-        out.levels.update(r.levels)
-        out.units.update(r.units)
-        out.groups.update(r.groups)
-    return out

@@ -1,7 +1,8 @@
 """Status of a task as of a date, in the Government Office's taxonomy.
 
 ``status_of`` is the reference definition; the store computes the same thing in SQL for many rows
-(``kttt_workflow.store.status``), and the tests check that both agree.
+(``kttt_workflow.store.status``), and the tests check that both agree. The labels (``LABELS``
+in full, ``SHORT`` for table columns, in ``ORDER``) are the only status vocabulary of the project.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 
 class Status(StrEnum):
@@ -31,6 +33,44 @@ LABELS: dict[Status, str] = {
     Status.awaiting_deadline: "Chờ xác định thời hạn",
 }
 
+# Short labels for table columns, in the office's reading order (done, then open, then the rest).
+SHORT: dict[Status, str] = {
+    Status.done_on_time: "Xong đúng hạn",
+    Status.done_late: "Xong quá hạn",
+    Status.on_track: "Trong hạn",
+    Status.overdue: "Quá hạn",
+    Status.pending: "Chờ cấp trên",
+    Status.ongoing: "Thường xuyên",
+    Status.awaiting_deadline: "Chờ thời hạn",
+}
+ORDER: tuple[Status, ...] = tuple(SHORT)
+
+# The statuses a task due by the report date can have: the denominator of the deadline ratios.
+DUE_STATUSES: frozenset[str] = frozenset(
+    s.value for s in (Status.done_on_time, Status.done_late, Status.overdue, Status.on_track)
+)
+
+
+def parse_status(name: str) -> Status:
+    """The status named ``name`` (``overdue``…); a Vietnamese error lists the valid names."""
+    try:
+        return Status(name)
+    except ValueError:
+        valid = ", ".join(s.value for s in Status)
+        raise ValueError(f"tình trạng '{name}' không hợp lệ; cần một trong: {valid}") from None
+
+
+def started(starts_on: date | None, as_of: date) -> bool:
+    """Whether a task counts as of ``as_of``: a recurring instance counts once its period began.
+
+    The SQL mirror is :func:`kttt_workflow.store.status.started`.
+
+    >>> started(date(2023, 1, 1), date(2022, 12, 5)), started(None, date(2022, 12, 5))
+    (False, True)
+    """
+    return starts_on is None or starts_on <= as_of
+
+
 # Overdue age buckets (days past due), as offices report them.
 BUCKETS: tuple[tuple[int, int | None, str], ...] = (
     (1, 7, "Quá hạn 1–7 ngày"),
@@ -46,6 +86,50 @@ def bucket(days_overdue: int) -> str | None:
         if days_overdue >= low and (high is None or days_overdue <= high):
             return label
     return None
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    """One task as of a date, as every view shows it (terminal, report, Prefect artifacts)."""
+
+    task_id: str
+    directive: str
+    task_key: str
+    unit: str
+    unit_name: str
+    period: str | None
+    title: str
+    deliverable: str | None
+    deadline_text: str | None
+    due: date | None
+    status: str
+    status_label: str
+    days_overdue: int
+    overdue_bucket: str | None
+    key_task: bool
+    state: str
+    coordinating: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "directive": self.directive,
+            "task": self.task_key,
+            "unit": self.unit,
+            "unit_name": self.unit_name,
+            "period": self.period,
+            "title": self.title,
+            "deliverable": self.deliverable,
+            "deadline_text": self.deadline_text,
+            "due": self.due.isoformat() if self.due else None,
+            "status": self.status,
+            "status_label": self.status_label,
+            "days_overdue": self.days_overdue,
+            "overdue_bucket": self.overdue_bucket,
+            "key_task": self.key_task,
+            "report_state": self.state,
+            "coordinating": self.coordinating,
+        }
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Sending one message to a unit's targets through Apprise, and the local Maildir fallback.
+"""Sending one message to a unit's targets through Apprise.
 
 How results are read from Apprise 2.0.1 (paths relative to the installed ``apprise`` package):
 
@@ -18,7 +18,7 @@ How results are read from Apprise 2.0.1 (paths relative to the installed ``appri
   "Read timed out.", ``ConnectTimeout`` → "... timed out. (connect timeout=...)",
   ``socket.timeout`` (smtplib) → "timed out". So we have Apprise capture DEBUG entries per attempt
   (``log_level=DEBUG``, with the ``apprise`` logger opened to DEBUG for the call, see
-  ``_logs.verbose_apprise``) and classify a failed attempt whose ``Socket Exception`` entry says
+  ``redaction.verbose_apprise``) and classify a failed attempt whose ``Socket Exception`` entry says
   "timed out"/"timeout" as a timeout. HTTP error answers (even 504 Gateway Timeout) are not socket
   exceptions, so they stay ``failed``; a refused connection is ``failed`` too.
 - E-mail: Apprise sets its own random ``Message-ID`` *after* the custom headers
@@ -32,21 +32,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextvars
-import email.policy
 import logging
-import mailbox
 import math
-import random
 import re
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.parser import BytesHeaderParser
-from email.utils import formatdate
-from enum import StrEnum
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from apprise import (
     Apprise,
@@ -59,28 +49,19 @@ from apprise import (
 )
 from apprise.plugins.email import NotifyEmail
 
-from kttt_workflow.notify import _logs
+from kttt_workflow.notify import redaction
+from kttt_workflow.notify.message import (
+    DELIVERY_HEADER,
+    DeliveryStatus,
+    Message,
+    TargetResult,
+    normalised,
+)
 from kttt_workflow.notify.targets import inspect_target, make_asset
 
-try:  # POSIX: serialise Maildir writers of the same unit (idempotency check + add)
-    import fcntl
-except ImportError:  # pragma: no cover - non-POSIX
-    fcntl = None  # type: ignore[assignment]
+__all__ = ["DEADLINE_GRACE", "send"]
 
-__all__ = [
-    "DELIVERY_HEADER",
-    "DeliveryStatus",
-    "Message",
-    "TargetResult",
-    "message_id",
-    "retry_delay",
-    "send",
-    "write_maildir",
-]
-
-log = _logs.log
-
-DELIVERY_HEADER = "X-KTTT-Delivery-Id"
+log = redaction.log
 
 # Apprise's own per-service deadline is a backstop set this much beyond connect + read timeout,
 # for a target that keeps trickling bytes (each read within rto) or a plugin that makes several
@@ -93,52 +74,6 @@ _TEXT_GROUP = "kttt-text"
 _TIMEOUT_EVIDENCE = re.compile(r"timed out|timeout", re.IGNORECASE)
 _SOCKET_EXCEPTION = "Socket Exception"
 _DETAIL_MAX = 400
-
-
-class DeliveryStatus(StrEnum):
-    sent = "sent"
-    failed = "failed"
-    timeout = "timeout"
-    no_target = "no_target"
-    local = "local"
-
-
-@dataclass(frozen=True)
-class TargetResult:
-    target: str  # masked
-    status: DeliveryStatus
-    error: str | None  # error text with secrets masked
-
-
-@dataclass(frozen=True)
-class Message:
-    delivery_id: str
-    subject: str
-    text: str
-    markdown: str
-    unit_code: str
-    unit_name: str
-
-
-def _nfc(message: Message) -> Message:
-    n = unicodedata.normalize
-    return replace(
-        message,
-        subject=n("NFC", message.subject),
-        text=n("NFC", message.text),
-        markdown=n("NFC", message.markdown),
-        unit_name=n("NFC", message.unit_name),
-    )
-
-
-def message_id(delivery_id: str) -> str:
-    """The RFC 5322 Message-ID for a delivery id: ``<{delivery_id}@kttt.local>``.
-
-    Characters not allowed in a msg-id's left part are replaced by ``_``.
-    """
-    left = re.sub(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]", "_", delivery_id)
-    left = re.sub(r"\.{2,}", ".", left).strip(".") or "_"
-    return f"<{left}@kttt.local>"
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,7 +129,7 @@ def _detail(result: NotifyResult, secrets: set[str]) -> str:
         keep = entry.level in ("WARNING", "ERROR", "CRITICAL") or text.startswith(_SOCKET_EXCEPTION)
         if keep and text and text not in seen:
             seen.append(text)
-    detail = _logs.redact("; ".join(seen), secrets)
+    detail = redaction.redact("; ".join(seen), secrets)
     return detail if len(detail) <= _DETAIL_MAX else detail[: _DETAIL_MAX - 1] + "…"
 
 
@@ -242,11 +177,35 @@ def send(
             raise ValueError(f"{name} must be a positive number of seconds")
     if not targets:
         return []
-    msg = _nfc(message)
+    msg = normalised(message)
     deadline = connect_timeout + read_timeout + DEADLINE_GRACE
+    results: list[TargetResult | None] = [None] * len(targets)
+    apobj, slots = _prepare(msg, targets, results, connect_timeout, read_timeout, deadline)
+    outcomes = _dispatch(apobj, msg, slots)
+    _collect(outcomes, slots, results, connect_timeout, read_timeout, deadline)
+    final: list[TargetResult] = []
+    for i, res in enumerate(results):
+        if res is None:  # defensive: every index is filled above
+            res = TargetResult("(không rõ)", DeliveryStatus.failed, "không có kết quả")
+        log.info("delivery %s → %s: %s", msg.delivery_id, res.target, res.status.value)
+        if res.error:
+            log.debug("delivery %s → target %d: %s", msg.delivery_id, i, res.error)
+        final.append(res)
+    return final
+
+
+def _prepare(
+    msg: Message,
+    targets: Sequence[str],
+    results: list[TargetResult | None],
+    cto: float,
+    rto: float,
+    deadline: float,
+) -> tuple[Apprise, dict[int, _Slot]]:
+    """One Apprise service per usable target, tagged with its index and its body group (Markdown
+    or text); an unusable target gets its failed result at once."""
     asset = make_asset(service_timeout=deadline)
     apobj = Apprise(asset=asset)
-    results: list[TargetResult | None] = [None] * len(targets)
     slots: dict[int, _Slot] = {}
     for i, url in enumerate(targets):
         insp = inspect_target(url, asset, tags=[f"{_TAG_PREFIX}{i}"])
@@ -263,13 +222,20 @@ def send(
             )
             continue
         plugin = insp.plugin
-        _configure(plugin, msg.delivery_id, connect_timeout, read_timeout)
+        _configure(plugin, msg.delivery_id, cto, rto)
         md = plugin.resolve_format(NotifyFormat.MARKDOWN) == NotifyFormat.MARKDOWN
         group = _MD_GROUP if md else _TEXT_GROUP
         plugin.tags = set(plugin.tags) | {AppriseTag.parse(group)}
         apobj.add(plugin)
         slots[i] = _Slot(i, insp.masked, insp.secrets, group, plugin)
+    return apobj, slots
 
+
+def _dispatch(
+    apobj: Apprise, msg: Message, slots: dict[int, _Slot]
+) -> dict[str, AppriseResult | BaseException]:
+    """One ``notify()`` per body group; two groups run side by side, so that a hanging target in
+    one does not hold up the other."""
     jobs = [
         (group, body, fmt)
         for group, body, fmt in (
@@ -285,10 +251,8 @@ def send(
         )
 
     outcomes: dict[str, AppriseResult | BaseException] = {}
-    with _logs.verbose_apprise():
+    with redaction.verbose_apprise():
         if len(jobs) == 2:
-            # The two bodies need two notify() calls; run them side by side so a hanging target
-            # in one group does not hold up the other.
             with cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kttt-notify") as pool:
                 ctx = contextvars.copy_context()
                 first = pool.submit(lambda: ctx.run(run, *jobs[0]))
@@ -305,7 +269,18 @@ def send(
                 outcomes[jobs[0][0]] = run(*jobs[0])
             except Exception as exc:
                 outcomes[jobs[0][0]] = exc
+    return outcomes
 
+
+def _collect(
+    outcomes: dict[str, AppriseResult | BaseException],
+    slots: dict[int, _Slot],
+    results: list[TargetResult | None],
+    cto: float,
+    rto: float,
+    deadline: float,
+) -> None:
+    """Each target's result from its group's ``AppriseResult`` (matched by the index tag)."""
     for group, outcome in outcomes.items():
         members = [s for s in slots.values() if s.group == group]
         if isinstance(outcome, BaseException):
@@ -329,109 +304,4 @@ def send(
                         f"(trạng thái chung: {outcome.status.name})",
                     )
                 else:
-                    results[s.index] = _classify(r, s, connect_timeout, read_timeout, deadline)
-
-    final: list[TargetResult] = []
-    for i, res in enumerate(results):
-        if res is None:  # defensive: every index is filled above
-            res = TargetResult("(không rõ)", DeliveryStatus.failed, "không có kết quả")
-        log.info("delivery %s → %s: %s", msg.delivery_id, res.target, res.status.value)
-        if res.error:
-            log.debug("delivery %s → target %d: %s", msg.delivery_id, i, res.error)
-        final.append(res)
-    return final
-
-
-# --------------------------------------------------------------------------------------------
-# Maildir
-# --------------------------------------------------------------------------------------------
-
-_UNIT_DIR = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-
-
-def _existing(box: Path, delivery_id: str) -> Path | None:
-    parser = BytesHeaderParser(policy=email.policy.default)
-    for sub in ("new", "cur"):
-        folder = box / sub
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.iterdir()):
-            if path.name.startswith("."):
-                continue
-            try:
-                with path.open("rb") as fh:
-                    headers = parser.parse(fh)
-            except OSError:
-                continue
-            if str(headers.get(DELIVERY_HEADER, "")).strip() == delivery_id:
-                return path
-    return None
-
-
-def write_maildir(root: Path, message: Message) -> Path:
-    """Store ``message`` in the unit's local Maildir ``root/<unit_code>/``; return its file.
-
-    The embedded default for a unit without targets. The message has a Vietnamese Subject
-    (RFC 2047-encoded by the email package), From ``kttt@localhost``, To
-    ``<unit_code>@localhost``, ``Message-ID`` and ``X-KTTT-Delivery-Id`` from the delivery id, a
-    UTF-8 text/plain body and a text/markdown alternative. Idempotent: if a message with the
-    same delivery id is already there, nothing is written and its path is returned.
-    """
-    if not _UNIT_DIR.fullmatch(message.unit_code) or ".." in message.unit_code:
-        raise ValueError(f"unit code not usable as a Maildir folder name: {message.unit_code!r}")
-    msg = _nfc(message)
-    box = Path(root) / msg.unit_code
-    # What mailbox.Maildir(create=True) does, but tolerant of a concurrent creator and of a
-    # root that exists without its subfolders.
-    for sub in ("tmp", "new", "cur"):
-        (box / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
-    lock_path = box / ".kttt.lock"
-    with lock_path.open("a") as lock:
-        if fcntl is not None:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            md = mailbox.Maildir(box, factory=None, create=True)  # already exists: opens it
-            found = _existing(box, msg.delivery_id)
-            if found is not None:
-                return found
-            em = EmailMessage(policy=email.policy.default)
-            em["Subject"] = " ".join(msg.subject.split())  # one header line
-            em["From"] = Address("KTTT", addr_spec="kttt@localhost")
-            em["To"] = Address(msg.unit_name, addr_spec=f"{msg.unit_code}@localhost")
-            em["Date"] = formatdate(localtime=True)
-            em["Message-ID"] = message_id(msg.delivery_id)
-            em[DELIVERY_HEADER] = msg.delivery_id
-            em.set_content(msg.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-            em.add_alternative(
-                msg.markdown, subtype="markdown", charset="utf-8", cte="quoted-printable"
-            )
-            key = md.add(em)
-            return box / "new" / key
-        finally:
-            if fcntl is not None:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-
-
-# --------------------------------------------------------------------------------------------
-# Backoff
-# --------------------------------------------------------------------------------------------
-
-
-def retry_delay(
-    attempt: int, base: float = 60.0, cap: float = 3600.0, *, rng: random.Random | None = None
-) -> float:
-    """Seconds to wait before the next attempt: exponential backoff with full jitter.
-
-    Uniform in ``[0, min(cap, base * 2**attempt)]`` ("full jitter"); ``attempt`` counts the
-    attempts made so far (>= 0). Pass ``rng`` for reproducible delays.
-    """
-    if attempt < 0:
-        raise ValueError("attempt must be >= 0")
-    if not (math.isfinite(base) and math.isfinite(cap)) or base < 0 or cap < 0:
-        raise ValueError("base and cap must be finite and >= 0")
-    try:
-        ceiling = min(cap, base * 2.0**attempt)
-    except OverflowError:
-        ceiling = cap
-    r = rng if rng is not None else random
-    return min(ceiling, max(0.0, r.uniform(0.0, ceiling)))
+                    results[s.index] = _classify(r, s, cto, rto, deadline)

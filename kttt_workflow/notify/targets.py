@@ -4,7 +4,7 @@ A unit's target in the registry is an Apprise URL whose secrets are environment 
 e.g. ``mailto://${KTTT_SMTP_USER}:${KTTT_SMTP_PASS}@smtp.example.gov.vn?to=so@example.gov.vn``
 or ``tgram://${KTTT_TG_TOKEN}/12345``; secrets never live in YAML in git. The expanded URL holds
 the secret, so it is only ever shown through :func:`mask_target`, and every secret seen here is
-registered for log redaction (see :mod:`kttt_workflow.notify._logs`).
+registered for log redaction (see :mod:`kttt_workflow.notify.redaction`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from apprise import Apprise, AppriseAsset, AppriseConfig, NotifyBase
 
-from kttt_workflow.notify import _logs
+from kttt_workflow.notify import redaction
 
 __all__ = ["TargetError", "expand_target", "load_apprise_config", "mask_target"]
 
@@ -111,11 +111,11 @@ def _hide(value: str) -> str:
     """Apprise's own convention: long values keep their first and last character, short ones none."""
     if len(value) >= 8:
         return f"{value[0]}...{value[-1]}"
-    return _logs.MASK
+    return redaction.MASK
 
 
 def _already_masked(value: str) -> bool:
-    return _logs.MASK in value or "..." in value
+    return redaction.MASK in value or "..." in value
 
 
 def _mask_path(path: str) -> str:
@@ -161,7 +161,7 @@ def _postmask(private_url: str) -> str:
         user, _, hostport = netloc.rpartition("@")
         name, colon, password = user.partition(":")
         if colon and password and not _already_masked(unquote(password)):
-            user = f"{name}:{_logs.MASK}"
+            user = f"{name}:{redaction.MASK}"
         netloc = f"{user}@{hostport}"
     path = _mask_path(parts.path)
     query = _mask_query(parts.query)
@@ -172,10 +172,10 @@ def _fallback_mask(url: str) -> str:
     """For a URL Apprise cannot load: only the scheme and the host (if it looks like a host)."""
     scheme, sep, rest = url.partition("://")
     if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,31}", scheme):
-        return f"(không rõ)://{_logs.MASK}"
+        return f"(không rõ)://{redaction.MASK}"
     host, port = _split_host(re.split(r"[/?#]", rest, maxsplit=1)[0])
     if not _host_shown(host):
-        return f"{scheme.lower()}://{_logs.MASK}"
+        return f"{scheme.lower()}://{redaction.MASK}"
     return f"{scheme.lower()}://{host}" + (f":{port}" if port.isdigit() else "")
 
 
@@ -185,7 +185,7 @@ def _words(text: str) -> set[str]:
 
 def _hidden_words(full: str, masked: str) -> set[str]:
     """The pieces of ``full`` that ``masked`` does not show: what must never be logged."""
-    return {w for w in _words(full) - _words(masked) if len(w) >= _logs.MIN_SECRET_LEN}
+    return {w for w in _words(full) - _words(masked) if len(w) >= redaction.MIN_SECRET_LEN}
 
 
 def _split_host(netloc: str) -> tuple[str, str]:
@@ -211,15 +211,15 @@ def _raw_secrets(url: str) -> set[str]:
     """
     scheme, sep, rest = url.partition("://")
     if not sep:
-        return {w for w in _words(url) if len(w) >= _logs.MIN_SECRET_LEN}
+        return {w for w in _words(url) if len(w) >= redaction.MIN_SECRET_LEN}
     try:
         shown = _words(_postmask(url))
     except ValueError:
-        return {w for w in _words(rest) if len(w) >= _logs.MIN_SECRET_LEN}
+        return {w for w in _words(rest) if len(w) >= redaction.MIN_SECRET_LEN}
     host, port = _split_host(re.split(r"[/?#]", rest, maxsplit=1)[0])
     if not _host_shown(host):
         shown -= _words(host) | _words(port)
-    return {w for w in _words(url) - shown if len(w) >= _logs.MIN_SECRET_LEN}
+    return {w for w in _words(url) - shown if len(w) >= redaction.MIN_SECRET_LEN}
 
 
 @dataclass
@@ -241,10 +241,10 @@ def inspect_target(
     Apprise's own messages while parsing are held back until we know what is secret, then
     returned redacted in ``notes``.
     """
-    _logs.install()
+    redaction.install()
     plugin: NotifyBase | None = None
     private = public = ""
-    with _logs.quiet() as raw_notes:
+    with redaction.quiet() as raw_notes:
         try:
             plugin = Apprise.instantiate(
                 url, asset=asset or make_asset(), tag=list(tags) if tags else None
@@ -270,8 +270,8 @@ def inspect_target(
         password = getattr(plugin, "password", None)
         if isinstance(password, str) and password:
             secrets.add(password)
-    _logs.register_secrets(secrets)
-    notes = [(lvl, _logs.redact(n, secrets)) for lvl, n in raw_notes]
+    redaction.register_secrets(secrets)
+    notes = [(lvl, redaction.redact(n, secrets)) for lvl, n in raw_notes]
     return Inspection(plugin, masked, secrets, notes)
 
 
@@ -316,9 +316,9 @@ def load_apprise_config(
     source: Mapping[str, str] = os.environ if env is None else env
     substituted = {source[n] for n in _PLACEHOLDER.findall(text)}
     fmt = "yaml" if p.suffix.lower() in (".yml", ".yaml") else None
-    _logs.install()
+    redaction.install()
     asset = make_asset()
-    with _logs.quiet() as raw_notes:
+    with redaction.quiet() as raw_notes:
         config = AppriseConfig(asset=asset, recursion=0, cache=False)
         ok = config.add_config(expanded, asset=asset, format=fmt, recursion=0)
         services = config.services() if ok else []
@@ -335,10 +335,10 @@ def load_apprise_config(
     for level, note in raw_notes:  # Apprise's own account of each entry (rejected ones too)
         if level < logging.DEBUG:
             continue  # TRACE: Apprise's raw dumps of parsed entries
-        _logs.log.log(
+        redaction.log.log(
             level,
             "apprise config %s: %s",
             p.name,
-            _logs.redact(note, secrets | substituted),
+            redaction.redact(note, secrets | substituted),
         )
     return out

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 
-ENV_URL = "KTTT_DATABASE_URL"
-ENV_HOME = "KTTT_HOME"
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def data_dir() -> Path:
-    """Where the embedded store and local mailboxes live: ``$KTTT_HOME`` or ``~/.kttt``."""
-    return Path(os.environ.get(ENV_HOME) or Path.home() / ".kttt")
-
-
-def default_url() -> str:
-    return f"sqlite:///{data_dir() / 'kttt.db'}"
-
-
-def normalise_url(url: str | None) -> str:
+def normalise_url(url: str) -> str:
     """Accept ``postgresql://…`` and ``sqlite:///…``; PostgreSQL goes through psycopg 3."""
-    url = url or os.environ.get(ENV_URL) or default_url()
     u = make_url(url)
     if u.drivername in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+psycopg")
@@ -38,8 +23,8 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def make_engine(url: str | None = None, *, schema: str | None = None) -> Engine:
-    """Engine for ``url`` (default: ``$KTTT_DATABASE_URL`` or the embedded SQLite file)."""
+def make_engine(url: str, *, schema: str | None = None) -> Engine:
+    """Engine for ``url`` (SQLite: the folder is created; PostgreSQL: ``schema`` on the path)."""
     url = normalise_url(url)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -85,11 +70,5 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 def is_migrated(engine: Engine) -> bool:
+    """Whether the schema exists (a store that was never loaded has no tables yet)."""
     return "task" in inspect(engine).get_table_names()
-
-
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction: committed on success, rolled back on any exception."""
-    with engine.begin() as conn:
-        yield conn

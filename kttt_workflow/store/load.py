@@ -1,10 +1,11 @@
-"""Loading validated inputs into the store: one transaction, set-based, idempotent, diffed.
+"""Merging a directive's fan-out into the store: set-based, idempotent, diffed.
 
-Tasks are fanned out in memory, bulk-inserted into a temporary staging table, and merged into
-``task`` with a handful of ``INSERT … SELECT`` / ``UPDATE … FROM`` statements: the number of SQL
-statements does not grow with the number of tasks. Loading the same file again finds no
-difference and writes nothing; an amended file's differences are applied and recorded in
-``task_event`` and ``load_record``.
+The task instances (computed by :func:`kttt_workflow.domain.fanout.fan_out`) are bulk-inserted
+into a temporary staging table and merged into ``task`` with a handful of ``INSERT … SELECT`` /
+``UPDATE … FROM`` statements: the number of SQL statements does not grow with the number of tasks.
+Loading the same file again finds no difference and writes nothing; an amended file's
+differences are applied and recorded in ``task_event`` and ``load_record``. Everything runs in the
+caller's transaction.
 """
 
 from __future__ import annotations
@@ -12,20 +13,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 
-import yaml
 from sqlalchemy import (
     Column,
-    Engine,
     MetaData,
     String,
     Table,
     and_,
     case,
-    delete,
     exists,
     func,
     insert,
@@ -34,63 +31,46 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
-from kttt_workflow.domain.calendar import WorkingCalendar, default_calendar
-from kttt_workflow.domain.fanout import (
-    DEFAULT_POLICY,
-    TaskInstance,
-    fan_out,
-    inline_policies,
-    local_groups,
-)
-from kttt_workflow.domain.registry import GroupInfo, Registry, UnitInfo
-from kttt_workflow.spec.models import DirectiveFile, EscalationPolicy, PolicyFile, RegistryFile
-from kttt_workflow.spec.validate import Bundle, load_inputs
-from kttt_workflow.store import tables as T
+from kttt_workflow.domain.directive import DirectiveFile
+from kttt_workflow.domain.fanout import TaskInstance
+from kttt_workflow.store import tables
 
-task_t = T.task_t
-event_t = T.event_t
+task_t = tables.task_t
+event_t = tables.event_t
+directive_t = tables.directive_t
+EVENT_COLUMNS = ["task_id", "at", "event", "load_id", "detail"]
 
-# Columns the directive file determines (the rest is progress: state, completion, activation).
-SPEC_COLUMNS = (
-    "directive_code",
-    "task_key",
-    "parent_key",
-    "parent_task_id",
-    "unit_code",
-    "period",
-    "starts_on",
-    "title",
-    "deliverable",
-    "coordinating",
-    "coordinating_other",
-    "issuing_authority",
-    "deadline_text",
-    "deadline_kind",
-    "nominal_due_on",
-    "due_on",
-    "key_task",
-    "policy_code",
-    "activation",
-    "fingerprint",
-)
-DIFF_FIELDS = (
-    "title",
-    "deliverable",
-    "coordinating",
-    "coordinating_other",
-    "issuing_authority",
-    "deadline_text",
-    "due_on",
-    "key_task",
-    "activation",
-    "parent_task_id",
-    "policy_code",
-)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
+# What the directive file says about a task, and how each column is filled from a TaskInstance
+# (the rest of a task row is progress: state, completion, activation).
+_FROM_INSTANCE: dict[str, str] = {
+    "directive_code": "directive",
+    "task_key": "task_key",
+    "parent_key": "parent_key",
+    "parent_task_id": "parent_task_id",
+    "unit_code": "unit",
+    "period": "period",
+    "starts_on": "starts_on",
+    "title": "title",
+    "deliverable": "deliverable",
+    "coordinating": "coordinating",
+    "coordinating_other": "coordinating_other",
+    "issuing_authority": "issuing_authority",
+    "deadline_text": "deadline_text",
+    "deadline_kind": "deadline_kind",
+    "nominal_due_on": "nominal_due",
+    "due_on": "due",
+    "key_task": "key_task",
+    "policy_code": "policy_code",
+    "activation": "activation",
+}
+SPEC_COLUMNS = (*_FROM_INSTANCE, "fingerprint")
+# The columns a "changed" event reports, field by field (identity and derived columns are not).
+_NOT_DIFFED = {"directive_code", "task_key", "parent_key", "unit_code", "period", "starts_on",
+               "deadline_kind", "nominal_due_on", "fingerprint"}  # fmt: skip
+DIFF_FIELDS = tuple(c for c in SPEC_COLUMNS if c not in _NOT_DIFFED)
+MAX_CHANGES_SHOWN = 50
 
 
 @dataclass
@@ -116,161 +96,32 @@ class LoadSummary:
         return asdict(self)
 
 
-@dataclass
-class RegistrySummary:
-    units_added: int = 0
-    units_changed: int = 0
-    groups_added: int = 0
-    groups_changed: int = 0
+@dataclass(frozen=True)
+class DirectiveSource:
+    """A validated directive, where it was read from, and the header fields the registry resolves."""
+
+    directive: DirectiveFile
+    source: str
+    sha256: str
+    focal_unit: str | None
+    issuer_code: str | None
 
 
-# ------------------------------------------------------------------------------------------------
-# Registry
-# ------------------------------------------------------------------------------------------------
-def read_registry(conn: Connection) -> Registry:
-    """The registry as stored (units, groups with members, levels)."""
-    reg = Registry()
-    for row in conn.execute(select(T.level_t).order_by(T.level_t.c.position)):
-        reg.levels[row.code] = row.name
-    for row in conn.execute(select(T.unit_t)):
-        reg.units[row.code] = UnitInfo(
-            row.code,
-            row.name,
-            row.level,
-            row.parent_code,
-            tuple(row.aliases or ()),
-            tuple(row.targets or ()),
-            row.valid_from,
-            row.valid_to,
-            row.successor_code,
-            row.note,
-        )
-    members: dict[str, list[tuple[int, str]]] = {}
-    gm = T.member_t
-    for row in conn.execute(select(gm)):
-        members.setdefault(row.group_code, []).append((row.position, row.member_code))
-    for row in conn.execute(select(T.group_t)):
-        ms = tuple(m for _, m in sorted(members.get(row.code, [])))
-        reg.groups[row.code] = GroupInfo(row.code, row.name, ms, tuple(row.aliases or ()), row.note)
-    return reg
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def read_implements(conn: Connection) -> dict[str, tuple[str, ...]]:
-    d = T.directive_t
-    out: dict[str, tuple[str, ...]] = {}
-    for row in conn.execute(select(d.c.code, d.c.implements)):
-        out[row.code] = tuple(r["directive"] for r in row.implements or () if r.get("directive"))
+def task_rows(instances: Iterable[TaskInstance]) -> list[dict[str, Any]]:
+    """Rows of the ``task`` table (its file-given columns) for task instances."""
+    out = []
+    for t in instances:
+        row = {col: getattr(t, attr) for col, attr in _FROM_INSTANCE.items()}
+        row["coordinating"] = list(t.coordinating)
+        row["id"] = t.id
+        row["activated_on"] = t.activated_on
+        row["fingerprint"] = t.fingerprint()
+        out.append(row)
     return out
-
-
-def _save_registry(conn: Connection, files: list[RegistryFile], summary: RegistrySummary) -> None:
-    """Upsert units, groups and levels declared in ``files``; rows that did not change stay as they are."""
-    unit_t, group_t, member_t, level_t = (
-        T.unit_t,
-        T.group_t,
-        T.member_t,
-        T.level_t,
-    )
-    existing_levels = {r.code: (r.name, r.position) for r in conn.execute(select(level_t))}
-    existing_units = {r.code: dict(r._mapping) for r in conn.execute(select(unit_t))}
-    existing_groups = {r.code: dict(r._mapping) for r in conn.execute(select(group_t))}
-    existing_members: dict[str, list[str]] = {}
-    for r in conn.execute(select(member_t).order_by(member_t.c.group_code, member_t.c.position)):
-        existing_members.setdefault(r.group_code, []).append(r.member_code)
-
-    pos = len(existing_levels)
-    new_levels, new_units, upd_units, new_groups, upd_groups = [], [], [], [], []
-    member_rows: list[dict[str, Any]] = []
-    replace_members: list[str] = []
-    for rf in files:
-        for lv in rf.levels:
-            if lv.code not in existing_levels:
-                existing_levels[lv.code] = (lv.name, pos)
-                new_levels.append({"code": lv.code, "name": lv.name, "position": pos})
-                pos += 1
-        for u in rf.units:
-            row = {
-                "code": u.code,
-                "name": u.name,
-                "aliases": list(u.aliases),
-                "level": u.level,
-                "parent_code": u.parent,
-                "targets": list(u.targets),
-                "valid_from": u.valid_from,
-                "valid_to": u.valid_to,
-                "successor_code": u.successor,
-                "note": u.note,
-            }
-            old = existing_units.get(u.code)
-            if old is None:
-                new_units.append(row)
-            elif any(old[k] != v for k, v in row.items()):
-                upd_units.append(row)
-        for g in rf.groups:
-            row = {"code": g.code, "name": g.name, "aliases": list(g.aliases), "note": g.note}
-            old = existing_groups.get(g.code)
-            if old is None:
-                new_groups.append(row)
-            elif any(old[k] != v for k, v in row.items()):
-                upd_groups.append(row)
-            if existing_members.get(g.code) != list(g.members):
-                replace_members.append(g.code)
-                member_rows.extend(
-                    {"group_code": g.code, "member_code": m, "position": i}
-                    for i, m in enumerate(g.members)
-                )
-    if new_levels:
-        conn.execute(insert(level_t), new_levels)
-    if new_units:
-        conn.execute(insert(unit_t), new_units)
-    for row in upd_units:
-        conn.execute(update(unit_t).where(unit_t.c.code == row["code"]).values(**row))
-    if new_groups:
-        conn.execute(insert(group_t), new_groups)
-    for row in upd_groups:
-        conn.execute(update(group_t).where(group_t.c.code == row["code"]).values(**row))
-    if replace_members:
-        conn.execute(delete(member_t).where(member_t.c.group_code.in_(replace_members)))
-        conn.execute(insert(member_t), member_rows)
-    summary.units_added += len(new_units)
-    summary.units_changed += len(upd_units)
-    summary.groups_added += len(new_groups)
-    summary.groups_changed += len(upd_groups) + len(
-        [c for c in replace_members if c in existing_groups]
-    )
-
-
-# ------------------------------------------------------------------------------------------------
-# Directives
-# ------------------------------------------------------------------------------------------------
-def _rows(instances: Iterable[TaskInstance]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": t.id,
-            "directive_code": t.directive,
-            "task_key": t.task_key,
-            "parent_key": t.parent_key,
-            "parent_task_id": t.parent_task_id,
-            "unit_code": t.unit,
-            "period": t.period,
-            "starts_on": t.starts_on,
-            "title": t.title,
-            "deliverable": t.deliverable,
-            "coordinating": list(t.coordinating),
-            "coordinating_other": t.coordinating_other,
-            "issuing_authority": t.issuing_authority,
-            "deadline_text": t.deadline_text,
-            "deadline_kind": t.deadline_kind,
-            "nominal_due_on": t.nominal_due,
-            "due_on": t.due,
-            "key_task": t.key_task,
-            "policy_code": t.policy_code,
-            "activation": t.activation,
-            "activated_on": t.activated_on,
-            "fingerprint": t.fingerprint(),
-        }
-        for t in instances
-    ]
 
 
 def _stage_table() -> Table:
@@ -281,12 +132,8 @@ def _stage_table() -> Table:
     return Table("kttt_stage_task", MetaData(), *cols, prefixes=["TEMPORARY"])
 
 
-def _directive_row(
-    d: DirectiveFile, registry: Registry, source: str, sha: str, at: datetime
-) -> dict[str, Any]:
-    focal = registry.resolve(d.focal_unit, local_groups(d)) if d.focal_unit else None
-    issuer = registry.resolve(d.document.issuer)
-    issuer_code = issuer if issuer in registry.units else None
+def _directive_row(src: DirectiveSource, at: datetime) -> dict[str, Any]:
+    d = src.directive
     return {
         "code": d.code,
         "doc_type": d.document.type.value,
@@ -295,128 +142,138 @@ def _directive_row(
         "issuer": d.document.issuer,
         "title": d.document.title,
         "implements": [r.model_dump(mode="json", exclude_none=True) for r in d.implements],
-        "focal_unit": focal,
-        "issuer_code": issuer_code,
+        "focal_unit": src.focal_unit,
+        "issuer_code": src.issuer_code,
         "roll_to_working_day": d.roll_to_working_day,
-        "source_path": source,
-        "content_sha256": sha,
+        "source_path": src.source,
+        "content_sha256": src.sha256,
         "spec": d.model_dump(mode="json", exclude_none=True),
         "loaded_at": at,
         "updated_at": at,
     }
 
 
-def save_directive(
-    conn: Connection,
-    d: DirectiveFile,
-    registry: Registry,
-    source: str,
-    sha: str,
-    *,
-    until: date,
-    calendar: WorkingCalendar,
+def merge_directive(
+    conn: Connection, src: DirectiveSource, rows: list[dict[str, Any]], at: datetime
 ) -> LoadSummary:
-    """Merge one directive's fan-out into the store (inside the caller's transaction)."""
-    at = now()
-    summary = LoadSummary(d.code, source)
-    rows = _rows(fan_out(d, registry, calendar, until))
-    summary.total = len(rows)
+    """Merge one directive's task rows (:func:`task_rows`) into the store.
+
+    The steps, in one transaction: stage the rows → count what differs → (if anything does) write
+    the directive header → open a load record → insert what is new → apply the changes, field by
+    field in the history → remove (softly) what the file no longer has, restore what it has again
+    → write the summary. Activating the children of done tasks is the caller's next step.
+    """
     stage = _stage_table()
     stage.create(conn)
     if rows:
         conn.execute(insert(stage), rows)
-    _merge(conn, d, registry, stage, summary, at, source, sha)
+    m = _Merge(conn, src.directive.code, stage, at)
+    s = LoadSummary(src.directive.code, src.source, total=len(rows))
+    changed_rows = m.count(s)
+    header = _directive_row(src, at)
+    if m.header_changed(header) or s.changed_anything:
+        m.write_header(header)
+        s.load_id = m.open_load(src)
+        m.insert_new()
+        m.apply_changes(changed_rows, s)
+        m.remove_and_restore()
+        m.close_load(s)
     # Dropped on success only: after a failed statement PostgreSQL refuses every further command
     # in the transaction, and the rollback removes the temporary table anyway.
     stage.drop(conn)
-    return summary
+    return s
 
 
-def _merge(
-    conn: Connection,
-    d: DirectiveFile,
-    registry: Registry,
-    stage: Table,
-    s: LoadSummary,
-    at: datetime,
-    source: str,
-    sha: str,
-) -> None:
-    t = task_t
-    dir_t = T.directive_t
-    in_task = exists().where(t.c.id == stage.c.id)
-    in_stage = exists().where(stage.c.id == t.c.id)
-    mine = t.c.directive_code == d.code
-    s.added = conn.execute(select(func.count()).select_from(stage).where(~in_task)).scalar_one()
-    changed_q = (
-        select(
-            stage, *(t.c[f].label(f"old_{f}") for f in DIFF_FIELDS), t.c.state.label("old_state")
+class _Merge:
+    """The statements of one directive's merge, over the staging table."""
+
+    def __init__(self, conn: Connection, code: str, stage: Table, at: datetime) -> None:
+        self.conn, self.code, self.stage, self.at = conn, code, stage, at
+        t = task_t
+        self.in_task = exists().where(t.c.id == stage.c.id)
+        self.in_stage = exists().where(stage.c.id == t.c.id)
+        self.gone = and_(t.c.directive_code == code, t.c.state != "removed", ~self.in_stage)
+        self.back = and_(t.c.state == "removed", self.in_stage)
+        self.load_id: int | None = None
+
+    def _count(self, frm: Any, *where: ColumnElement[bool]) -> int:
+        q = select(func.count()).select_from(frm).where(*where)
+        return int(self.conn.execute(q).scalar_one())
+
+    def count(self, s: LoadSummary) -> list[Mapping[str, Any]]:
+        """Count added, changed, removed, restored; return the changed rows with old values."""
+        t, stage = task_t, self.stage
+        changed_q = (
+            select(stage, *(t.c[f].label(f"old_{f}") for f in DIFF_FIELDS))
+            .join(t, t.c.id == stage.c.id)
+            .where(t.c.fingerprint != stage.c.fingerprint)
         )
-        .join(t, t.c.id == stage.c.id)
-        .where(t.c.fingerprint != stage.c.fingerprint)
-    )
-    changed_rows = conn.execute(changed_q).mappings().all()
-    s.changed = len(changed_rows)
-    s.removed = conn.execute(
-        select(func.count()).select_from(t).where(mine, t.c.state != "removed", ~in_stage)
-    ).scalar_one()
-    s.restored = conn.execute(
-        select(func.count())
-        .select_from(t)
-        .join(stage, stage.c.id == t.c.id)
-        .where(t.c.state == "removed")
-    ).scalar_one()
-    s.unchanged = s.total - s.added - s.changed - s.restored
-    row = _directive_row(d, registry, source, sha, at)
-    old = conn.execute(select(dir_t).where(dir_t.c.code == d.code)).mappings().first()
-    header_changed = old is None or old["spec"] != row["spec"]
-    if not (s.changed_anything or header_changed):
-        return  # the same file again: nothing to write, nothing written
-    if old is None:
-        conn.execute(insert(dir_t), [row])
-    else:
-        row.pop("loaded_at")
-        conn.execute(update(dir_t).where(dir_t.c.code == d.code).values(**row))
-    s.load_id = conn.execute(
-        insert(T.load_t).returning(T.load_t.c.id),
-        [
-            {
-                "directive_code": d.code,
-                "source_path": source,
-                "content_sha256": sha,
-                "at": at,
-                "summary": {},
-            }
-        ],
-    ).scalar_one()
-    ev_cols = ["task_id", "at", "event", "load_id", "detail"]
-    load_id = literal(s.load_id)
-    empty = literal({}, type_=event_t.c.detail.type)
-    # created
-    conn.execute(
-        insert(event_t).from_select(
-            ev_cols,
-            select(
-                stage.c.id, literal(at, type_=event_t.c.at.type), literal("created"), load_id, empty
-            ).where(~in_task),
+        rows = self.conn.execute(changed_q).mappings().all()
+        changed_rows = cast(list[Mapping[str, Any]], rows)
+        s.added = self._count(stage, ~self.in_task)
+        s.changed = len(changed_rows)
+        s.removed = self._count(t, self.gone)
+        s.restored = self._count(t.join(stage, stage.c.id == t.c.id), t.c.state == "removed")
+        s.unchanged = s.total - s.added - s.changed - s.restored
+        return changed_rows
+
+    def header_changed(self, header: dict[str, Any]) -> bool:
+        q = select(directive_t.c.spec).where(directive_t.c.code == self.code)
+        old = self.conn.execute(q).first()
+        self._header_exists = old is not None
+        return old is None or old.spec != header["spec"]
+
+    def write_header(self, header: dict[str, Any]) -> None:
+        if not self._header_exists:
+            self.conn.execute(insert(directive_t), [header])
+            return
+        values = {k: v for k, v in header.items() if k != "loaded_at"}
+        self.conn.execute(
+            update(directive_t).where(directive_t.c.code == self.code).values(**values)
         )
-    )
-    cols = ["id", *SPEC_COLUMNS, "activated_on", "state", "created_at", "updated_at"]
-    conn.execute(
-        insert(t).from_select(
-            cols,
-            select(
-                stage.c.id,
-                *(stage.c[c] for c in SPEC_COLUMNS),
-                stage.c.activated_on,
-                literal("open"),
-                literal(at, type_=t.c.created_at.type),
-                literal(at, type_=t.c.updated_at.type),
-            ).where(~in_task),
-        )
-    )
-    # changed: record field-by-field differences (few rows), then one UPDATE … FROM
-    if changed_rows:
+
+    def open_load(self, src: DirectiveSource) -> int:
+        row = {
+            "directive_code": self.code,
+            "source_path": src.source,
+            "content_sha256": src.sha256,
+            "at": self.at,
+            "summary": {},
+        }
+        ins = insert(tables.load_t).returning(tables.load_t.c.id)
+        self.load_id = int(self.conn.execute(ins, [row]).scalar_one())
+        return self.load_id
+
+    def _events(self, event: str, ids: ColumnElement[Any], where: ColumnElement[bool]) -> None:
+        """One history row per task matched by ``where`` (set-based)."""
+        sel = select(
+            ids,
+            literal(self.at, type_=event_t.c.at.type),
+            literal(event),
+            literal(self.load_id),
+            literal({}, type_=event_t.c.detail.type),
+        ).where(where)
+        self.conn.execute(insert(event_t).from_select(EVENT_COLUMNS, sel))
+
+    def insert_new(self) -> None:
+        t, stage = task_t, self.stage
+        self._events("created", stage.c.id, ~self.in_task)
+        cols = ["id", *SPEC_COLUMNS, "activated_on", "state", "created_at", "updated_at"]
+        sel = select(
+            stage.c.id,
+            *(stage.c[c] for c in SPEC_COLUMNS),
+            stage.c.activated_on,
+            literal("open"),
+            literal(self.at, type_=t.c.created_at.type),
+            literal(self.at, type_=t.c.updated_at.type),
+        ).where(~self.in_task)
+        self.conn.execute(insert(t).from_select(cols, sel))
+
+    def apply_changes(self, changed_rows: list[Mapping[str, Any]], s: LoadSummary) -> None:
+        """Record the field-by-field differences (few rows), then one ``UPDATE … FROM``."""
+        if not changed_rows:
+            return
+        t, stage = task_t, self.stage
         events = []
         for r in changed_rows:
             diff = {
@@ -427,198 +284,35 @@ def _merge(
             events.append(
                 {
                     "task_id": r["id"],
-                    "at": at,
+                    "at": self.at,
                     "event": "changed",
-                    "load_id": s.load_id,
+                    "load_id": self.load_id,
                     "detail": diff,
                 }
             )
-            if len(s.changes) < 50:
+            if len(s.changes) < MAX_CHANGES_SHOWN:
                 s.changes.append({"task_id": r["id"], **diff})
-        conn.execute(insert(event_t), events)
-        conn.execute(
+        self.conn.execute(insert(event_t), events)
+        self.conn.execute(
             update(t)
             .where(t.c.id == stage.c.id, t.c.fingerprint != stage.c.fingerprint)
-            .values({**{c: stage.c[c] for c in SPEC_COLUMNS}, "updated_at": at})
+            .values({**{c: stage.c[c] for c in SPEC_COLUMNS}, "updated_at": self.at})
         )
-    # removed (soft: the row and its history stay) and restored
-    conn.execute(
-        insert(event_t).from_select(
-            ev_cols,
-            select(
-                t.c.id, literal(at, type_=event_t.c.at.type), literal("removed"), load_id, empty
-            ).where(mine, t.c.state != "removed", ~in_stage),
-        )
-    )
-    conn.execute(
-        update(t)
-        .where(mine, t.c.state != "removed", ~in_stage)
-        .values(state="removed", updated_at=at)
-    )
-    restored = and_(t.c.state == "removed", in_stage)
-    conn.execute(
-        insert(event_t).from_select(
-            ev_cols,
-            select(
-                t.c.id, literal(at, type_=event_t.c.at.type), literal("restored"), load_id, empty
-            ).where(restored),
-        )
-    )
-    conn.execute(
-        update(t)
-        .where(restored)
-        .values(state=case((t.c.completed_on.is_not(None), "done"), else_="open"), updated_at=at)
-    )
-    activate_ready(conn, d.code, at)
-    conn.execute(
-        update(T.load_t)
-        .where(T.load_t.c.id == s.load_id)
-        .values(summary={k: v for k, v in s.as_dict().items() if k not in ("changes",)})
-    )
 
+    def remove_and_restore(self) -> None:
+        """Soft removal (the row and its history stay); a restored task is done or open again."""
+        t = task_t
+        self._events("removed", t.c.id, self.gone)
+        self.conn.execute(update(t).where(self.gone).values(state="removed", updated_at=self.at))
+        self._events("restored", t.c.id, self.back)
+        state = case((t.c.completed_on.is_not(None), "done"), else_="open")
+        self.conn.execute(update(t).where(self.back).values(state=state, updated_at=self.at))
 
-def activate_ready(conn: Connection, directive: str | None, at: datetime) -> int:
-    """Activate child tasks whose parent is done (set-based). Returns how many were activated.
-
-    A child bound to one parent instance waits for that instance; a child with no bound instance
-    waits for every instance of its parent task. The activation date is the parent's completion date.
-    """
-    t = task_t
-    p = task_t.alias("p")
-    base = [t.c.activation == "on_parent_done", t.c.activated_on.is_(None), t.c.state != "removed"]
-    if directive:
-        base.append(t.c.directive_code == directive)
-    one = and_(
-        *base,
-        t.c.parent_task_id.is_not(None),
-        exists().where(p.c.id == t.c.parent_task_id, p.c.state == "done"),
-    )
-    same_parent = and_(
-        p.c.directive_code == t.c.directive_code,
-        p.c.task_key == t.c.parent_key,
-        p.c.state != "removed",
-    )
-    every = and_(
-        *base,
-        t.c.parent_task_id.is_(None),
-        t.c.parent_key.is_not(None),
-        exists().where(same_parent),
-        ~exists().where(same_parent, p.c.state != "done"),
-    )
-    one_date = select(p.c.completed_on).where(p.c.id == t.c.parent_task_id).scalar_subquery()
-    every_date = select(func.max(p.c.completed_on)).where(same_parent).scalar_subquery()
-    ev_cols = ["task_id", "at", "event", "load_id", "detail"]
-    n = 0
-    for cond, when in ((one, one_date), (every, every_date)):
-        conn.execute(
-            insert(event_t).from_select(
-                ev_cols,
-                select(
-                    t.c.id,
-                    literal(at, type_=event_t.c.at.type),
-                    literal("activated"),
-                    literal(None),
-                    literal({}, type_=event_t.c.detail.type),
-                ).where(cond),
-            )
-        )
-        n += conn.execute(update(t).where(cond).values(activated_on=when, updated_at=at)).rowcount
-    return n
+    def close_load(self, s: LoadSummary) -> None:
+        summary = {k: v for k, v in s.as_dict().items() if k != "changes"}
+        q = update(tables.load_t).where(tables.load_t.c.id == self.load_id).values(summary=summary)
+        self.conn.execute(q)
 
 
 def _jsonable(v: Any) -> Any:
-    if isinstance(v, date):
-        return v.isoformat()
-    return v
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def load_bundle(
-    engine: Engine,
-    bundle: Bundle,
-    *,
-    until: date | None = None,
-    calendar: WorkingCalendar | None = None,
-) -> tuple[RegistrySummary, list[LoadSummary]]:
-    """Write a validated bundle in ONE transaction; any failure leaves the store unchanged."""
-    cal = calendar or default_calendar()
-    horizon = until or date(date.today().year, 12, 31)
-    reg_summary = RegistrySummary()
-    out: list[LoadSummary] = []
-    policies: dict[str, PolicyFile | EscalationPolicy] = {DEFAULT_POLICY: default_policy()}
-    policies.update({pf.code: pf for _, pf in bundle.policies})
-    for _, d in bundle.directives:
-        policies.update(inline_policies(d))
-    with engine.begin() as conn:
-        if bundle.registry_files:
-            _save_registry(conn, [rf for _, rf in bundle.registry_files], reg_summary)
-        _save_policies(conn, policies)
-        for doc, d in bundle.directives:
-            out.append(
-                save_directive(
-                    conn,
-                    d,
-                    bundle.registry,
-                    doc.file,
-                    sha256(bundle.sources.get(doc.file, b"")),
-                    until=horizon,
-                    calendar=cal,
-                )
-            )
-    return reg_summary, out
-
-
-def default_policy() -> PolicyFile:
-    """The shipped ladder (``kttt_workflow/data/default_policy.yaml``)."""
-    path = Path(__file__).resolve().parent.parent / "data" / "default_policy.yaml"
-    return PolicyFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-
-
-def _save_policies(conn: Connection, policies: Mapping[str, PolicyFile | EscalationPolicy]) -> None:
-    """Upsert the policies that are new or changed (unchanged rows are not touched)."""
-    existing = {r.code: (r.name, r.steps) for r in conn.execute(select(T.policy_t))}
-    for code, p in policies.items():
-        steps = [st.model_dump(mode="json") for st in p.steps]
-        row = (p.name, steps)
-        if existing.get(code) == row:
-            continue
-        values = {"name": p.name, "steps": steps, "updated_at": now()}
-        if code in existing:
-            conn.execute(update(T.policy_t).where(T.policy_t.c.code == code).values(**values))
-        else:
-            conn.execute(insert(T.policy_t), [{"code": code, **values}])
-
-
-def read_policy_codes(conn: Connection) -> set[str]:
-    return {r.code for r in conn.execute(select(T.policy_t.c.code))}
-
-
-def load_paths(
-    engine: Engine,
-    paths: Iterable[str | Path],
-    *,
-    until: date | None = None,
-    calendar: WorkingCalendar | None = None,
-) -> tuple[RegistrySummary, list[LoadSummary]]:
-    """Validate then load files (registries and directives). Raises InputError and writes nothing
-    when anything is wrong."""
-    with engine.connect() as conn:
-        base = read_registry(conn)
-        known = read_implements(conn)
-        policies = read_policy_codes(conn)
-    bundle = load_inputs(paths, base, known, policies)
-    return load_bundle(engine, bundle, until=until, calendar=calendar)
-
-
-def validate_paths(engine: Engine | None, paths: Iterable[str | Path]) -> Bundle:
-    """Validate files against the store's registry (if any); raises InputError."""
-    base, known, policies = Registry(), {}, set()
-    if engine is not None:
-        with engine.connect() as conn:
-            base = read_registry(conn)
-            known = read_implements(conn)
-            policies = read_policy_codes(conn)
-    return load_inputs(paths, base, known, policies)
+    return v.isoformat() if isinstance(v, date) else v

@@ -1,9 +1,12 @@
-"""Status of many tasks as of a date, computed in SQL (same rules as ``domain.status.status_of``)."""
+"""Status of many tasks as of a date, computed in SQL.
+
+The SQL mirrors of two pure rules of :mod:`kttt_workflow.domain.status`: the status ``CASE``
+(``status_of``) and "the period has begun" (``started``); the tests check that both agree.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -11,11 +14,11 @@ from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, sele
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from kttt_workflow.domain.status import LABELS, Status, bucket
-from kttt_workflow.store import tables as T
+from kttt_workflow.domain.status import LABELS, Status, TaskStatus, bucket
+from kttt_workflow.store import tables
 
-task_t = T.task_t
-unit_t = T.unit_t
+task_t = tables.task_t
+unit_t = tables.unit_t
 
 
 def _days(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:
@@ -56,51 +59,12 @@ def status_columns(as_of: date, dialect: str) -> tuple[ColumnElement[str], Colum
     return status.label("status"), days.label("days_overdue")
 
 
-def _started(as_of: date) -> ColumnElement[bool]:
-    """Recurring instances whose period has not begun by ``as_of`` are not reported yet."""
+def started(as_of: date) -> ColumnElement[bool]:
+    """Tasks that count as of ``as_of``: a recurring instance once its period has begun.
+
+    SQL mirror of :func:`kttt_workflow.domain.status.started`.
+    """
     return or_(task_t.c.starts_on.is_(None), task_t.c.starts_on <= literal(as_of, type_=Date))
-
-
-@dataclass(frozen=True)
-class TaskStatus:
-    task_id: str
-    directive: str
-    task_key: str
-    unit: str
-    unit_name: str
-    period: str | None
-    title: str
-    deliverable: str | None
-    deadline_text: str | None
-    due: date | None
-    status: str
-    status_label: str
-    days_overdue: int
-    overdue_bucket: str | None
-    key_task: bool
-    state: str
-    coordinating: list[str]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "task_id": self.task_id,
-            "directive": self.directive,
-            "task": self.task_key,
-            "unit": self.unit,
-            "unit_name": self.unit_name,
-            "period": self.period,
-            "title": self.title,
-            "deliverable": self.deliverable,
-            "deadline_text": self.deadline_text,
-            "due": self.due.isoformat() if self.due else None,
-            "status": self.status,
-            "status_label": self.status_label,
-            "days_overdue": self.days_overdue,
-            "overdue_bucket": self.overdue_bucket,
-            "key_task": self.key_task,
-            "report_state": self.state,
-            "coordinating": self.coordinating,
-        }
 
 
 def task_statuses(
@@ -135,7 +99,7 @@ def task_statuses(
             t.c.coordinating,
         )
         .join(unit_t, unit_t.c.code == t.c.unit_code, isouter=True)
-        .where(t.c.state != "removed", _started(as_of))
+        .where(t.c.state != "removed", started(as_of))
     )
     if directive:
         q = q.where(t.c.directive_code == directive)
@@ -173,13 +137,3 @@ def task_statuses(
             )
         )
     return out
-
-
-def status_counts(conn: Connection, as_of: date, *, directive: str | None = None) -> dict[str, int]:
-    """How many tasks are in each status (set-based: one GROUP BY)."""
-    t = task_t
-    status, _ = status_columns(as_of, conn.dialect.name)
-    q = select(status, func.count()).where(t.c.state != "removed", _started(as_of)).group_by(status)
-    if directive:
-        q = q.where(t.c.directive_code == directive)
-    return {row[0]: int(row[1]) for row in conn.execute(q)}

@@ -1,20 +1,21 @@
-"""The daily sweep, store side: decide the notices due (set-based), record them, build digests.
+"""The daily sweep, store side: record the notices due (set-based) and the digests that carry them.
 
-1. ``record_notices``: the distinct (policy, due date) pairs of open tasks are few (hundreds even
-   for millions of tasks); the calendar arithmetic runs in Python on those pairs only, into a
-   temporary table. Then one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per recipient role writes
-   the ledger rows for every task at once. The unique key (task, step, recipient) makes a notice
-   exist at most once, whatever the number of concurrent sweeps: there is no check-then-insert.
-2. ``build_deliveries``: the notices not yet in a delivery become one digest per recipient unit;
-   each unit's digest is claimed in its own short transaction (a concurrent sweep that claimed the
-   same notices first wins; the other drops its copy).
+1. ``record_notices``: the fire rows (:func:`kttt_workflow.domain.escalation.fire_rows`, computed
+   for the few distinct (policy, due date) pairs of :func:`due_pairs`) go into a temporary table;
+   then one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per recipient role writes the ledger rows
+   for every task at once. The unique key (task, step, recipient) makes a notice exist at most
+   once, whatever the number of concurrent sweeps: there is no check-then-insert. A recipient that
+   has ceased answers through its successor, down the whole chain
+   (:func:`kttt_workflow.store.registry.current_units`).
+2. ``pending_lines`` / ``claim_notices``: the notices not yet in a delivery become one digest per
+   recipient unit; the service claims each unit's notices in its own short transaction (a
+   concurrent sweep that claimed the same notices first wins; the other drops its copy).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -22,13 +23,11 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    Engine,
     Integer,
     MetaData,
     String,
     Table,
     and_,
-    case,
     func,
     insert,
     literal,
@@ -40,15 +39,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnElement
 
-from kttt_workflow.domain.calendar import WorkingCalendar
-from kttt_workflow.domain.digest import Digest, DigestLine, render
-from kttt_workflow.domain.escalation import Step, reached_step
-from kttt_workflow.store import tables as T
-from kttt_workflow.store.load import now
+from kttt_workflow.domain.digest import Digest, DigestLine
+from kttt_workflow.domain.escalation import FireRow
+from kttt_workflow.store import tables
+from kttt_workflow.store.registry import current_units
+from kttt_workflow.store.status import started
 
-t = T.task_t
-n = T.notice_t
+t = tables.task_t
+n = tables.notice_t
 # The ledger columns a sweep writes (also used by the sweep benchmark's floor).
 NOTICE_COLUMNS = (
     "task_id",
@@ -62,18 +62,10 @@ NOTICE_COLUMNS = (
     "sweep_id",
     "created_at",
 )
+_CLAIM_CHUNK = 500  # notice ids per UPDATE … WHERE id IN (...)
 
 
-@dataclass
-class SweepResult:
-    as_of: date
-    sweep_id: int | None
-    notices: int = 0  # new ledger rows
-    deliveries: list[str] = field(default_factory=list)  # new delivery ids
-    by_step: dict[str, int] = field(default_factory=dict)
-
-
-def open_tasks(as_of: date) -> Any:
+def open_tasks(as_of: date) -> ColumnElement[bool]:
     """Tasks a ladder applies to as of ``as_of``: started, active, not done, with a due date."""
     d = literal(as_of, type_=Date)
     return and_(
@@ -81,12 +73,18 @@ def open_tasks(as_of: date) -> Any:
         t.c.policy_code.is_not(None),
         t.c.due_on.is_not(None),
         or_(t.c.completed_on.is_(None), t.c.completed_on > d),
-        or_(t.c.starts_on.is_(None), t.c.starts_on <= d),
+        started(as_of),
         or_(
             t.c.activation == "immediate",
             and_(t.c.activated_on.is_not(None), t.c.activated_on <= d),
         ),
     )
+
+
+def due_pairs(conn: Connection, as_of: date) -> list[tuple[str, date]]:
+    """The distinct (policy, due date) pairs of open tasks: hundreds even for millions of tasks."""
+    q = select(t.c.policy_code, t.c.due_on).where(open_tasks(as_of)).distinct()
+    return [(r.policy_code, r.due_on) for r in conn.execute(q)]
 
 
 def _fire_table() -> Table:
@@ -105,8 +103,14 @@ def _fire_table() -> Table:
     )
 
 
-def _policies(conn: Connection) -> dict[str, list[Step]]:
-    return {r.code: [Step.from_dict(s) for s in r.steps] for r in conn.execute(select(T.policy_t))}
+def _current_table() -> Table:
+    return Table(
+        "kttt_current",
+        MetaData(),
+        Column("code", String(64), primary_key=True),
+        Column("current", String(64)),
+        prefixes=["TEMPORARY"],
+    )
 
 
 def _insert_ignore(conn: Connection, sel: Select[Any], cols: list[str]) -> int:
@@ -120,126 +124,115 @@ def _insert_ignore(conn: Connection, sel: Select[Any], cols: list[str]) -> int:
     return conn.execute(ins_sqlite).rowcount or 0
 
 
+# The recipient of each role: a column reached from the task row through these joins.
+_Joins = tuple[tuple[Any, Any], ...]
+_u, _u2, _d = tables.unit_t.alias("u"), tables.unit_t.alias("u2"), tables.directive_t
+_ROLES: dict[str, tuple[ColumnElement[Any], _Joins]] = {
+    "lead": (t.c.unit_code, ()),
+    "lead_parent": (_u.c.parent_code, ((_u, _u.c.code == t.c.unit_code),)),
+    "lead_grandparent": (
+        _u2.c.parent_code,
+        ((_u, _u.c.code == t.c.unit_code), (_u2, _u2.c.code == _u.c.parent_code)),
+    ),
+    "issuer": (_d.c.issuer_code, ((_d, _d.c.code == t.c.directive_code),)),
+    "focal": (
+        _d.c.focal_unit,
+        ((_d, _d.c.code == t.c.directive_code), (_u, _u.c.code == _d.c.focal_unit)),
+    ),
+}
+
+
+def _recipient(role: str, dialect: str) -> tuple[ColumnElement[Any], _Joins]:
+    """The recipient column of ``role`` (one of ``ROLES``, or a unit named in the policy)."""
+    if role == "coordinators":
+        # The coordinating units are a JSON array on the task row: expand it in SQL.
+        elements = func.json_array_elements_text if dialect == "postgresql" else func.json_each
+        coord = elements(t.c.coordinating).table_valued("value").alias("c")
+        return coord.c.value, ((coord, true()),)
+    return _ROLES.get(role) or (literal(role, type_=String(64)), ())
+
+
 def record_notices(
-    conn: Connection, as_of: date, calendar: WorkingCalendar, sweep_id: int | None
+    conn: Connection, as_of: date, rows: Sequence[FireRow], sweep_id: int | None, at: datetime
 ) -> dict[str, int]:
-    """Write the ledger rows due as of ``as_of`` (inside the caller's transaction)."""
-    policies = _policies(conn)
-    pairs = conn.execute(
-        select(t.c.policy_code, t.c.due_on).where(open_tasks(as_of)).distinct()
-    ).all()
-    rows: list[dict[str, Any]] = []
-    for code, due in pairs:
-        reached = reached_step(policies.get(code, ()), due, as_of, calendar)
-        if reached is None:
-            continue
-        st, when = reached
-        for ord_, (roles, is_cc) in enumerate(((st.to, False), (st.cc, True))):
-            for role in roles:
-                rows.append(
-                    {
-                        "policy_code": code,
-                        "due_on": due,
-                        "step_code": st.code,
-                        "severity": st.severity,
-                        "fire_on": when,
-                        "role": role,
-                        "is_cc": is_cc,
-                        "ord": ord_,
-                    }
-                )
+    """Write the ledger rows of ``rows`` for every open task (inside the caller's transaction).
+
+    Returns the number of new notices by recipient role.
+    """
     if not rows:
         return {}
-    fire = _fire_table()
+    fire, cur = _fire_table(), _current_table()
     fire.create(conn)
-    conn.execute(insert(fire), rows)
+    conn.execute(insert(fire), [asdict(r) for r in rows])
+    cur.create(conn)
+    units = current_units(as_of).subquery("now_answering")
+    conn.execute(
+        insert(cur).from_select(
+            ["code", "current"],
+            select(units.c.code, units.c.current).where(units.c.code != units.c.current),
+        )
+    )
     if conn.dialect.name == "postgresql":
         # Without statistics the planner takes the temporary table for one row and nests loops
         # over the task index (measured: 15 s → 9 s for the largest statement at 1M tasks).
         conn.exec_driver_sql("ANALYZE kttt_fire")
-    u, u2, d = T.unit_t.alias("u"), T.unit_t.alias("u2"), T.directive_t
-    f = fire
-    at = literal(now(), type_=n.c.created_at.type)
-    cols = list(NOTICE_COLUMNS)
-    join = and_(f.c.policy_code == t.c.policy_code, f.c.due_on == t.c.due_on)
-
-    rcp = T.unit_t.alias("rcp")
-    day = literal(as_of, type_=Date)
-
-    def sel(recipient: Any, role_filter: Any, *joins: tuple[Any, Any]) -> Select[Any]:
-        frm: Any = t.join(f, join)
-        for target, on in joins:
-            frm = frm.join(target, on)
-        # A recipient unit that has ceased (merged, dissolved) answers through its successor.
-        frm = frm.outerjoin(rcp, rcp.c.code == recipient)
-        ceased = and_(
-            rcp.c.valid_to.is_not(None), rcp.c.valid_to < day, rcp.c.successor_code.is_not(None)
-        )
-        current = case((ceased, rcp.c.successor_code), else_=recipient)
-        return (
-            select(
-                t.c.id,
-                t.c.policy_code,
-                f.c.step_code,
-                current,
-                f.c.is_cc,
-                f.c.severity,
-                f.c.fire_on,
-                t.c.due_on,
-                literal(sweep_id, type_=Integer),
-                at,
-            )
-            .select_from(frm)
-            .where(open_tasks(as_of), role_filter, recipient.is_not(None))
-            # In key order: SQLite fills the ledger's unique index sequentially (30 s → 19 s at 1M).
-            .order_by(t.c.id)
-        )
-
+        conn.exec_driver_sql("ANALYZE kttt_current")
     counts: dict[str, int] = {}
-    dialect = conn.dialect.name
-    # The coordinating units are a JSON array on the task row: expand it in SQL.
-    elements = func.json_array_elements_text if dialect == "postgresql" else func.json_each
-    coord = elements(t.c.coordinating).table_valued("value").alias("c")
-    fire_roles = [r.role for r in conn.execute(select(f.c.role).distinct())]
-    for is_cc_ord in (0, 1):  # 'to' rows first: a unit that is both to and cc is a 'to'
-        ordf = f.c.ord == is_cc_ord
+    fire_roles = [r.role for r in conn.execute(select(fire.c.role).distinct())]
+    for ord_ in (0, 1):  # 'to' rows first: a unit that is both to and cc is a 'to'
         for role in fire_roles:
-            rf = and_(ordf, f.c.role == role)
-            if role == "lead":
-                q = sel(t.c.unit_code, rf)
-            elif role == "lead_parent":
-                q = sel(u.c.parent_code, rf, (u, u.c.code == t.c.unit_code))
-            elif role == "lead_grandparent":
-                q = sel(
-                    u2.c.parent_code,
-                    rf,
-                    (u, u.c.code == t.c.unit_code),
-                    (u2, u2.c.code == u.c.parent_code),
-                )
-            elif role == "coordinators":
-                q = sel(coord.c.value, rf, (coord, true()))
-            elif role == "issuer":
-                q = sel(d.c.issuer_code, rf, (d, d.c.code == t.c.directive_code))
-            elif role == "focal":
-                q = sel(
-                    d.c.focal_unit,
-                    rf,
-                    (d, d.c.code == t.c.directive_code),
-                    (u, u.c.code == d.c.focal_unit),
-                )
-            else:  # a unit named in the policy
-                q = sel(literal(role, type_=String(64)), rf)
-            added = _insert_ignore(conn, q, cols)
+            recipient, joins = _recipient(role, conn.dialect.name)
+            q = _notice_select(fire, cur, as_of, sweep_id, at, recipient, joins)
+            q = q.where(fire.c.ord == ord_, fire.c.role == role)
+            added = _insert_ignore(conn, q, list(NOTICE_COLUMNS))
             if added:
                 counts[role] = counts.get(role, 0) + added
+    cur.drop(conn)
     fire.drop(conn)
     return counts
 
 
-def _pending_lines(
+def _notice_select(
+    fire: Table,
+    cur: Table,
+    as_of: date,
+    sweep_id: int | None,
+    at: datetime,
+    recipient: ColumnElement[Any],
+    joins: tuple[tuple[Any, Any], ...],
+) -> Select[Any]:
+    """The ledger rows of one role: every open task joined with its fire rows and recipient."""
+    frm: Any = t.join(
+        fire, and_(fire.c.policy_code == t.c.policy_code, fire.c.due_on == t.c.due_on)
+    )
+    for target, on in joins:
+        frm = frm.join(target, on)
+    frm = frm.outerjoin(cur, cur.c.code == recipient)
+    return (
+        select(
+            t.c.id,
+            t.c.policy_code,
+            fire.c.step_code,
+            func.coalesce(cur.c.current, recipient),
+            fire.c.is_cc,
+            fire.c.severity,
+            fire.c.fire_on,
+            t.c.due_on,
+            literal(sweep_id, type_=Integer),
+            literal(at, type_=n.c.created_at.type),
+        )
+        .select_from(frm)
+        .where(open_tasks(as_of), recipient.is_not(None))
+        # In key order: SQLite fills the ledger's unique index sequentially (30 s → 19 s at 1M).
+        .order_by(t.c.id)
+    )
+
+
+def pending_lines(
     conn: Connection, recipient: str | None = None
 ) -> dict[str, list[tuple[int, DigestLine]]]:
-    d, lead = T.directive_t, T.unit_t.alias("lead")
+    """The notices not yet in a delivery, as digest lines, by recipient unit."""
+    d, lead = tables.directive_t, tables.unit_t.alias("lead")
     q = (
         select(
             n.c.id,
@@ -268,114 +261,69 @@ def _pending_lines(
         q = q.where(n.c.recipient == recipient)
     out: dict[str, list[tuple[int, DigestLine]]] = {}
     for r in conn.execute(q):
-        title = f"{r.symbol}" if r.symbol else r.dtitle
-        out.setdefault(r.recipient, []).append(
-            (
-                r.id,
-                DigestLine(
-                    r.directive_code,
-                    title,
-                    r.task_id,
-                    r.title,
-                    r.deadline_text,
-                    r.due_on,
-                    r.lead_name or r.unit_code,
-                    r.severity,
-                    bool(r.is_cc),
-                ),
-            )
+        line = DigestLine(
+            r.directive_code,
+            r.symbol or r.dtitle,
+            r.task_id,
+            r.title,
+            r.deadline_text,
+            r.due_on,
+            r.lead_name or r.unit_code,
+            r.severity,
+            bool(r.is_cc),
         )
+        out.setdefault(r.recipient, []).append((r.id, line))
     return out
 
 
-def unit_names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
-    codes = list(codes)
-    if not codes:
-        return {}
-    return {
-        r.code: r.name
-        for r in conn.execute(
-            select(T.unit_t.c.code, T.unit_t.c.name).where(T.unit_t.c.code.in_(codes))
-        )
-    }
-
-
-def build_deliveries(engine: Engine, as_of: date, sweep_id: int | None) -> list[str]:
-    """One digest per recipient unit from the notices not yet in a delivery. Returns new ids."""
-    with engine.connect() as conn:
-        pending = _pending_lines(conn)
-        names = unit_names(conn, pending)
-    created: list[str] = []
-    for recipient, items in pending.items():
-        digest = render(names.get(recipient, recipient), as_of, [line for _, line in items])
-        ids = [i for i, _ in items]
-        did = uuid.uuid4().hex
-        with engine.begin() as conn:
-            conn.execute(
-                insert(T.delivery_t),
-                [_delivery_row(did, recipient, sweep_id, as_of, digest, len(ids))],
-            )
-            claimed = 0
-            for chunk in range(0, len(ids), 500):
-                part = ids[chunk : chunk + 500]
-                claimed += (
-                    conn.execute(
-                        update(n)
-                        .where(n.c.id.in_(part), n.c.delivery_id.is_(None))
-                        .values(delivery_id=did)
-                    ).rowcount
-                    or 0
-                )
-            if claimed != len(ids):
-                # A concurrent sweep took (some of) these notices first: drop this copy; the
-                # notices left unclaimed, if any, go out with the next sweep.
-                conn.rollback()
-                continue
-        created.append(did)
-    return created
-
-
-def _delivery_row(
-    did: str, recipient: str, sweep_id: int | None, as_of: date, digest: Digest, count: int
-) -> dict[str, Any]:
-    return {
-        "id": did,
+def claim_notices(
+    conn: Connection,
+    delivery_id: str,
+    recipient: str,
+    sweep_id: int | None,
+    as_of: date,
+    digest: Digest,
+    notice_ids: list[int],
+    at: datetime,
+) -> bool:
+    """Write one digest and tie its notices to it. False when a concurrent sweep took some of
+    them first: the caller then rolls back (the notices left, if any, go with the next sweep)."""
+    row = {
+        "id": delivery_id,
         "recipient": recipient,
         "sweep_id": sweep_id,
         "as_of": as_of,
         "subject": digest.subject,
         "body_text": digest.text,
         "body_markdown": digest.markdown,
-        "notices": count,
+        "notices": len(notice_ids),
         "status": "pending",
         "attempts": 0,
-        "created_at": now(),
+        "created_at": at,
     }
+    conn.execute(insert(tables.delivery_t), [row])
+    claimed = 0
+    for chunk in range(0, len(notice_ids), _CLAIM_CHUNK):
+        part = notice_ids[chunk : chunk + _CLAIM_CHUNK]
+        q = (
+            update(n)
+            .where(n.c.id.in_(part), n.c.delivery_id.is_(None))
+            .values(delivery_id=delivery_id)
+        )
+        claimed += conn.execute(q).rowcount or 0
+    return claimed == len(notice_ids)
 
 
-def preview(conn: Connection, as_of: date) -> dict[str, Digest]:
-    """The digests the pending notices would make (used by ``--dry-run`` inside a rolled-back transaction)."""
-    pending = _pending_lines(conn)
-    names = unit_names(conn, pending)
-    return {
-        r: render(names.get(r, r), as_of, [line for _, line in items])
-        for r, items in pending.items()
-    }
-
-
-def start_sweep(conn: Connection, as_of: date) -> int:
-    return int(
-        conn.execute(
-            insert(T.sweep_t).returning(T.sweep_t.c.id), [{"as_of": as_of, "started_at": now()}]
-        ).scalar_one()
-    )
+def start_sweep(conn: Connection, as_of: date, at: datetime) -> int:
+    q = insert(tables.sweep_t).returning(tables.sweep_t.c.id)
+    return int(conn.execute(q, [{"as_of": as_of, "started_at": at}]).scalar_one())
 
 
 def finish_sweep(
-    conn: Connection, sweep_id: int, notices: int, deliveries: int, at: datetime | None = None
+    conn: Connection, sweep_id: int, notices: int, deliveries: int, at: datetime
 ) -> None:
     conn.execute(
-        update(T.sweep_t)
-        .where(T.sweep_t.c.id == sweep_id)
-        .values(finished_at=at or now(), notices=notices, deliveries=deliveries)
+        update(tables.sweep_t)
+        .where(tables.sweep_t.c.id == sweep_id)
+        .values(finished_at=at, notices=notices, deliveries=deliveries)
     )

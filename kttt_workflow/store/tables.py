@@ -1,6 +1,6 @@
-"""Stored tables (sqlmodel). Input models live in ``kttt_workflow.spec.models``.
+"""Stored tables (sqlmodel). Input models live in ``kttt_workflow.domain.directive``.
 
-The schema is created and upgraded by Alembic (``kttt_workflow/migrations``); these classes are
+The schema is created and upgraded by Alembic (``kttt_workflow/store/migrations``); these classes are
 the source the migrations were generated from.
 """
 

@@ -4,7 +4,7 @@
 
 MODE
   before-send  the notices and the digests are committed, then the process dies where sending
-               would start (``kttt_workflow.store.outbox.deliver`` is entered): nothing was sent.
+               would start (``Tracker.deliver`` is entered): nothing was sent.
   after-send   the real ``kttt_workflow.notify.send.send`` runs for the first digest; as soon as a
                target has accepted it, the process dies, before the attempt is recorded (the
                documented duplicate window).
@@ -30,14 +30,9 @@ def die() -> None:
 def main() -> None:
     mode, url, as_of = sys.argv[1], sys.argv[2], date.fromisoformat(sys.argv[3])
 
-    import importlib
-
-    # ``kttt_workflow.notify`` re-exports the function ``send``, which shadows the submodule as
-    # an attribute of the package: get the module itself.
-    send_mod = importlib.import_module("kttt_workflow.notify.send")
-    outbox = importlib.import_module("kttt_workflow.store.outbox")
-    from kttt_workflow.api import Store
-    from kttt_workflow.store.outbox import OutboxSettings
+    from kttt_workflow.config import OutboxSettings
+    from kttt_workflow.notify import dispatch
+    from kttt_workflow.service import Tracker
 
     settings = OutboxSettings(connect_timeout=1.0, read_timeout=1.0, maildir=None)
     if mode == "before-send":
@@ -46,9 +41,9 @@ def main() -> None:
             print("crashing before any send", flush=True)
             die()
 
-        outbox.deliver = deliver  # type: ignore[attr-defined]
+        Tracker.deliver = deliver  # type: ignore[assignment,method-assign]
     elif mode == "after-send":
-        real_send = send_mod.send  # type: ignore[attr-defined]
+        real_send = dispatch.send
 
         def send(message, targets, **kwargs):  # type: ignore[no-untyped-def]
             results = real_send(message, targets, **kwargs)
@@ -57,12 +52,12 @@ def main() -> None:
                 die()
             return results
 
-        send_mod.send = send  # type: ignore[attr-defined]
+        dispatch.send = send
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 
-    store = Store.open(url, migrate=False)
-    store.sweep(as_of=as_of, settings=settings)
+    tracker = Tracker.open(url, migrate=False)
+    tracker.sweep(as_of=as_of, settings=settings)
     print("not crashed", flush=True)
     raise SystemExit(3)
 

@@ -1,85 +1,41 @@
-"""``kttt``: the command line. Each command is a thin wrapper over ``kttt_workflow.api``."""
+"""The engine's commands: each parses its options, calls one use case of
+:class:`kttt_workflow.service.Tracker`, and prints the answer in Vietnamese.
+
+Heavy modules (SQLAlchemy, the store, pydantic models) are imported when a command runs, through
+:func:`~kttt_workflow.cli.common.open_tracker`, never at start-up.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from kttt_workflow.api import Store
-from kttt_workflow.domain.deadlines import (
-    DeadlineError,
-    DeadlineKind,
-    effective_due,
-    occurrences,
-    parse_deadline,
+from kttt_workflow.cli.common import (
+    DbOpt,
+    app,
+    fail,
+    fmt_date,
+    open_tracker,
+    out,
+    parse_date,
 )
-from kttt_workflow.domain.status import LABELS, Status
-from kttt_workflow.spec.errors import InputError, KtttError
+from kttt_workflow.domain.status import LABELS, ORDER, SHORT, Status
 
-app = typer.Typer(
-    name="kttt",
-    help="Theo dõi thực hiện văn bản chỉ đạo: khai báo YAML, giao nhiệm vụ, thời hạn, hoàn thành.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="KTTT_DATABASE_URL",
-        help="URL cơ sở dữ liệu (mặc định: tệp SQLite trong $KTTT_HOME).",
-    ),
-]
-
-
-def parse_date(text: str | None) -> date | None:
-    """Accept 2022-12-05 or 05/12/2022."""
-    if text is None:
-        return None
-    text = text.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise typer.BadParameter(f"ngày '{text}' không hợp lệ; cần dạng YYYY-MM-DD hoặc DD/MM/YYYY")
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]Lỗi:[/red] {message}", highlight=False)
-    return typer.Exit(code)
-
-
-def _open(db: str | None) -> Store:
-    try:
-        return Store.open(db)
-    except Exception as exc:  # a wrong URL, an unreachable server: say so without the password
-        from kttt_workflow.store.db import normalise_url, safe_url
-
-        raise _fail(
-            f"không mở được cơ sở dữ liệu {safe_url(normalise_url(db))}: {type(exc).__name__}"
-        ) from None
-
-
-def _print_issues(e: InputError) -> None:
-    for issue in e.issues:
-        err.print(str(issue), highlight=False, markup=False)
-    err.print(f"Có {len(e.issues)} lỗi; không có gì được ghi vào cơ sở dữ liệu.", highlight=False)
-
-
-def _fmt(d: date | None) -> str:
-    return d.strftime("%d/%m/%Y") if d else "—"
+# Terminal colours of the statuses (presentation only; the labels are domain.status's).
+STYLE = {
+    Status.overdue: "red",
+    Status.done_late: "yellow",
+    Status.done_on_time: "green",
+    Status.on_track: "cyan",
+    Status.pending: "dim",
+    Status.ongoing: "blue",
+    Status.awaiting_deadline: "magenta",
+}
 
 
 @app.command()
@@ -88,26 +44,13 @@ def validate(
     db: DbOpt = None,
 ) -> None:
     """Kiểm tra tệp YAML (danh mục đơn vị, văn bản chỉ đạo); in lỗi dạng tệp:dòng:cột."""
-    store = _open(db)
-    try:
-        bundle = store.validate(paths)
-    except InputError as e:
-        _print_issues(e)
-        raise typer.Exit(1) from None
-    finally:
-        store.close()
-    n_tasks = sum(1 for _, d in bundle.directives for _ in _walk(d.tasks))
+    with open_tracker(db) as t:
+        bundle = t.validate(paths)
     out.print(
         f"Hợp lệ: {len(bundle.registry_files)} danh mục đơn vị, {len(bundle.directives)} văn bản, "
-        f"{n_tasks} nhiệm vụ.",
+        f"{bundle.task_count} nhiệm vụ.",
         highlight=False,
     )
-
-
-def _walk(tasks: list[Any]) -> Any:
-    for t in tasks:
-        yield t
-        yield from _walk(t.children)
 
 
 @app.command()
@@ -120,21 +63,11 @@ def load(
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
 ) -> None:
     """Nạp tệp YAML vào cơ sở dữ liệu (một giao dịch: tất cả hoặc không gì cả)."""
-    store = _open(db)
-    try:
-        reg, summaries = store.load(paths, until=parse_date(until))
-    except InputError as e:
-        _print_issues(e)
-        raise typer.Exit(1) from None
-    finally:
-        store.close()
+    with open_tracker(db) as t:
+        reg, summaries = t.load(paths, until=parse_date(until))
     if as_json:
-        out.print_json(
-            json.dumps(
-                {"registry": reg.__dict__, "directives": [s.as_dict() for s in summaries]},
-                default=str,
-            )
-        )
+        data = {"registry": reg.__dict__, "directives": [s.as_dict() for s in summaries]}
+        out.print_json(json.dumps(data, default=str))
         return
     if reg.units_added or reg.units_changed or reg.groups_added or reg.groups_changed:
         out.print(
@@ -143,19 +76,19 @@ def load(
             highlight=False,
         )
     for s in summaries:
-        if s.changed_anything:
-            out.print(
-                f"{s.directive}: {s.total} nhiệm vụ — thêm {s.added}, sửa {s.changed}, "
-                f"bỏ {s.removed}, khôi phục {s.restored}, giữ nguyên {s.unchanged}.",
-                highlight=False,
-            )
-            for c in s.changes[:10]:
-                fields = ", ".join(
-                    f"{k}: {v['old']} → {v['new']}" for k, v in c.items() if k != "task_id"
-                )
-                out.print(f"  sửa {c['task_id']}: {fields}", highlight=False)
-        else:
+        if not s.changed_anything:
             out.print(f"{s.directive}: không có thay đổi ({s.total} nhiệm vụ).", highlight=False)
+            continue
+        out.print(
+            f"{s.directive}: {s.total} nhiệm vụ — thêm {s.added}, sửa {s.changed}, "
+            f"bỏ {s.removed}, khôi phục {s.restored}, giữ nguyên {s.unchanged}.",
+            highlight=False,
+        )
+        for c in s.changes[:10]:
+            fields = ", ".join(
+                f"{k}: {v['old']} → {v['new']}" for k, v in c.items() if k != "task_id"
+            )
+            out.print(f"  sửa {c['task_id']}: {fields}", highlight=False)
 
 
 @app.command()
@@ -169,56 +102,24 @@ def deadline(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Diễn giải một thời hạn tiếng Việt: hạn danh nghĩa, hạn theo ngày làm việc, các kỳ lặp."""
-    issued_on = parse_date(issued)
-    try:
-        spec = parse_deadline(text, issued_on)
-    except DeadlineError as e:
-        raise _fail(str(e)) from None
-    from kttt_workflow.domain.calendar import default_calendar
+    from kttt_workflow.domain.deadlines import DeadlineError
+    from kttt_workflow.service import explain_deadline
 
-    cal = default_calendar()
-    result: dict[str, Any] = {
-        "text": spec.text,
-        "kind": spec.kind.value,
-        "label": spec.label,
-        "recurrence": spec.recurrence.value if spec.recurrence else None,
-        "nominal_due": spec.due.isoformat() if spec.due else None,
-        "due": effective_due(spec.due, cal, not no_roll).isoformat() if spec.due else None,
-        "occurrences": [],
-    }
-    if spec.kind == DeadlineKind.RECURRING:
-        start = issued_on or date.today()
-        occ = occurrences(spec, start, date(start.year + count + 1, 12, 31))[:count]
-        result["occurrences"] = [
-            {
-                "period": o.period,
-                "nominal_due": o.due.isoformat(),
-                "due": effective_due(o.due, cal, not no_roll).isoformat(),
-            }
-            for o in occ
-        ]
+    try:
+        e = explain_deadline(text, issued=parse_date(issued), roll=not no_roll, count=count)
+    except DeadlineError as exc:
+        raise fail(str(exc)) from None
     if as_json:
-        out.print_json(json.dumps(result, ensure_ascii=False))
+        out.print_json(json.dumps(e.as_json(), ensure_ascii=False))
         return
+    spec = e.spec
     out.print(f"Văn bản ghi: {spec.text}", highlight=False)
     out.print(f"Loại: {spec.kind.value} — {spec.label}", highlight=False)
-    if spec.due:
-        rolled = date.fromisoformat(result["due"])
-        extra = "" if rolled == spec.due else f" (rơi vào ngày nghỉ, chuyển sang {_fmt(rolled)})"
-        out.print(f"Hạn: {_fmt(spec.due)}{extra}", highlight=False)
-    for o in result["occurrences"]:
-        out.print(f"  Kỳ {o['period']}: hạn {_fmt(date.fromisoformat(o['due']))}", highlight=False)
-
-
-_STYLE = {
-    Status.overdue: "red",
-    Status.done_late: "yellow",
-    Status.done_on_time: "green",
-    Status.on_track: "cyan",
-    Status.pending: "dim",
-    Status.ongoing: "blue",
-    Status.awaiting_deadline: "magenta",
-}
+    if spec.due and e.due:
+        extra = "" if e.due == spec.due else f" (rơi vào ngày nghỉ, chuyển sang {fmt_date(e.due)})"
+        out.print(f"Hạn: {fmt_date(spec.due)}{extra}", highlight=False)
+    for p in e.periods:
+        out.print(f"  Kỳ {p.period}: hạn {fmt_date(p.due)}", highlight=False)
 
 
 @app.command()
@@ -236,27 +137,21 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="In danh sách JSON.")] = False,
 ) -> None:
     """Tình trạng các nhiệm vụ tại một ngày (đúng hạn, quá hạn, chờ…)."""
-    day = parse_date(as_of) or date.today()
-    for s in only or ():
-        if s not in Status.__members__:
-            raise _fail(
-                f"tình trạng '{s}' không hợp lệ; cần một trong: {', '.join(Status.__members__)}"
-            )
-    store = _open(db)
-    try:
-        rows = store.status(as_of=day, directive=directive, unit=unit, statuses=only)
-    finally:
-        store.close()
+    with open_tracker(db) as t:
+        day = parse_date(as_of) or t.today()
+        rows = t.status(as_of=day, directive=directive, unit=unit, statuses=only)
     if as_json:
         sys.stdout.write(
             json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2) + "\n"
         )
         return
-    table = Table(title=f"Tình trạng nhiệm vụ tại ngày {_fmt(day)}", show_lines=False)
+    table = Table(title=f"Tình trạng nhiệm vụ tại ngày {fmt_date(day)}", show_lines=False)
     for col in ("Mã nhiệm vụ", "Đơn vị chủ trì", "Nội dung", "Thời hạn", "Hạn", "Tình trạng"):
         table.add_column(col, overflow="fold")
+    counts: dict[str, int] = {}
     for r in rows:
         st = Status(r.status)
+        counts[r.status] = counts.get(r.status, 0) + 1
         label = r.status_label + (f" ({r.days_overdue} ngày)" if r.days_overdue else "")
         title = r.title if len(r.title) <= 80 else r.title[:77] + "…"
         table.add_row(
@@ -264,13 +159,10 @@ def status(
             r.unit_name,
             title,
             r.deadline_text or "—",
-            _fmt(r.due),
-            f"[{_STYLE[st]}]{label}[/]",
+            fmt_date(r.due),
+            f"[{STYLE[st]}]{label}[/]",
         )
     out.print(table)
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r.status] = counts.get(r.status, 0) + 1
     out.print(
         "Tổng: "
         + "; ".join(f"{LABELS[Status(k)]}: {v}" for k, v in sorted(counts.items()))
@@ -298,15 +190,10 @@ def complete(
     db: DbOpt = None,
 ) -> None:
     """Ghi nhận báo cáo hoàn thành của đơn vị (kèm minh chứng), chờ xác nhận."""
-    store = _open(db)
-    try:
-        r = store.complete(
+    with open_tracker(db) as t:
+        r = t.complete(
             task, evidence, on=parse_date(on), unit=unit, note=note, attachment=attachment
         )
-    except KtttError as e:
-        raise _fail(str(e)) from None
-    finally:
-        store.close()
     out.print(
         f"Đã ghi nhận báo cáo hoàn thành của {r.task_id}; chờ xác nhận (kttt verify).",
         highlight=False,
@@ -321,13 +208,8 @@ def verify(
     db: DbOpt = None,
 ) -> None:
     """Xác nhận báo cáo hoàn thành: nhiệm vụ hoàn thành; nhiệm vụ con được kích hoạt."""
-    store = _open(db)
-    try:
-        r = store.verify(task, on=parse_date(on), unit=unit)
-    except KtttError as e:
-        raise _fail(str(e)) from None
-    finally:
-        store.close()
+    with open_tracker(db) as t:
+        r = t.verify(task, on=parse_date(on), unit=unit)
     extra = f"; kích hoạt {r.activated} nhiệm vụ con" if r.activated else ""
     out.print(f"Đã xác nhận hoàn thành {r.task_id}{extra}.", highlight=False)
 
@@ -341,13 +223,8 @@ def return_(
     db: DbOpt = None,
 ) -> None:
     """Trả lại báo cáo hoàn thành (không được tính), kèm lý do."""
-    store = _open(db)
-    try:
-        r = store.return_(task, reason, on=parse_date(on), unit=unit)
-    except KtttError as e:
-        raise _fail(str(e)) from None
-    finally:
-        store.close()
+    with open_tracker(db) as t:
+        r = t.return_(task, reason, on=parse_date(on), unit=unit)
     out.print(f"Đã trả lại báo cáo của {r.task_id}: {reason}", highlight=False)
 
 
@@ -358,18 +235,11 @@ def history(
     db: DbOpt = None,
 ) -> None:
     """Lịch sử thay đổi của một nhiệm vụ."""
-    store = _open(db)
-    try:
-        rows = store.history(task, unit=unit)
-    except KtttError as e:
-        raise _fail(str(e)) from None
-    finally:
-        store.close()
+    with open_tracker(db) as t:
+        rows = t.history(task, unit=unit)
     for r in rows:
-        out.print(
-            f"{r['at']:%Y-%m-%d %H:%M} {r['event']} {json.dumps(r['detail'], ensure_ascii=False, default=str)}",
-            highlight=False,
-        )
+        detail = json.dumps(r["detail"], ensure_ascii=False, default=str)
+        out.print(f"{r['at']:%Y-%m-%d %H:%M} {r['event']} {detail}", highlight=False)
 
 
 @app.command()
@@ -387,17 +257,23 @@ def sweep(
     show: Annotated[
         bool, typer.Option("--show", help="In nội dung các bản tổng hợp (với --dry-run).")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Quét cả ngày nghỉ, ngày lễ, Tết.")
+    ] = False,
 ) -> None:
-    """Quét hằng ngày: nhắc việc, đôn đốc, báo cáo cấp trên; mỗi đơn vị một bản tổng hợp."""
-    day = parse_date(as_of) or date.today()
-    store = _open(db)
-    try:
-        r = store.sweep(as_of=day, dry_run=dry_run, send=not no_send)
-    finally:
-        store.close()
+    """Quét hằng ngày: nhắc việc, đôn đốc, báo cáo cấp trên; mỗi đơn vị một bản tổng hợp.
+
+    Ngày nghỉ, ngày lễ, Tết không quét (như luồng daily-sweep), trừ khi có --force.
+    """
+    with open_tracker(db) as t:
+        r = t.sweep(as_of=parse_date(as_of), dry_run=dry_run, send=not no_send, force=force)
+    day = fmt_date(r.as_of)
+    if r.skipped:
+        out.print(f"{r.skipped}: không quét (dùng --force để quét).", highlight=False)
+        return
     if dry_run:
         out.print(
-            f"Chạy thử tại ngày {_fmt(day)}: {r.notices} thông báo mới cho {len(r.previews)} đơn vị; "
+            f"Chạy thử tại ngày {day}: {r.notices} thông báo mới cho {len(r.previews)} đơn vị; "
             "không có gì được ghi hay gửi.",
             highlight=False,
         )
@@ -407,7 +283,7 @@ def sweep(
                 out.print(dg.text, highlight=False, markup=False)
         return
     out.print(
-        f"Quét tại ngày {_fmt(day)}: {r.notices} thông báo mới, {len(r.deliveries)} bản tổng hợp.",
+        f"Quét tại ngày {day}: {r.notices} thông báo mới, {len(r.deliveries)} bản tổng hợp.",
         highlight=False,
     )
     if r.sent is not None:
@@ -430,11 +306,8 @@ def deliveries(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Sổ gửi thông báo: mỗi bản tổng hợp, trạng thái, số lần gửi, lỗi (địa chỉ đã che bí mật)."""
-    store = _open(db)
-    try:
-        rows = store.deliveries(unit=unit, status=status)
-    finally:
-        store.close()
+    with open_tracker(db) as t:
+        rows = t.deliveries(unit=unit, status=status)
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
@@ -453,14 +326,72 @@ def deliveries(
 @app.command(name="retry-failed")
 def retry_failed(db: DbOpt = None) -> None:
     """Gửi lại ngay các bản tổng hợp bị lỗi hoặc quá thời gian chờ (cùng mã gửi, không trùng lặp)."""
-    store = _open(db)
-    try:
-        sm = store.deliver(force=True)
-    finally:
-        store.close()
+    with open_tracker(db) as t:
+        sm = t.deliver(force=True)
     out.print(
         f"Gửi lại {sm.claimed}: {sm.sent} thành công, {sm.failed} lỗi, {sm.timeout} quá thời gian chờ, "
         f"{sm.dead} ngừng gửi.",
+        highlight=False,
+    )
+
+
+# Two-line column headings of the report table: the short labels, broken after the first word.
+HEADINGS = {s: SHORT[s].replace(" ", "\n", 1) for s in ORDER}
+
+
+@app.command()
+def report(
+    db: DbOpt = None,
+    directive: Annotated[
+        str | None, typer.Option(help="Mã văn bản chỉ đạo (mặc định: tất cả).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Tính đến ngày (mặc định: hôm nay).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In báo cáo dạng JSON.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="In báo cáo dạng Markdown.")] = False,
+) -> None:
+    """Báo cáo tổng hợp tiến độ theo văn bản, đơn vị và cấp (kèm mẫu số của mọi tỷ lệ)."""
+    from kttt_workflow.domain.progress import fmt_pct
+
+    if as_json and markdown:
+        raise fail("chỉ chọn một trong --json và --markdown")
+    with open_tracker(db) as t:
+        r = t.progress(as_of=parse_date(as_of), directive=directive)
+    if as_json:
+        sys.stdout.write(json.dumps(r.as_json(), ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    if markdown:
+        sys.stdout.write(r.to_markdown())
+        return
+    for d in r.directive_rows():
+        table = Table(
+            title=f"{r.directives[d.code].heading}\nTính đến ngày {r.as_of:%d/%m/%Y}",
+            show_lines=False,
+        )
+        table.add_column("Đơn vị", overflow="fold", min_width=14)
+        for s in ORDER:
+            table.add_column(HEADINGS[s], justify="right")
+        table.add_column("Tổng", justify="right")
+        table.add_column("Đến\nhạn", justify="right")
+        table.add_column("Hoàn thành\n/đến hạn", justify="right")
+        table.add_column("Quá hạn\n/đến hạn", justify="right")
+        for u in [*r.unit_rows(d.code), d]:
+            name = u.name if u.scope == "unit" else "[bold]Cộng[/bold]"
+            table.add_row(
+                name,
+                *(str(u.counts[s.value]) for s in ORDER),
+                str(u.total),
+                str(u.due),
+                f"{fmt_pct(u.done_pct)} ({u.done_due}/{u.due})",
+                f"{fmt_pct(u.overdue_pct)} ({u.overdue}/{u.due})",
+            )
+        out.print(table)
+    if not r.directive_rows():
+        out.print("Không có nhiệm vụ nào.", highlight=False)
+    out.print(
+        "Đến hạn = nhiệm vụ có hạn đến hết ngày tính (không tính nhiệm vụ chờ cấp trên, thường "
+        "xuyên, chưa có thời hạn); tỷ lệ hoàn thành và quá hạn tính trên số đến hạn.",
         highlight=False,
     )
 
@@ -472,7 +403,7 @@ def schema(
     ),
 ) -> None:
     """Xuất JSON Schema của tệp YAML (cho trình soạn thảo gợi ý và kiểm tra)."""
-    from kttt_workflow.spec.schema import export_schemas
+    from kttt_workflow.inputs.schema import export_schemas
 
     for p in export_schemas(directory):
         out.print(f"Đã ghi {p}", highlight=False)
@@ -495,25 +426,21 @@ def demo(
     """Chạy thử trên các văn bản thật: nạp, hoàn thành, tình trạng theo ngày, nhắc việc; rồi qua Prefect."""
     import os
 
+    from kttt_workflow.config import data_dir
     from kttt_workflow.demo import run_demo
-    from kttt_workflow.store.db import data_dir
 
     where = home or data_dir() / "demo"
     run_demo(out, where).close()
     if prefect:
-        from flows.demo import run_demo_flows
+        from kttt_workflow.orchestration.demo_flows import run_demo_flows
+        from kttt_workflow.orchestration.stack import StackError
 
         out.rule("Demo qua Prefect (các lần chạy, bảng tiến độ, sự kiện trên giao diện)")
-        run_demo_flows(
-            where / "prefect-demo",
-            os.environ.get("PREFECT_API_URL"),
-            echo=lambda m: out.print(m, highlight=False),
-        )
-
-
-def main() -> None:  # pragma: no cover
-    app()
-
-
-# Prefect commands (serve, report, …) live in their own module and register on `app`.
-from kttt_workflow import cli_prefect as _cli_prefect  # noqa: E402, F401
+        try:
+            run_demo_flows(
+                where / "prefect-demo",
+                os.environ.get("PREFECT_API_URL"),
+                echo=lambda m: out.print(m, highlight=False),
+            )
+        except StackError as e:
+            raise fail(str(e)) from None

@@ -1,8 +1,8 @@
-"""The consolidated progress report: per directive, per unit and per level, as of a date.
+"""The consolidated progress report: per directive, per unit and per level, as of a date. Pure.
 
-One ``GROUP BY`` over the status ``CASE`` expression (``store.status.status_columns``) counts the
-tasks of every (directive, unit, status) at once; everything after that works on those few
-aggregate rows, never on task rows. The overdue list is one filtered ``SELECT`` (capped).
+The store counts the tasks of every (directive, unit, status, due-by, key task) in one
+``GROUP BY`` (:mod:`kttt_workflow.store.progress`); :func:`assemble` builds the report from those
+few aggregate rows, never from task rows.
 
 Counts and percentages (also in ``docs/prefect.md``), as of ``as_of``:
 
@@ -19,49 +19,20 @@ Counts and percentages (also in ``docs/prefect.md``), as of ``as_of``:
   ``overdue_pct`` = overdue / due; ``completion_pct`` = done / total.
   A percentage with a zero denominator is ``None`` (shown as "—").
 
->>> from kttt_workflow.api import Store                      # doctest: +SKIP
->>> r = progress(Store.open(), date(2022, 12, 5), directive="ctr-nq20-2022")   # doctest: +SKIP
+>>> from kttt_workflow.service import Tracker                 # doctest: +SKIP
+>>> r = Tracker.open().progress(as_of=date(2022, 12, 5), directive="ctr-nq20-2022")  # doctest: +SKIP
 >>> print(r.to_markdown())                                    # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Engine, case, func, literal, select
-from sqlalchemy.engine import Connection
+from kttt_workflow.domain.status import DUE_STATUSES, ORDER, SHORT, Status, TaskStatus
 
-from kttt_workflow.domain.status import Status
-from kttt_workflow.store import tables as T
-from kttt_workflow.store.status import TaskStatus, status_columns, task_statuses
-
-# Column order of every table (the office's reading order: done, then open, then the rest).
-ORDER: tuple[Status, ...] = (
-    Status.done_on_time,
-    Status.done_late,
-    Status.on_track,
-    Status.overdue,
-    Status.pending,
-    Status.ongoing,
-    Status.awaiting_deadline,
-)
-SHORT: dict[Status, str] = {
-    Status.done_on_time: "Xong đúng hạn",
-    Status.done_late: "Xong quá hạn",
-    Status.on_track: "Trong hạn",
-    Status.overdue: "Quá hạn",
-    Status.pending: "Chờ cấp trên",
-    Status.ongoing: "Thường xuyên",
-    Status.awaiting_deadline: "Chờ thời hạn",
-}
-DUE_STATUSES = frozenset(
-    {Status.done_on_time.value, Status.done_late.value, Status.overdue.value, Status.on_track.value}
-)
 OVERDUE_LIMIT = 500  # overdue tasks listed per report (the counts are always complete)
 OTHER_LEVEL = "khac"
 
@@ -347,142 +318,62 @@ def _markdown_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def progress(
-    source: Any,
+@dataclass(frozen=True)
+class CountRow:
+    """One aggregate row of the store: how many tasks share these values."""
+
+    directive: str
+    unit: str
+    status: str
+    due_by: bool  # the computed due date is on or before the report date
+    key_task: bool
+    count: int
+
+
+def assemble(
     as_of: date,
-    directive: str | None = None,
-    *,
+    directive: str | None,
+    counts: Iterable[CountRow],
+    directives: Mapping[str, DirectiveInfo],
+    units: Mapping[str, tuple[str, str | None]],
+    levels: Mapping[str, tuple[str, int]],
+    overdue: list[TaskStatus],
     overdue_limit: int = OVERDUE_LIMIT,
 ) -> ProgressReport:
-    """The consolidated report as of ``as_of``; ``source`` is a ``Store``, an ``Engine`` or a ``Connection``."""
-    if isinstance(source, Connection):
-        return _progress(source, as_of, directive, overdue_limit)
-    engine: Engine = getattr(source, "engine", source)
-    with engine.connect() as conn:
-        return _progress(conn, as_of, directive, overdue_limit)
+    """The report from the store's aggregate rows.
 
-
-def _progress(
-    conn: Connection, as_of: date, directive: str | None, overdue_limit: int
-) -> ProgressReport:
-    t = T.task_t
-    status, _ = status_columns(as_of, conn.dialect.name)
-    d = literal(as_of, type_=Date)
-    due_by = case((t.c.due_on.is_not(None) & (t.c.due_on <= d), 1), else_=0).label("due_by")
-    started = t.c.starts_on.is_(None) | (t.c.starts_on <= d)
-    q = (
-        select(t.c.directive_code, t.c.unit_code, status, due_by, t.c.key_task, func.count())
-        .where(t.c.state != "removed", started)
-        .group_by(t.c.directive_code, t.c.unit_code, status, due_by, t.c.key_task)
-    )
-    if directive:
-        q = q.where(t.c.directive_code == directive)
-    groups = conn.execute(q).all()
-
-    directives = _directives(conn, {g[0] for g in groups}, {directive} if directive else set())
-    units = _units(conn, {g[1] for g in groups})
-    levels = _levels(conn)
-    by_directive: dict[str, ProgressRow] = {}
+    ``units`` maps a unit code to (name, level code); ``levels`` a level code to (name, position).
+    Units of no declared level are counted under "Khác".
+    """
+    by_directive = {
+        code: ProgressRow("directive", code, code, directives[code].title)
+        for code in sorted(directives)
+    }
     by_unit: dict[tuple[str, str], ProgressRow] = {}
     by_level: dict[tuple[str, str], ProgressRow] = {}
-    for code in sorted(directives):
-        by_directive[code] = ProgressRow("directive", code, code, directives[code].title)
-    for dcode, ucode, st, due, key, n in groups:
-        uname, ulevel = units.get(ucode, (ucode, None))
-        lcode = ulevel if ulevel in levels else OTHER_LEVEL
+    for c in counts:
+        uname, ulevel = units.get(c.unit, (c.unit, None))
+        lcode = ulevel if ulevel is not None and ulevel in levels else OTHER_LEVEL
         lname, lpos = levels.get(lcode, ("Khác", 10_000))
-        rows = (
-            by_directive[dcode],
-            by_unit.setdefault(
-                (dcode, ucode),
-                ProgressRow("unit", dcode, ucode, uname, level=ulevel, level_name=lname),
-            ),
-            by_level.setdefault(
-                (dcode, lcode), ProgressRow("level", dcode, lcode, lname, position=lpos)
-            ),
+        unit_row = by_unit.setdefault(
+            (c.directive, c.unit),
+            ProgressRow("unit", c.directive, c.unit, uname, level=ulevel, level_name=lname),
         )
-        for row in rows:
-            row.add(st, bool(due), bool(key), int(n))
+        level_row = by_level.setdefault(
+            (c.directive, lcode), ProgressRow("level", c.directive, lcode, lname, position=lpos)
+        )
+        for row in (by_directive[c.directive], unit_row, level_row):
+            row.add(c.status, c.due_by, c.key_task, c.count)
     unit_rows = sorted(
         by_unit.values(),
         key=lambda r: (r.directive, levels.get(r.level or "", ("", 10_000))[1], r.name, r.code),
     )
     level_rows = sorted(by_level.values(), key=lambda r: (r.directive, r.position, r.code))
-    overdue = task_statuses(
-        conn, as_of, directive=directive, statuses=[Status.overdue.value], limit=overdue_limit
-    )
     return ProgressReport(
         as_of,
         directive,
-        directives,
+        dict(directives),
         [*by_directive.values(), *unit_rows, *level_rows],
         overdue,
         overdue_limit,
     )
-
-
-def _directives(
-    conn: Connection, with_tasks: set[str], asked: set[str]
-) -> dict[str, DirectiveInfo]:
-    """The directives that have tasks, and the one asked for if it is stored (even with none yet)."""
-    codes = sorted(with_tasks | asked)
-    if not codes:
-        return {}
-    d = T.directive_t
-    rows = conn.execute(
-        select(d.c.code, d.c.doc_type, d.c.symbol, d.c.issued_on, d.c.title).where(
-            d.c.code.in_(codes)
-        )
-    ).all()
-    found = {
-        r.code: DirectiveInfo(r.code, r.doc_type, r.symbol, r.issued_on, r.title) for r in rows
-    }
-    for code in sorted(with_tasks):  # tasks always belong to a stored directive; be safe anyway
-        found.setdefault(code, DirectiveInfo(code, "", None, None, code))
-    return found
-
-
-def _units(conn: Connection, codes: Iterable[str]) -> dict[str, tuple[str, str | None]]:
-    codes = sorted(codes)
-    u = T.unit_t
-    out: dict[str, tuple[str, str | None]] = {}
-    for chunk in range(0, len(codes), 1000):
-        part = codes[chunk : chunk + 1000]
-        for r in conn.execute(select(u.c.code, u.c.name, u.c.level).where(u.c.code.in_(part))):
-            out[r.code] = (r.name, r.level)
-    return out
-
-
-def _levels(conn: Connection) -> dict[str, tuple[str, int]]:
-    lv = T.level_t
-    return {
-        r.code: (r.name, int(r.position))
-        for r in conn.execute(select(lv.c.code, lv.c.name, lv.c.position))
-    }
-
-
-# -- names the Prefect UI accepts -------------------------------------------------------------
-_KEY_BAD = re.compile(r"[^a-z0-9-]+")
-
-
-def slug(text: str) -> str:
-    """Lowercase ASCII letters, digits and dashes (Vietnamese letters lose their marks).
-
-    >>> slug("KH-67/2013 (Sở Nội vụ)")
-    'kh-67-2013-so-noi-vu'
-    """
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return _KEY_BAD.sub("-", text).strip("-") or "x"
-
-
-def artifact_key(prefix: str, code: str | None = None) -> str:
-    """A stable Prefect artifact key such as ``progress-kh-1-2022`` (``progress-all`` for all).
-
-    Prefect keys allow only lowercase letters, digits and dashes, so dots, slashes and
-    underscores of directive codes become dashes.
-
-    >>> artifact_key("progress", "ctr-nq20.2022")
-    'progress-ctr-nq20-2022'
-    """
-    return f"{slug(prefix)}-{slug(code) if code else 'all'}"

@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from kttt_workflow.spec.errors import Issue, nfc
+from kttt_workflow.domain.text import nfc
+from kttt_workflow.errors import Issue
 
 Path_ = tuple[str | int, ...]
 

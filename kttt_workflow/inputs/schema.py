@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kttt_workflow.spec.models import DirectiveFile, RegistryFile
+from kttt_workflow.domain.directive import DirectiveFile, RegistryFile
 
 
 def export_schemas(directory: Path) -> list[Path]:

@@ -5,8 +5,10 @@ deployment of ``prefect.yaml`` served from this process.
   ``$KTTT_HOME/prefect`` (its SQLite database, logs), analytics off, and the task-run recorder
   and event persister batching 100 records at a time;
 * deployments are built from ``prefect.yaml`` (one source of truth for names, schedules,
-  parameters, tags and concurrency limits; ``prefect deploy --all`` reads the same file), then
-  served with ``prefect.serve`` on the embedded defaults (SQLite store, local mailbox);
+  parameters, tags and concurrency limits; ``prefect deploy --all`` reads the same file), their
+  flows loaded from its entrypoints the way Prefect loads them (``flows/daily_sweep.py:daily_sweep``
+  in the project folder, :func:`project_dir`), then served with ``prefect.serve`` on the
+  embedded defaults (SQLite store, local mailbox);
 * the automations of ``automations/`` are installed (deployment names resolved to ids).
 
 Nothing here imports Prefect at module level: ``PREFECT_HOME`` and ``PREFECT_API_URL`` must be in
@@ -15,7 +17,6 @@ the environment before Prefect reads its settings.
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import socket
@@ -24,15 +25,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
 
-from kttt_workflow.store.db import data_dir
+from kttt_workflow import config
+from kttt_workflow.config import ENV_PROJECT, ENV_URL, data_dir
+from kttt_workflow.inputs import defaults
+from kttt_workflow.orchestration.prefect_api import ensure_sweep_limit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4200
@@ -55,9 +58,24 @@ class StackError(RuntimeError):
 
 
 def project_dir() -> Path:
-    """The project checkout (``$KTTT_PROJECT_DIR``, else the folder holding ``kttt_workflow``)."""
-    env = os.environ.get("KTTT_PROJECT_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent
+    """The project folder whose ``prefect.yaml``, ``flows/`` and ``automations/`` are served.
+
+    ``$KTTT_PROJECT_DIR``; else the current folder if it holds a ``prefect.yaml``; else the source
+    checkout the package runs from; else the copy an installed wheel ships.
+    """
+    env = os.environ.get(ENV_PROJECT)
+    if env:
+        return Path(env)
+    cwd = Path.cwd()
+    if (cwd / "prefect.yaml").is_file():
+        return cwd
+    found = defaults.checkout() or defaults.project_files()
+    if found is None:
+        raise StackError(
+            "không tìm thấy thư mục dự án (cần tệp prefect.yaml và thư mục flows/): chạy lệnh trong "
+            f"thư mục dự án hoặc đặt biến môi trường {ENV_PROJECT}"
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -213,16 +231,6 @@ def stop_server(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
         pass
 
 
-@contextmanager
-def running_server(stack: Stack, *, database_url: str | None = None) -> Iterator[Stack]:
-    """A server for the duration of the block (used by the tests, the bench and the demo)."""
-    proc = start_server(stack, database_url=database_url)
-    try:
-        yield stack
-    finally:
-        stop_server(proc)
-
-
 # -- deployments ----------------------------------------------------------------------------------
 def read_prefect_yaml(path: Path | None = None) -> dict[str, Any]:
     path = path or project_dir() / "prefect.yaml"
@@ -233,11 +241,26 @@ def read_prefect_yaml(path: Path | None = None) -> dict[str, Any]:
     return data
 
 
-def load_flow(entrypoint: str) -> Any:
-    """``flows/daily_sweep.py:daily_sweep`` → the flow object (imported as ``flows.daily_sweep``)."""
-    file, _, name = entrypoint.partition(":")
-    module = file.removesuffix(".py").replace("/", ".").replace("\\", ".")
-    return getattr(importlib.import_module(module), name)
+def load_flow(entrypoint: str, project: Path | None = None) -> Any:
+    """The flow of an entrypoint of ``prefect.yaml`` (``flows/daily_sweep.py:daily_sweep``), loaded
+    from the project folder the way Prefect loads it (as a script, not as an import of ours)."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    base = project or project_dir()
+    file, _, name = entrypoint.rpartition(":")
+    path = base / file
+    if not path.is_file():
+        raise StackError(
+            f"không tìm thấy luồng công việc '{entrypoint}' trong {base} (khai báo trong prefect.yaml)"
+        )
+    return load_flow_from_entrypoint(f"{path}:{name}", use_placeholder_flow=False)
+
+
+def flows_by_name(path: Path | None = None) -> dict[str, Any]:
+    """Every flow of ``prefect.yaml``, by deployment name (``daily-sweep`` → the flow)."""
+    base = path.parent if path else project_dir()
+    data = read_prefect_yaml(base / "prefect.yaml")
+    return {spec["name"]: load_flow(spec["entrypoint"], base) for spec in data["deployments"]}
 
 
 def schedules_of(spec: Mapping[str, Any]) -> list[Any]:
@@ -262,15 +285,20 @@ def schedules_of(spec: Mapping[str, Any]) -> list[Any]:
 
 
 def build_deployments(path: Path | None = None, names: Collection[str] | None = None) -> list[Any]:
-    """One ``RunnerDeployment`` per entry of ``prefect.yaml`` (or only those in ``names``)."""
+    """One ``RunnerDeployment`` per entry of ``prefect.yaml`` (or only those in ``names``).
+
+    Entrypoints are file paths relative to the project folder, which must be the current folder
+    when the deployments are served (``run_stack`` changes to it).
+    """
     from prefect.deployments.runner import EntrypointType
 
     data = read_prefect_yaml(path)
+    base = path.parent if path else project_dir()
     out = []
     for spec in data["deployments"]:
         if names is not None and spec["name"] not in names:
             continue
-        flow = load_flow(spec["entrypoint"])
+        flow = load_flow(spec["entrypoint"], base)
         out.append(
             flow.to_deployment(
                 name=spec["name"],
@@ -279,7 +307,7 @@ def build_deployments(path: Path | None = None, names: Collection[str] | None = 
                 parameters=spec.get("parameters") or {},
                 schedules=schedules_of(spec),
                 concurrency_limit=spec.get("concurrency_limit"),
-                entrypoint_type=EntrypointType.MODULE_PATH,
+                entrypoint_type=EntrypointType.FILE_PATH,
                 paused=False,
             )
         )
@@ -341,8 +369,6 @@ def install_automations(directory: Path | None = None) -> list[str]:
 
 def ensure_limits() -> None:
     """The global concurrency limits the flows use (``kttt-sweep``: one sweep at a time)."""
-    from flows._common import ensure_sweep_limit
-
     ensure_sweep_limit()
 
 
@@ -356,12 +382,13 @@ def run_stack(
     echo: Callable[[str], None] = print,
 ) -> None:
     """``kttt serve``: start the server (unless ``start`` is False), then serve until interrupted."""
+    project = project_dir()
     os.environ.update(stack.client_env())
     if database_url:
-        os.environ["KTTT_DATABASE_URL"] = database_url
-    os.environ.setdefault("KTTT_PROJECT_DIR", str(project_dir()))
-    # Relative paths in deployment parameters (e.g. ``directives``) are the project's.
-    os.chdir(project_dir())
+        os.environ[ENV_URL] = database_url
+    os.environ.setdefault(ENV_PROJECT, str(project))
+    # Entrypoints and relative paths in deployment parameters (``directives``) are the project's.
+    os.chdir(project)
     proc = None
     if start:
         echo(f"Khởi động máy chủ Prefect tại {stack.ui_url} (dữ liệu: {stack.prefect_home}) …")
@@ -382,8 +409,7 @@ def run_stack(
             echo("Tự động hóa: " + ", ".join(automations))
         from kttt_workflow.store.db import safe_url
 
-        store = os.environ.get("KTTT_DATABASE_URL") or f"sqlite:///{data_dir() / 'kttt.db'}"
-        echo(f"Cơ sở dữ liệu nhiệm vụ: {safe_url(store)}")
+        echo(f"Cơ sở dữ liệu nhiệm vụ: {safe_url(config.database_url())}")
         echo("Nhấn Ctrl+C để dừng.")
         serve(*deployments, print_starting_message=False)
     finally:

@@ -1,33 +1,15 @@
-"""What every flow shares: opening the store, today's date in Vietnam, run tags, UI links."""
+"""Small conversations with the Prefect API that the flows and ``kttt serve`` share: run tags, the
+UI's address, links to artifacts, and the global concurrency limit of the sweep.
+
+Prefect is imported inside each function: ``PREFECT_API_URL`` and ``PREFECT_HOME`` must be in the
+environment before Prefect reads its settings.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from contextlib import suppress
 
-from kttt_workflow.api import Store
-
-OFFICE_TZ = "Asia/Ho_Chi_Minh"
 SWEEP_LIMIT = "kttt-sweep"  # the global concurrency limit that keeps two sweeps from overlapping
-
-
-@contextmanager
-def open_store(url: str | None) -> Iterator[Store]:
-    """The store at ``url`` (else ``$KTTT_DATABASE_URL``, else the embedded SQLite file)."""
-    store = Store.open(url)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def office_today() -> date:
-    """Today in the offices' time zone: a sweep at 07:00 in Hà Nội is 00:00 UTC, still "yesterday"
-    on a server whose clock is UTC."""
-    return datetime.now(ZoneInfo(os.environ.get("KTTT_TIMEZONE") or OFFICE_TZ)).date()
 
 
 def add_run_tags(*tags: str) -> None:
@@ -49,6 +31,10 @@ def add_run_tags(*tags: str) -> None:
 
 def directive_tag(code: str) -> str:
     return f"directive:{code}"
+
+
+def unit_tag(code: str) -> str:
+    return f"unit:{code}"
 
 
 def ui_url() -> str | None:

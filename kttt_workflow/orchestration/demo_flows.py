@@ -3,8 +3,12 @@
 ``run_demo_flows(home, api_url)`` loads the real directives, records the demo's completion reports
 (one verified, one returned…), sweeps on a few dates (one of them a Tết holiday, skipped), and
 publishes the progress reports, each as a flow run; then prints where to look in the UI. With
-``api_url=None`` it starts a local server (``kttt_workflow.serve``) under ``home`` and leaves it
-running for the UI, printing how to stop it.
+``api_url=None`` it starts a local server (:mod:`kttt_workflow.orchestration.stack`) under
+``home`` and leaves it running for the UI, printing how to stop it.
+
+The flows are those of the project's ``prefect.yaml``, loaded from its entrypoints the way Prefect
+loads them (:func:`kttt_workflow.orchestration.stack.flows_by_name`): the library never imports
+``flows/``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kttt_workflow.demo import COMPLETIONS, NQ20, directives_dir
+from kttt_workflow.demo import COMPLETIONS, NQ20
+from kttt_workflow.inputs.defaults import demo_directives
 
 SWEEPS = [date(2022, 12, 5), date(2023, 1, 5), date(2023, 1, 23), date(2023, 2, 6)]
 REPORTS: list[tuple[date, str | None]] = [(date(2022, 12, 5), NQ20), (date(2023, 2, 6), None)]
@@ -49,7 +54,13 @@ def _env(updates: dict[str, str]) -> Iterator[None]:
 
 
 def _start_server(home: Path, echo: Callable[[str], None]) -> tuple[str, int]:
-    from kttt_workflow.serve import DEFAULT_PORT, Stack, free_port, port_in_use, start_server
+    from kttt_workflow.orchestration.stack import (
+        DEFAULT_PORT,
+        Stack,
+        free_port,
+        port_in_use,
+        start_server,
+    )
 
     port = DEFAULT_PORT if not port_in_use("127.0.0.1", DEFAULT_PORT) else free_port()
     stack = Stack(home, port=port)
@@ -89,7 +100,7 @@ def run_demo_flows(
 
         with temporary_settings(updates={PREFECT_API_URL: api_url, PREFECT_UI_URL: ui_url}):
             _run(demo, echo)
-            from kttt_workflow.events import flush
+            from kttt_workflow.orchestration.events import flush
 
             flush()
     echo(f"Giao diện Prefect: {ui_url}")
@@ -101,11 +112,9 @@ def run_demo_flows(
 
 
 def _run(demo: FlowDemo, echo: Callable[[str], None]) -> None:
-    from flows.daily_sweep import SweepParams, daily_sweep
-    from flows.load_directive import LoadParams, load_directive
-    from flows.progress_report import ReportParams, progress_report
-    from flows.record_completion import CompletionParams, record_completion
+    from kttt_workflow.orchestration.stack import flows_by_name
 
+    flows = flows_by_name()
     db = demo.database_url
 
     def record(flow_name: str, state: Any, what: str) -> Any:
@@ -123,33 +132,35 @@ def _run(demo: FlowDemo, echo: Callable[[str], None]) -> None:
 
     state: Any
     echo("Nạp văn bản chỉ đạo (load-directive) …")
-    state = load_directive(
-        LoadParams(paths=[str(directives_dir())], database_url=db, until=date(2026, 12, 31)),
-        return_state=True,
-    )
+    params: dict[str, Any] = {
+        "paths": [str(demo_directives())],
+        "database_url": db,
+        "until": date(2026, 12, 31),
+    }
+    state = flows["load-directive"](params, return_state=True)
     loaded = record("load-directive", state, "các văn bản trong directives/") or []
     for s in loaded:
         echo(f"    {s['directive']}: {s['total']} nhiệm vụ")
 
     echo("Ghi nhận hoàn thành (record-completion) …")
     for task, evidence, on, returned in COMPLETIONS:
-        params = CompletionParams(
-            task=task,
-            evidence=evidence,
-            reported_on=on,
-            decision="return" if returned else "verify",
-            decided_on=on,
-            reason=returned,
-            database_url=db,
-        )
-        state = record_completion(params, return_state=True)
+        params = {
+            "task": task,
+            "evidence": evidence,
+            "reported_on": on,
+            "decision": "return" if returned else "verify",
+            "decided_on": on,
+            "reason": returned,
+            "database_url": db,
+        }
+        state = flows["record-completion"](params, return_state=True)
         r = record("record-completion", state, task)
         if r and r.get("activated_tasks"):
             echo(f"    kích hoạt {len(r['activated_tasks'])} nhiệm vụ con")
 
     echo("Quét hằng ngày (daily-sweep) …")
     for day in SWEEPS:
-        state = daily_sweep(SweepParams(as_of=day, database_url=db), return_state=True)
+        state = flows["daily-sweep"]({"as_of": day, "database_url": db}, return_state=True)
         r = record("daily-sweep", state, f"{day:%d/%m/%Y}")
         if r:
             echo(f"    {r['notices']} thông báo mới, {r['deliveries']} bản tổng hợp")
@@ -158,9 +169,8 @@ def _run(demo: FlowDemo, echo: Callable[[str], None]) -> None:
 
     echo("Báo cáo tiến độ (progress-report) …")
     for day, directive in REPORTS:
-        state = progress_report(
-            ReportParams(as_of=day, directive=directive, database_url=db), return_state=True
-        )
+        params = {"as_of": day, "directive": directive, "database_url": db}
+        state = flows["progress-report"](params, return_state=True)
         r = record("progress-report", state, f"{directive or 'mọi văn bản'} tại {day:%d/%m/%Y}")
         if r:
             echo(

@@ -1,14 +1,13 @@
-"""Errors in the user's terms: file, line, column and a Vietnamese message."""
+"""The project's errors, in the user's terms: file, line, column and a Vietnamese message.
+
+Every layer raises these (input checks, the store, the service); the shells print them.
+"""
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
-
-def nfc(text: str) -> str:
-    """Normalise user-facing text to NFC (Vietnamese diacritics as single code points)."""
-    return unicodedata.normalize("NFC", text)
+from kttt_workflow.domain.text import nfc
 
 
 @dataclass(frozen=True, order=True)

@@ -1,19 +1,20 @@
-"""Input models: what a coordinator writes in YAML.
+"""The declared directive: what a coordinator writes in YAML, as pydantic models (no I/O).
 
-These pydantic models describe the *files* (a unit registry, a directive); the stored tables live in
-``kttt_workflow.store.tables``. Converting one into the other is ``kttt_workflow.store.rows``.
-``model_json_schema()`` of :class:`RegistryFile` and :class:`DirectiveFile` is exported to
-``docs/schema/`` so editors can complete and check the YAML.
+These models describe the *files* (a unit registry, a directive, an escalation policy); reading and
+checking the files is :mod:`kttt_workflow.inputs`, and the stored tables live in
+:mod:`kttt_workflow.store.tables`. ``model_json_schema()`` of :class:`RegistryFile` and
+:class:`DirectiveFile` is exported to ``docs/schema/`` so editors can complete and check the YAML.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from kttt_workflow.domain.registry import GroupInfo, UnitInfo
 
 # A code is what users type on the command line and what task ids are built from.
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$"
@@ -55,6 +56,21 @@ class Unit(_Strict):
     successor: Code | None = Field(default=None, description="Đơn vị kế thừa sau sáp nhập.")
     note: str | None = None
 
+    def info(self) -> UnitInfo:
+        """The unit as the registry holds it."""
+        return UnitInfo(
+            self.code,
+            self.name,
+            self.level,
+            self.parent,
+            tuple(self.aliases),
+            tuple(self.targets),
+            self.valid_from,
+            self.valid_to,
+            self.successor,
+            self.note,
+        )
+
 
 class Group(_Strict):
     """A named set of units ("các sở, ban, ngành"); members may be units or other groups."""
@@ -64,6 +80,10 @@ class Group(_Strict):
     aliases: list[NonEmpty] = Field(default_factory=list)
     members: list[Code] = Field(min_length=1)
     note: str | None = None
+
+    def info(self) -> GroupInfo:
+        """The group as the registry holds it."""
+        return GroupInfo(self.code, self.name, tuple(self.members), tuple(self.aliases), self.note)
 
 
 class RegistryFile(_Strict):
@@ -131,9 +151,6 @@ class Severity(StrEnum):
     due = "due"  # đến hạn
     overdue = "overdue"  # quá hạn
     escalated = "escalated"  # báo cáo cấp trên
-
-
-ROLES = ("lead", "coordinators", "lead_parent", "lead_grandparent", "issuer", "focal")
 
 
 class EscalationStep(_Strict):
@@ -248,15 +265,3 @@ class DirectiveFile(_Strict):
 
 
 TaskSpec.model_rebuild()
-
-_SYMBOL_STATE = re.compile(
-    r"^\d{1,4}(/\d{4})?/[A-ZĐ][A-ZĐ0-9&]*(-[A-ZĐ][A-ZĐ0-9&]*)*$"
-)  # 67/KH-UBND, 09/2019/NĐ-CP, 134/NQ-CP
-_SYMBOL_PARTY = re.compile(
-    r"^\d{1,4}-[A-ZĐ][A-Za-zĐ]*/[A-ZĐ][A-ZĐ0-9]*$"
-)  # 20-NQ/TW, 27-CTr/TU, 10-KH/TW
-
-
-def symbol_is_valid(symbol: str) -> bool:
-    """True for State-style ('67/KH-UBND', '09/2019/NĐ-CP') or Party-style ('20-NQ/TW') symbols."""
-    return bool(_SYMBOL_STATE.match(symbol) or _SYMBOL_PARTY.match(symbol))

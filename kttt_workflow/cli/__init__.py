@@ -1,0 +1,17 @@
+"""``kttt``: the command line, a thin shell over :mod:`kttt_workflow.service`.
+
+The commands live in :mod:`.commands` (the engine's use cases) and :mod:`.prefect` (the local
+Prefect stack); importing them here registers them on :data:`app`. Nothing heavy is imported
+before a command runs, so ``kttt --help`` and ``kttt deadline`` start fast.
+"""
+
+from __future__ import annotations
+
+from kttt_workflow.cli import commands, prefect  # noqa: F401  (registers the commands)
+from kttt_workflow.cli.common import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,94 @@
+"""What every ``kttt`` command shares: the app, the consoles, the ``--db`` option, dates, errors,
+and :func:`open_tracker`, the one way a command opens the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from kttt_workflow.errors import InputError
+    from kttt_workflow.service import Tracker
+
+app = typer.Typer(
+    name="kttt",
+    help="Theo dõi thực hiện văn bản chỉ đạo: khai báo YAML, giao nhiệm vụ, thời hạn, hoàn thành.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="KTTT_DATABASE_URL",
+        help="URL cơ sở dữ liệu (mặc định: tệp SQLite trong $KTTT_HOME).",
+    ),
+]
+
+
+def parse_date(text: str | None) -> date | None:
+    """Accept 2022-12-05 or 05/12/2022."""
+    if text is None:
+        return None
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise typer.BadParameter(f"ngày '{text}' không hợp lệ; cần dạng YYYY-MM-DD hoặc DD/MM/YYYY")
+
+
+def fmt_date(d: date | None) -> str:
+    return d.strftime("%d/%m/%Y") if d else "—"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``Lỗi: message`` on stderr; raise the returned exit."""
+    err.print(f"[red]Lỗi:[/red] {escape(message)}", highlight=False)
+    return typer.Exit(code)
+
+
+def print_issues(e: InputError) -> None:
+    for issue in e.issues:
+        err.print(str(issue), highlight=False, markup=False)
+    err.print(f"Có {len(e.issues)} lỗi; không có gì được ghi vào cơ sở dữ liệu.", highlight=False)
+
+
+@contextmanager
+def open_tracker(db: str | None) -> Iterator[Tracker]:
+    """The store at ``db`` for one command; every error of the engine becomes a message and exit 1.
+
+    A wrong URL or an unreachable server is said without the password; invalid input files are
+    listed ``file:line:col: message``; any other refusal (unknown task, wrong state…) is printed
+    as it is, in Vietnamese.
+    """
+    from kttt_workflow import config
+    from kttt_workflow.errors import InputError, KtttError
+    from kttt_workflow.service import Tracker
+    from kttt_workflow.store.db import normalise_url, safe_url
+
+    try:
+        tracker = Tracker.open(db)
+    except Exception as exc:  # a wrong URL, an unreachable server: say so without the password
+        where = safe_url(normalise_url(config.database_url(db)))
+        raise fail(f"không mở được cơ sở dữ liệu {where}: {type(exc).__name__}") from None
+    try:
+        yield tracker
+    except InputError as e:
+        print_issues(e)
+        raise typer.Exit(1) from None
+    except KtttError as e:
+        raise fail(str(e)) from None
+    finally:
+        tracker.close()

@@ -1,0 +1,97 @@
+"""Settings from the environment, read in one place: where data lives, which store, which day.
+
+Every ``KTTT_*`` variable the engine reads is read here, and "today" is decided here once: the date
+in the offices' time zone (``KTTT_TIMEZONE``, default Asia/Ho_Chi_Minh), not the server's. A daily
+sweep scheduled at 07:00 in Hà Nội runs at 00:00 UTC, still "yesterday" on a server whose clock is
+UTC; the CLI, the service and the flows all take their date from :meth:`Config.today`.
+
+========================  ==========================================================
+``KTTT_HOME``             data folder (embedded SQLite store, local mailboxes); ``~/.kttt``
+``KTTT_DATABASE_URL``     the store: ``postgresql://…`` or ``sqlite:///…``
+``KTTT_TIMEZONE``         the offices' time zone (IANA name)
+``KTTT_LOCAL_MAILBOX``    ``0`` turns the local Maildir fallback off (units without targets
+                          are then reported as ``no_target``)
+``KTTT_MAILDIR``          where the local mailboxes are (default ``$KTTT_HOME/mail``)
+``KTTT_APPRISE_CONFIG``   an Apprise configuration file with extra targets, tagged by unit code
+``KTTT_MAX_ATTEMPTS``     delivery attempts before a digest is ``dead`` (default 5)
+``KTTT_PROJECT_DIR``      the project folder holding ``prefect.yaml`` and ``flows/``
+========================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ENV_HOME = "KTTT_HOME"
+ENV_URL = "KTTT_DATABASE_URL"
+ENV_TIMEZONE = "KTTT_TIMEZONE"
+ENV_PROJECT = "KTTT_PROJECT_DIR"
+OFFICE_TZ = "Asia/Ho_Chi_Minh"
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the embedded store and local mailboxes live: ``$KTTT_HOME`` or ``~/.kttt``."""
+    env = os.environ if env is None else env
+    return Path(env.get(ENV_HOME) or Path.home() / ".kttt")
+
+
+def database_url(url: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """``url``, else ``$KTTT_DATABASE_URL``, else the embedded SQLite file in the data folder."""
+    env = os.environ if env is None else env
+    return url or env.get(ENV_URL) or f"sqlite:///{data_dir(env) / 'kttt.db'}"
+
+
+def utcnow() -> datetime:
+    """The wall clock, for the audit timestamps of the store (UTC)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The engine's settings: the office time zone and where data lives."""
+
+    home: Path
+    timezone: str = OFFICE_TZ
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        return cls(data_dir(env), env.get(ENV_TIMEZONE) or OFFICE_TZ)
+
+    def today(self, now: datetime | None = None) -> date:
+        """Today in the offices' time zone (``now``: the instant to read it at, default now)."""
+        instant = now or datetime.now(UTC)
+        return instant.astimezone(ZoneInfo(self.timezone)).date()
+
+
+@dataclass
+class OutboxSettings:
+    """Delivery settings; the defaults suit the embedded demo (local Maildir for units without targets)."""
+
+    max_attempts: int = 5
+    retry_base: float = 60.0  # seconds; doubled each attempt, with jitter
+    retry_cap: float = 3600.0
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    stale_after: timedelta = timedelta(minutes=10)
+    maildir: Path | None = None  # units with no target: local mailbox here, else "no_target"
+    apprise_config: Path | None = None  # extra targets, one Apprise tag per unit code
+    rng: random.Random = field(default_factory=random.Random)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OutboxSettings:
+        env = os.environ if env is None else env
+        local = env.get("KTTT_LOCAL_MAILBOX", "1") not in ("0", "false", "no")
+        maildir = Path(env.get("KTTT_MAILDIR") or data_dir(env) / "mail") if local else None
+        cfg = env.get("KTTT_APPRISE_CONFIG")
+        return cls(
+            max_attempts=int(env.get("KTTT_MAX_ATTEMPTS", "5")),
+            maildir=maildir,
+            apprise_config=Path(cfg) if cfg else None,
+        )

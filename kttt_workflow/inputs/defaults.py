@@ -1,0 +1,129 @@
+"""The defaults shipped with the package, read from its ``data/`` folder.
+
+* the Government's day swaps (``data/calendar_overrides.yaml``) and :func:`default_calendar`, the
+  working-day calendar every use case shares;
+* the default escalation ladder (``data/default_policy.yaml``, code ``mac-dinh``);
+* the demo's directives: the repository's ``directives/`` folder in a checkout, or the copy the
+  wheel ships (``kttt_workflow/project/directives``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kttt_workflow.domain.calendar import DayOverride, WorkingCalendar
+from kttt_workflow.domain.directive import PolicyFile
+from kttt_workflow.domain.text import nfc
+
+PACKAGE = Path(__file__).resolve().parent.parent
+DATA = PACKAGE / "data"
+DEFAULT_OVERRIDES_PATH: Path = DATA / "calendar_overrides.yaml"
+DEFAULT_POLICY_PATH: Path = DATA / "default_policy.yaml"
+
+
+def _override_from_item(item: Any, index: int, source: str) -> DayOverride:
+    where = f"{source}, mục thứ {index + 1}"
+    if not isinstance(item, Mapping):
+        raise ValueError(nfc(f"{where}: mỗi mục phải có dạng {{date, working, note}}."))
+    unknown = set(item) - {"date", "working", "note"}
+    if unknown:
+        names = ", ".join(sorted(str(k) for k in unknown))
+        raise ValueError(nfc(f"{where}: khóa không hợp lệ: {names}."))
+    raw_day = item.get("date")
+    if isinstance(raw_day, datetime):
+        day = raw_day.date()
+    elif isinstance(raw_day, date):
+        day = raw_day
+    elif isinstance(raw_day, str):
+        try:
+            day = date.fromisoformat(raw_day.strip())
+        except ValueError:
+            raise ValueError(
+                nfc(f"{where}: ngày '{raw_day}' không hợp lệ (định dạng YYYY-MM-DD).")
+            ) from None
+    else:
+        raise ValueError(nfc(f"{where}: thiếu ngày ('date', định dạng YYYY-MM-DD)."))
+    working = item.get("working")
+    if not isinstance(working, bool):
+        raise ValueError(nfc(f"{where}: 'working' phải là true hoặc false."))
+    note = item.get("note", "")
+    if note is None:
+        note = ""
+    if not isinstance(note, str):
+        raise ValueError(nfc(f"{where}: 'note' phải là chuỗi văn bản."))
+    return DayOverride(day=day, working=working, note=nfc(" ".join(note.split())))
+
+
+def load_overrides(path: Path | None = None) -> tuple[DayOverride, ...]:
+    """Read the day-swap table (YAML list of ``{date, working, note}``), sorted by date.
+
+    ``path=None`` reads the packaged table ``kttt_workflow/data/calendar_overrides.yaml``.
+    An empty file gives ``()``. Malformed entries raise ``ValueError`` with a Vietnamese message.
+
+    Ví dụ: ``load_overrides()`` chứa ``DayOverride(date(2025, 4, 26), True,
+    "Làm bù cho ngày 02/05/2025")``.
+    """
+    source = Path(path) if path is not None else DEFAULT_OVERRIDES_PATH
+    with source.open(encoding="utf-8") as fh:
+        try:
+            data = yaml.safe_load(fh)
+        except (yaml.YAMLError, ValueError) as exc:
+            # PyYAML raises ValueError itself for timestamps such as 2030-13-01.
+            raise ValueError(
+                nfc(f"{source}: không đọc được tệp YAML (ngày hoặc cú pháp không hợp lệ): {exc}")
+            ) from exc
+    if data is None:
+        return ()
+    if isinstance(data, Mapping) and "overrides" in data:
+        data = data["overrides"] or []
+    if not isinstance(data, list):
+        raise ValueError(nfc(f"{source}: tệp phải là một danh sách các ngày hoán đổi."))
+    result = [_override_from_item(item, i, str(source)) for i, item in enumerate(data)]
+    seen: set[date] = set()
+    for ov in result:
+        if ov.day in seen:
+            raise ValueError(nfc(f"{source}: ngày {ov.day:%d/%m/%Y} được khai báo nhiều lần."))
+        seen.add(ov.day)
+    return tuple(sorted(result, key=lambda ov: ov.day))
+
+
+@functools.lru_cache(maxsize=1)
+def default_calendar() -> WorkingCalendar:
+    """The shared calendar: ``holidays`` plus the packaged day-swap table (built once).
+
+    Ví dụ: ``default_calendar().is_working_day(date(2025, 4, 26))`` là ``True``.
+    """
+    return WorkingCalendar(load_overrides())
+
+
+def default_policy() -> PolicyFile:
+    """The shipped ladder (``kttt_workflow/data/default_policy.yaml``, code ``mac-dinh``)."""
+    data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+    return PolicyFile.model_validate(data)
+
+
+def project_files() -> Path | None:
+    """The copy of the project's files (``prefect.yaml``, ``flows/``, ``automations/``,
+    ``directives/``) that the wheel ships, if this is an installed wheel."""
+    shipped = PACKAGE / "project"
+    return shipped if (shipped / "prefect.yaml").is_file() else None
+
+
+def checkout() -> Path | None:
+    """The source checkout the package runs from (editable install), if any."""
+    root = PACKAGE.parent
+    return root if (root / "prefect.yaml").is_file() and (root / "flows").is_dir() else None
+
+
+def demo_directives() -> Path:
+    """The real directives the demo loads: the checkout's ``directives/``, else the wheel's copy."""
+    for base in (checkout(), project_files()):
+        if base is not None and (base / "directives").is_dir():
+            return base / "directives"
+    raise FileNotFoundError("directives")

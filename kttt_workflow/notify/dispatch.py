@@ -1,0 +1,76 @@
+"""One attempt at one digest: every target of the unit that has not received it yet, or the local
+mailbox when the unit declares none. Returns what happened per target; records nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+from kttt_workflow.domain.delivery import TargetOutcome
+from kttt_workflow.notify.maildir import write_maildir
+from kttt_workflow.notify.message import Message
+from kttt_workflow.notify.send import send
+from kttt_workflow.notify.targets import TargetError, expand_target, mask_target
+
+NO_TARGET = "(không có địa chỉ nhận)"
+
+
+def target_key(template: str) -> str:
+    """Identifies a target across attempts: a hash of its template as written in the registry,
+    where secrets are ``${VAR}`` placeholders, so the key never derives from a secret's value."""
+    return hashlib.sha256(template.encode()).hexdigest()[:32]
+
+
+def dispatch(
+    message: Message,
+    templates: Sequence[str],
+    already_sent: Collection[str],
+    *,
+    maildir: Path | None,
+    connect_timeout: float,
+    read_timeout: float,
+) -> list[TargetOutcome]:
+    """Send ``message`` to the targets of ``templates`` whose key is not in ``already_sent``.
+
+    A unit without targets gets the message in its local mailbox under ``maildir`` (else
+    ``no_target``: reported, never silently skipped). A template whose ``${VAR}`` is not set fails
+    on its own, without a secret in the error.
+    """
+    if not templates:
+        return [_local(message, maildir)]
+    outcomes: list[TargetOutcome] = []
+    urls: list[str] = []
+    keys: list[str] = []
+    for tpl in templates:
+        try:
+            url = expand_target(tpl)
+        except TargetError as exc:
+            outcomes.append(TargetOutcome(mask_target(tpl), None, "failed", str(exc)))
+            continue
+        key = target_key(tpl)
+        if key not in already_sent:
+            urls.append(url)
+            keys.append(key)
+    if urls:
+        sent = send(message, urls, connect_timeout=connect_timeout, read_timeout=read_timeout)
+        outcomes += [
+            TargetOutcome(r.target, key, r.status.value, r.error)
+            for key, r in zip(keys, sent, strict=True)
+        ]
+    return outcomes
+
+
+def _local(message: Message, maildir: Path | None) -> TargetOutcome:
+    if maildir is None:
+        return TargetOutcome(
+            NO_TARGET, None, "no_target", "đơn vị chưa khai báo địa chỉ nhận thông báo"
+        )
+    where = f"maildir:{message.unit_code}"
+    try:
+        write_maildir(maildir, message)
+    except (OSError, ValueError) as exc:
+        # One unwritable mailbox fails one delivery (retried later), not the run.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        return TargetOutcome(where, None, "failed", f"không ghi được hộp thư cục bộ: {reason}")
+    return TargetOutcome(where, None, "local")

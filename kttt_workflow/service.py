@@ -1,0 +1,512 @@
+"""The use cases of the engine: the one front door of the CLI, the Prefect flows and Python code.
+
+Each method of :class:`Tracker` ("theo dõi": tracking) is one use case and owns its
+transaction: it reads what it needs from the store, lets the domain decide, and writes the result
+in one go (or, for a sweep's deliveries, in one short transaction per digest). "Today" is decided
+here, once, in the offices' time zone (:meth:`kttt_workflow.config.Config.today`); a date given
+by the caller always wins.
+
+>>> with Tracker.open("sqlite:///:memory:") as t:          # doctest: +SKIP
+...     t.load(["directives/"])
+...     t.status(as_of=date(2022, 12, 5), directive="ctr-nq20-2022")
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NamedTuple
+
+from sqlalchemy import Engine
+
+from kttt_workflow import config as cfg
+from kttt_workflow.domain import delivery, escalation, fanout, progress
+from kttt_workflow.domain.calendar import WorkingCalendar
+from kttt_workflow.domain.deadlines import DeadlineExplanation, explain
+from kttt_workflow.domain.digest import Digest, render
+from kttt_workflow.domain.directive import EscalationPolicy, PolicyFile
+from kttt_workflow.domain.evidence import parse_evidence
+from kttt_workflow.domain.status import TaskStatus, parse_status
+from kttt_workflow.errors import KtttError
+from kttt_workflow.inputs import defaults
+from kttt_workflow.inputs.validate import Bundle, load_inputs
+from kttt_workflow.notify.dispatch import dispatch
+from kttt_workflow.notify.message import Message
+from kttt_workflow.notify.targets import load_apprise_config
+from kttt_workflow.store import (
+    activation,
+    completion,
+    db,
+    facts,
+    load,
+    outbox,
+    registry,
+    status,
+    sweep,
+)
+from kttt_workflow.store import progress as progress_sql
+from kttt_workflow.store.completion import CompletionResult
+from kttt_workflow.store.load import LoadSummary
+from kttt_workflow.store.registry import RegistrySummary
+
+__all__ = [
+    "CompletionResult",
+    "LoadResult",
+    "SendSummary",
+    "SweepReport",
+    "Tracker",
+    "explain_deadline",
+]
+
+
+class LoadResult(NamedTuple):
+    """What a load did: to the registry, and to each directive (``reg, summaries = t.load(…)``)."""
+
+    registry: RegistrySummary
+    directives: list[LoadSummary]
+
+
+@dataclass
+class SendSummary:
+    """What one pass over the outbox did: deliveries claimed, and their new statuses."""
+
+    claimed: int = 0
+    sent: int = 0
+    local: int = 0
+    no_target: int = 0
+    failed: int = 0
+    timeout: int = 0
+    dead: int = 0
+
+    def add(self, status: str) -> None:
+        setattr(self, status, getattr(self, status) + 1)
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did: new ledger rows (by recipient role), new digests, what sending did.
+
+    ``skipped`` is the reason a sweep did not run (a day off), else ``None``.
+    """
+
+    as_of: date
+    sweep_id: int | None
+    notices: int
+    by_role: dict[str, int]
+    deliveries: list[str]
+    sent: SendSummary | None
+    previews: dict[str, Digest] = field(default_factory=dict)
+    skipped: str | None = None
+
+
+def explain_deadline(
+    text: str,
+    *,
+    issued: date | None = None,
+    roll: bool = True,
+    count: int = 4,
+    today: date | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> DeadlineExplanation:
+    """How the engine reads a deadline as written: its kind, nominal and working-day due dates,
+    and the first ``count`` periods of a recurring one (from ``issued``, else today).
+
+    Needs no store: the CLI answers ``kttt deadline`` without opening one.
+    """
+    day = today or cfg.Config.from_env().today()
+    return explain(text, issued, calendar or defaults.default_calendar(), day, count, roll)
+
+
+class Tracker:
+    """A migrated store (SQLite file or PostgreSQL), the working-day calendar and the settings."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        calendar: WorkingCalendar,
+        config: cfg.Config,
+        clock: Callable[[], datetime] = cfg.utcnow,
+    ) -> None:
+        self.engine, self.calendar, self.config, self.clock = engine, calendar, config, clock
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        migrate: bool = True,
+        schema: str | None = None,
+        config: cfg.Config | None = None,
+    ) -> Tracker:
+        """Open (and by default create or upgrade) the store at ``url``.
+
+        ``url`` defaults to ``$KTTT_DATABASE_URL``, else a SQLite file in ``$KTTT_HOME``.
+        """
+        engine = db.make_engine(db.normalise_url(cfg.database_url(url)), schema=schema)
+        if migrate:
+            db.migrate(engine)
+        return cls(engine, defaults.default_calendar(), config or cfg.Config.from_env())
+
+    def __enter__(self) -> Tracker:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        """The store's URL, password masked."""
+        return db.safe_url(self.engine.url.render_as_string(hide_password=False))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def today(self) -> date:
+        """Today in the offices' time zone."""
+        return self.config.today(self.clock())
+
+    # -- declare / validate / load ------------------------------------------------------------
+    def _read_inputs(self, paths: Iterable[str | Path]) -> Bundle:
+        """Check files against what the store holds (nothing, if it was never migrated)."""
+        if not db.is_migrated(self.engine):
+            return load_inputs(paths)
+        with self.engine.connect() as conn:
+            base = registry.read_registry(conn)
+            known = registry.read_implements(conn)
+            policies = registry.read_policy_codes(conn)
+        return load_inputs(paths, base, known, policies)
+
+    def validate(self, paths: Iterable[str | Path]) -> Bundle:
+        """Check files against the stored registry; raises ``InputError`` listing every problem."""
+        return self._read_inputs(paths)
+
+    def load(self, paths: Iterable[str | Path], *, until: date | None = None) -> LoadResult:
+        """Validate and load files in one transaction (all or nothing).
+
+        Recurring tasks get one instance per period up to ``until`` (default: the end of this year).
+        """
+        bundle = self._read_inputs(paths)
+        horizon = until or date(self.today().year, 12, 31)
+        at = self.clock()
+        policies: dict[str, PolicyFile | EscalationPolicy] = {
+            fanout.DEFAULT_POLICY: defaults.default_policy()
+        }
+        policies.update({pf.code: pf for _, pf in bundle.policies})
+        summaries: list[LoadSummary] = []
+        with self.engine.begin() as conn:
+            reg = registry.RegistrySummary()
+            if bundle.registry_files:
+                reg = registry.save_registry(conn, [rf for _, rf in bundle.registry_files])
+            for _, d in bundle.directives:
+                policies.update(fanout.inline_policies(d))
+            registry.save_policies(conn, policies, at)
+            for doc, d in bundle.directives:
+                focal, issuer = fanout.header_units(d, bundle.registry)
+                sha = load.sha256(bundle.sources.get(doc.file, b""))
+                src = load.DirectiveSource(d, doc.file, sha, focal, issuer)
+                rows = load.task_rows(fanout.fan_out(d, bundle.registry, self.calendar, horizon))
+                summary = load.merge_directive(conn, src, rows, at)
+                if summary.load_id is not None:
+                    activation.activate_ready(conn, d.code, at)
+                summaries.append(summary)
+        return LoadResult(reg, summaries)
+
+    # -- status and reports ---------------------------------------------------------------------
+    def status(
+        self,
+        *,
+        as_of: date | None = None,
+        directive: str | None = None,
+        unit: str | None = None,
+        statuses: Sequence[str] | None = None,
+        task_ids: Sequence[str] | None = None,
+    ) -> list[TaskStatus]:
+        """Every task matching the filters, with its status as of ``as_of`` (default today).
+
+        An unknown status name is an error (``KtttError``), not an empty answer.
+        """
+        try:
+            wanted = [parse_status(s).value for s in statuses or ()]
+        except ValueError as e:
+            raise KtttError(str(e)) from None
+        with self.engine.connect() as conn:
+            return status.task_statuses(
+                conn,
+                as_of or self.today(),
+                directive=directive,
+                unit=unit,
+                statuses=wanted or None,
+                task_ids=task_ids,
+            )
+
+    def progress(
+        self,
+        *,
+        as_of: date | None = None,
+        directive: str | None = None,
+        overdue_limit: int = progress.OVERDUE_LIMIT,
+    ) -> progress.ProgressReport:
+        """The consolidated report by directive, unit and level (one ``GROUP BY``).
+
+        A directive that is not stored (or has no task) is an error.
+        """
+        day = as_of or self.today()
+        with self.engine.connect() as conn:
+            counts = progress_sql.count_rows(conn, day, directive)
+            with_tasks = {c.directive for c in counts}
+            infos = progress_sql.directive_infos(
+                conn, with_tasks | ({directive} if directive else set())
+            )
+            units = progress_sql.unit_infos(conn, {c.unit for c in counts})
+            levels = progress_sql.level_infos(conn)
+            overdue = status.task_statuses(
+                conn, day, directive=directive, statuses=["overdue"], limit=overdue_limit
+            )
+        if directive and directive not in infos:
+            raise KtttError(f"không có nhiệm vụ nào của văn bản '{directive}'")
+        for code in with_tasks - set(infos):  # tasks always belong to a stored directive
+            infos[code] = progress.DirectiveInfo(code, "", None, None, code)
+        return progress.assemble(
+            day, directive, counts, infos, units, levels, overdue, overdue_limit
+        )
+
+    def explain_deadline(
+        self, text: str, *, issued: date | None = None, roll: bool = True, count: int = 4
+    ) -> DeadlineExplanation:
+        """:func:`explain_deadline` with this tracker's calendar and today."""
+        return explain(text, issued, self.calendar, self.today(), count, roll)
+
+    # -- completion -----------------------------------------------------------------------------
+    def complete(
+        self,
+        task: str,
+        evidence: str,
+        *,
+        on: date | None = None,
+        unit: str | None = None,
+        note: str | None = None,
+        attachment: str | None = None,
+    ) -> CompletionResult:
+        """Record a unit's completion report with its evidence (the issued document's symbol and
+        date, e.g. "Kế hoạch số 28/KH-UBND ngày 04/02/2021"); it waits for verification."""
+        if not evidence or not evidence.strip():
+            raise KtttError(
+                "cần ghi minh chứng hoàn thành (số, ký hiệu và ngày văn bản đã ban hành)"
+            )
+        ev = parse_evidence(evidence)
+        day = on or self.today()
+        with self.engine.begin() as conn:
+            task_id = completion.resolve_task(conn, task, unit)
+            return completion.record_report(
+                conn, task_id, ev, on=day, note=note, attachment=attachment, at=self.clock()
+            )
+
+    def verify(
+        self, task: str, *, on: date | None = None, unit: str | None = None
+    ) -> CompletionResult:
+        """Accept the pending report: the task is done as of the report date; children activate."""
+        day = on or self.today()
+        at = self.clock()
+        with self.engine.begin() as conn:
+            task_id = completion.resolve_task(conn, task, unit)
+            r = completion.record_verification(conn, task_id, on=day, at=at)
+            directive = completion.task_directive(conn, task_id)
+            activated = activation.activate_ready(conn, directive, at)
+        return CompletionResult(r.task_id, r.state, r.completion_id, activated)
+
+    def return_(
+        self, task: str, reason: str, *, on: date | None = None, unit: str | None = None
+    ) -> CompletionResult:
+        """Return the pending report with a reason: it does not count; the task is open again."""
+        if not reason or not reason.strip():
+            raise KtttError("cần ghi lý do trả lại báo cáo")
+        day = on or self.today()
+        with self.engine.begin() as conn:
+            task_id = completion.resolve_task(conn, task, unit)
+            return completion.record_return(conn, task_id, reason, on=day, at=self.clock())
+
+    def history(self, task: str, *, unit: str | None = None) -> list[dict[str, Any]]:
+        """The task's history (created, changed, reported, verified…), oldest first."""
+        with self.engine.connect() as conn:
+            return completion.history(conn, completion.resolve_task(conn, task, unit))
+
+    # -- sweep: escalate and notify -------------------------------------------------------------
+    def day_off(self, day: date) -> str | None:
+        """Why no sweep runs on ``day`` (a weekend, a holiday, Tết), or ``None`` on a working day.
+
+        >>> tracker.day_off(date(2023, 1, 23))                  # doctest: +SKIP
+        '23/01/2023 là ngày nghỉ (Tết Nguyên Đán)'
+        """
+        if self.calendar.is_working_day(day):
+            return None
+        name = self.calendar.holiday_name(day)
+        return f"{day:%d/%m/%Y} là ngày nghỉ" + (f" ({name})" if name else "")
+
+    def sweep(
+        self,
+        *,
+        as_of: date | None = None,
+        dry_run: bool = False,
+        send: bool = True,
+        force: bool = False,
+        settings: cfg.OutboxSettings | None = None,
+    ) -> SweepReport:
+        """Decide the notices due as of a date, record them, build one digest per unit, send.
+
+        A day off (weekend, holiday, Tết) is skipped unless ``force``: offices do not work, and
+        the next working day's sweep catches up. ``dry_run`` computes everything in a transaction
+        that is rolled back: nothing is written and nothing is sent; the report carries the
+        digests that would go out.
+        """
+        day = as_of or self.today()
+        why = None if force else self.day_off(day)
+        if why:
+            return SweepReport(day, None, 0, {}, [], None, skipped=why)
+        if dry_run:
+            return self._dry_run(day)
+        at = self.clock()
+        with self.engine.begin() as conn:
+            sweep_id = sweep.start_sweep(conn, day, at)
+            counts = self._record(conn, day, sweep_id, at)
+        ids = self._build_deliveries(day, sweep_id)
+        sent = self.deliver(settings=settings) if send else None
+        with self.engine.begin() as conn:
+            sweep.finish_sweep(conn, sweep_id, sum(counts.values()), len(ids), self.clock())
+        return SweepReport(day, sweep_id, sum(counts.values()), counts, ids, sent)
+
+    def _record(self, conn: Any, day: date, sweep_id: int | None, at: datetime) -> dict[str, int]:
+        rows = escalation.fire_rows(
+            sweep.due_pairs(conn, day), registry.read_policies(conn), day, self.calendar
+        )
+        return sweep.record_notices(conn, day, rows, sweep_id, at)
+
+    def _dry_run(self, day: date) -> SweepReport:
+        with self.engine.connect() as conn:
+            trans = conn.begin()
+            try:
+                counts = self._record(conn, day, None, self.clock())
+                pending = sweep.pending_lines(conn)
+                names = registry.unit_names(conn, pending)
+            finally:
+                trans.rollback()
+        previews = {
+            r: render(names.get(r, r), day, [line for _, line in items])
+            for r, items in pending.items()
+        }
+        return SweepReport(day, None, sum(counts.values()), counts, [], None, previews)
+
+    def _build_deliveries(self, day: date, sweep_id: int | None) -> list[str]:
+        """One digest per recipient unit from the notices not yet in a delivery; new ids."""
+        with self.engine.connect() as conn:
+            pending = sweep.pending_lines(conn)
+            names = registry.unit_names(conn, pending)
+        created: list[str] = []
+        for recipient, items in pending.items():
+            digest = render(names.get(recipient, recipient), day, [line for _, line in items])
+            did = uuid.uuid4().hex
+            ids = [i for i, _ in items]
+            with self.engine.connect() as conn, conn.begin() as tx:
+                if not sweep.claim_notices(
+                    conn, did, recipient, sweep_id, day, digest, ids, self.clock()
+                ):
+                    tx.rollback()  # a concurrent sweep took (some of) these notices first
+                    continue
+            created.append(did)
+        return created
+
+    def deliver(
+        self,
+        *,
+        settings: cfg.OutboxSettings | None = None,
+        force: bool = False,
+        ids: Sequence[str] | None = None,
+        at: datetime | None = None,
+    ) -> SendSummary:
+        """Send what is due in the outbox (or ``ids``); ``force`` retries failed deliveries now.
+
+        Each delivery: claim (one short transaction, before any network I/O) → send to the
+        targets that do not have it yet → record the attempt and the next status. ``at`` is the
+        time the backoff is compared with (default now).
+        """
+        settings = settings or cfg.OutboxSettings.from_env()
+        due_at = at or self.clock()
+        extra = load_apprise_config(settings.apprise_config) if settings.apprise_config else {}
+        summary = SendSummary()
+        with self.engine.connect() as conn:
+            todo = outbox.candidates(conn, ids)
+        for did in todo:
+            with self.engine.begin() as conn:
+                if not outbox.claim(
+                    conn,
+                    did,
+                    due_at=due_at,
+                    now=self.clock(),
+                    stale_after=settings.stale_after,
+                    force=force,
+                ):
+                    continue
+                job = outbox.read_job(conn, did, extra)
+            summary.claimed += 1
+            summary.add(self._attempt(job, settings, due_at))
+        return summary
+
+    def _attempt(self, job: outbox.Job, settings: cfg.OutboxSettings, due_at: datetime) -> str:
+        message = Message(
+            job.delivery_id, job.subject, job.text, job.markdown, job.recipient, job.recipient_name
+        )
+        outcomes = dispatch(
+            message,
+            job.targets,
+            job.already_sent,
+            maildir=settings.maildir,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        )
+        status_, next_at = delivery.next_step(
+            [o.status for o in outcomes],
+            job.already_sent,
+            job.attempt,
+            due_at=due_at,
+            max_attempts=settings.max_attempts,
+            base=settings.retry_base,
+            cap=settings.retry_cap,
+            rng=settings.rng,
+        )
+        with self.engine.begin() as conn:
+            outbox.record_attempt(
+                conn, job, outcomes, status=status_, next_at=next_at, at=self.clock()
+            )
+        return status_
+
+    def deliveries(
+        self, *, unit: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The delivery ledger: each digest, its status, attempts and errors (targets masked)."""
+        with self.engine.connect() as conn:
+            return outbox.list_deliveries(conn, unit=unit, status=status)
+
+    # -- facts for the event feed ---------------------------------------------------------------
+    def watermark(self) -> facts.Watermark:
+        """Where the history and the delivery ledger end now (facts after it are new)."""
+        with self.engine.connect() as conn:
+            return facts.watermark(conn)
+
+    def history_facts(
+        self, after: int, kinds: Sequence[str] = facts.HISTORY_KINDS
+    ) -> list[facts.Fact]:
+        with self.engine.connect() as conn:
+            return facts.history_facts(conn, after, kinds)
+
+    def notice_facts(self, sweep_id: int) -> list[facts.Fact]:
+        with self.engine.connect() as conn:
+            return facts.notice_facts(conn, sweep_id)
+
+    def delivery_facts(self, after: int) -> list[facts.Fact]:
+        with self.engine.connect() as conn:
+            return facts.delivery_facts(conn, after)

@@ -1,0 +1,232 @@
+"""The unit registry and the escalation policies in the store: read, upsert, and who answers now.
+
+Every function runs inside the caller's connection (the service owns the transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, Integer, and_, delete, func, insert, literal, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
+
+from kttt_workflow.domain.directive import EscalationPolicy, PolicyFile, RegistryFile
+from kttt_workflow.domain.escalation import Step
+from kttt_workflow.domain.registry import GroupInfo, Registry, UnitInfo
+from kttt_workflow.store import tables
+
+unit_t, group_t, member_t, level_t, policy_t = (
+    tables.unit_t,
+    tables.group_t,
+    tables.member_t,
+    tables.level_t,
+    tables.policy_t,
+)
+# Longer successor chains than this are certainly a mistake (validation refuses cycles).
+MAX_SUCCESSION = 32
+
+
+@dataclass
+class RegistrySummary:
+    """What one load did to the registry."""
+
+    units_added: int = 0
+    units_changed: int = 0
+    groups_added: int = 0
+    groups_changed: int = 0
+
+
+def read_registry(conn: Connection) -> Registry:
+    """The registry as stored (units, groups with members, levels)."""
+    reg = Registry()
+    for row in conn.execute(select(level_t).order_by(level_t.c.position)):
+        reg.levels[row.code] = row.name
+    for row in conn.execute(select(unit_t)):
+        reg.units[row.code] = UnitInfo(
+            row.code,
+            row.name,
+            row.level,
+            row.parent_code,
+            tuple(row.aliases or ()),
+            tuple(row.targets or ()),
+            row.valid_from,
+            row.valid_to,
+            row.successor_code,
+            row.note,
+        )
+    members: dict[str, list[tuple[int, str]]] = {}
+    for row in conn.execute(select(member_t)):
+        members.setdefault(row.group_code, []).append((row.position, row.member_code))
+    for row in conn.execute(select(group_t)):
+        ms = tuple(m for _, m in sorted(members.get(row.code, [])))
+        reg.groups[row.code] = GroupInfo(row.code, row.name, ms, tuple(row.aliases or ()), row.note)
+    return reg
+
+
+def read_implements(conn: Connection) -> dict[str, tuple[str, ...]]:
+    """For each stored directive, the stored directives it implements (by code)."""
+    d = tables.directive_t
+    out: dict[str, tuple[str, ...]] = {}
+    for row in conn.execute(select(d.c.code, d.c.implements)):
+        out[row.code] = tuple(r["directive"] for r in row.implements or () if r.get("directive"))
+    return out
+
+
+def read_policy_codes(conn: Connection) -> set[str]:
+    return {r.code for r in conn.execute(select(policy_t.c.code))}
+
+
+def read_policies(conn: Connection) -> dict[str, list[Step]]:
+    """Every stored ladder, by policy code."""
+    return {r.code: [Step.from_dict(s) for s in r.steps] for r in conn.execute(select(policy_t))}
+
+
+def unit_names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
+    codes = list(codes)
+    if not codes:
+        return {}
+    q = select(unit_t.c.code, unit_t.c.name).where(unit_t.c.code.in_(codes))
+    return {r.code: r.name for r in conn.execute(q)}
+
+
+# -- upserts ---------------------------------------------------------------------------------
+def _unit_row(u: Any) -> dict[str, Any]:
+    return {
+        "code": u.code,
+        "name": u.name,
+        "aliases": list(u.aliases),
+        "level": u.level,
+        "parent_code": u.parent,
+        "targets": list(u.targets),
+        "valid_from": u.valid_from,
+        "valid_to": u.valid_to,
+        "successor_code": u.successor,
+        "note": u.note,
+    }
+
+
+def _upsert(
+    conn: Connection,
+    table: Any,
+    existing: Mapping[str, Mapping[str, Any]],
+    rows: list[dict[str, Any]],
+) -> tuple[int, int]:
+    """Insert new rows, update changed ones (by ``code``); unchanged rows are not touched."""
+    new = [r for r in rows if r["code"] not in existing]
+    changed = [
+        r
+        for r in rows
+        if r["code"] in existing and any(existing[r["code"]][k] != v for k, v in r.items())
+    ]
+    if new:
+        conn.execute(insert(table), new)
+    for row in changed:
+        conn.execute(update(table).where(table.c.code == row["code"]).values(**row))
+    return len(new), len(changed)
+
+
+def save_registry(conn: Connection, files: list[RegistryFile]) -> RegistrySummary:
+    """Upsert the levels, units and groups declared in ``files``."""
+    summary = RegistrySummary()
+    _save_levels(conn, files)
+    existing_units = {r.code: dict(r._mapping) for r in conn.execute(select(unit_t))}
+    rows = [_unit_row(u) for rf in files for u in rf.units]
+    summary.units_added, summary.units_changed = _upsert(conn, unit_t, existing_units, rows)
+    existing_groups = {r.code: dict(r._mapping) for r in conn.execute(select(group_t))}
+    groups = [g for rf in files for g in rf.groups]
+    rows = [
+        {"code": g.code, "name": g.name, "aliases": list(g.aliases), "note": g.note} for g in groups
+    ]
+    summary.groups_added, changed = _upsert(conn, group_t, existing_groups, rows)
+    replaced = _save_members(conn, groups)
+    summary.groups_changed = changed + len([c for c in replaced if c in existing_groups])
+    return summary
+
+
+def _save_levels(conn: Connection, files: list[RegistryFile]) -> None:
+    existing = {r.code for r in conn.execute(select(level_t.c.code))}
+    pos = len(existing)
+    new = []
+    for lv in (lv for rf in files for lv in rf.levels):
+        if lv.code not in existing:
+            existing.add(lv.code)
+            new.append({"code": lv.code, "name": lv.name, "position": pos})
+            pos += 1
+    if new:
+        conn.execute(insert(level_t), new)
+
+
+def _save_members(conn: Connection, groups: list[Any]) -> list[str]:
+    """Replace the member lists that changed; returns the codes of those groups."""
+    existing: dict[str, list[str]] = {}
+    for r in conn.execute(select(member_t).order_by(member_t.c.group_code, member_t.c.position)):
+        existing.setdefault(r.group_code, []).append(r.member_code)
+    replaced = [g for g in groups if existing.get(g.code) != list(g.members)]
+    if replaced:
+        conn.execute(delete(member_t).where(member_t.c.group_code.in_([g.code for g in replaced])))
+        conn.execute(
+            insert(member_t),
+            [
+                {"group_code": g.code, "member_code": m, "position": i}
+                for g in replaced
+                for i, m in enumerate(g.members)
+            ],
+        )
+    return [g.code for g in replaced]
+
+
+def save_policies(
+    conn: Connection, policies: Mapping[str, PolicyFile | EscalationPolicy], at: datetime
+) -> None:
+    """Upsert the policies that are new or changed (unchanged rows are not touched)."""
+    existing = {r.code: (r.name, r.steps) for r in conn.execute(select(policy_t))}
+    for code, p in policies.items():
+        steps = [st.model_dump(mode="json") for st in p.steps]
+        if existing.get(code) == (p.name, steps):
+            continue
+        values = {"name": p.name, "steps": steps, "updated_at": at}
+        if code in existing:
+            conn.execute(update(policy_t).where(policy_t.c.code == code).values(**values))
+        else:
+            conn.execute(insert(policy_t), [{"code": code, **values}])
+
+
+# -- who answers now --------------------------------------------------------------------------
+def current_units(as_of: date) -> Select[Any]:
+    """``(code, current)`` for every unit: the unit that answers for it on ``as_of``.
+
+    The SQL mirror of :meth:`kttt_workflow.domain.registry.Registry.current`: a unit that has
+    ceased (``valid_to`` before ``as_of``) and names a successor answers through it, down the
+    whole chain (Sở KH&ĐT Bắc Giang → Sở Tài chính Bắc Giang → Sở Tài chính Bắc Ninh). One
+    recursive query over the unit table, whatever the number of tasks.
+    """
+    u = unit_t.alias("succ_u")
+    day = literal(as_of, type_=Date)
+    base = select(
+        unit_t.c.code.label("origin"),
+        unit_t.c.code.label("code"),
+        literal(0, type_=Integer).label("depth"),
+    ).cte("succession", recursive=True)
+    step = (
+        select(base.c.origin, u.c.successor_code, base.c.depth + 1)
+        .select_from(base.join(u, u.c.code == base.c.code))
+        .where(
+            u.c.valid_to.is_not(None),
+            u.c.valid_to < day,
+            u.c.successor_code.is_not(None),
+            base.c.depth < MAX_SUCCESSION,
+        )
+    )
+    chain = base.union_all(step)
+    last = (
+        select(chain.c.origin, func.max(chain.c.depth).label("depth"))
+        .group_by(chain.c.origin)
+        .subquery("succession_end")
+    )
+    return select(chain.c.origin.label("code"), chain.c.code.label("current")).select_from(
+        chain.join(last, and_(last.c.origin == chain.c.origin, last.c.depth == chain.c.depth))
+    )
