@@ -7,10 +7,10 @@ Usage::
 A local SMTP server (aiosmtpd ``Controller`` on 127.0.0.1, a free port, run in a child process
 so that it does not share the benchmark's GIL) accepts and counts every message. Each repetition:
 
-* ``outbox``         ``kttt_workflow.store.outbox.deliver(engine, settings)`` on a fresh SQLite
+* ``outbox``         ``Tracker.deliver(settings=OutboxSettings(maildir=None))`` on a fresh SQLite
                      store holding D units, each with ONE target
                      ``mailto://127.0.0.1:PORT?to=unitN@example.vn&from=kttt@localhost`` (the form
-                     ``tests/test_notify.py`` uses for its SMTP receiver), and D ``pending``
+                     the notify tests use for their SMTP receiver), and D ``pending``
                      ``delivery`` rows written directly (untimed). Everything the library does:
                      claim, read the row and the unit's targets, Apprise (one SMTP connection per
                      message), record the attempt and the status, one transaction each;
@@ -28,54 +28,50 @@ See ``bench/README.md``.
 from __future__ import annotations
 
 import argparse
-import gc
 import multiprocessing as mp
-import os
-import platform
-import shutil
 import smtplib
-import socket
-import statistics
+import sqlite3
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from _common import (
+    Results,
+    SQLiteBackend,
+    banner,
+    fmt,
+    footer,
+    log,
+    median,
+    scratch,
+    seconds,
+    timed,
+)
+from sqlalchemy import insert
 
-from sqlalchemy import insert  # noqa: E402
-
-from kttt_workflow.api import Store  # noqa: E402
-from kttt_workflow.domain.digest import Digest, DigestLine, render  # noqa: E402
-from kttt_workflow.store import db  # noqa: E402
-from kttt_workflow.store import tables as T  # noqa: E402
-from kttt_workflow.store.outbox import OutboxSettings, deliver  # noqa: E402
+from kttt_workflow.config import OutboxSettings, utcnow
+from kttt_workflow.domain.digest import Digest, DigestLine, render
+from kttt_workflow.notify.message import DELIVERY_HEADER, DeliveryStatus, Message, message_id
+from kttt_workflow.notify.send import send
+from kttt_workflow.orchestration.stack import free_port
+from kttt_workflow.service import SendSummary, Tracker
+from kttt_workflow.store import tables as T
 
 HOST = "127.0.0.1"
 SENDER = "kttt@localhost"
 AS_OF = date(2025, 6, 16)
-DELIVERY_HEADER = "X-KTTT-Delivery-Id"  # kttt_workflow.notify.send.DELIVERY_HEADER
 MEASURES = ("outbox", "apprise_send", "smtplib_conn", "smtplib_reuse")
 
 
 # ------------------------------------------------------------------------------------------------
 # The SMTP receiver: aiosmtpd in a child process, counting messages per recipient address
 # ------------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 def _server_main(port: int, conn: Any) -> None:
     from aiosmtpd.controller import Controller
 
@@ -105,7 +101,7 @@ def _server_main(port: int, conn: Any) -> None:
 
 class SMTPServer:
     def __init__(self) -> None:
-        self.port = free_port()
+        self.port = free_port(HOST)
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_server_main, args=(self.port, child), daemon=True)
@@ -125,6 +121,12 @@ class SMTPServer:
             time.sleep(0.05)
             got += self.take()
         return got
+
+    def __enter__(self) -> SMTPServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         try:
@@ -184,62 +186,62 @@ def digests(n: int, lines: int) -> list[Item]:
     return out
 
 
-def fresh_store(tmp: Path, template: Path, port: int, items: list[Item]) -> Store:
-    """A fresh SQLite store: D units (one target each) and D pending deliveries (untimed)."""
-    path = tmp / f"kttt-{uuid.uuid4().hex[:8]}.db"
-    shutil.copy(template, path)
-    store = Store.open(f"sqlite:///{path}")
-    at = datetime.now(UTC)
-    with store.engine.begin() as conn:
-        conn.execute(insert(T.level_t), [{"code": "xa", "name": "Cấp xã", "position": 0}])
-        conn.execute(
-            insert(T.unit_t),
-            [
-                {
-                    "code": it.unit,
-                    "name": it.unit_name,
-                    "aliases": [],
-                    "level": "xa",
-                    "targets": [target(port, int(it.unit[4:]))],
-                }
-                for it in items
-            ],
-        )
-        conn.execute(
-            insert(T.delivery_t),
-            [
-                {
-                    "id": it.delivery_id,
-                    "recipient": it.unit,
-                    "sweep_id": None,
-                    "as_of": AS_OF,
-                    "subject": it.digest.subject,
-                    "body_text": it.digest.text,
-                    "body_markdown": it.digest.markdown,
-                    "notices": 3,
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": at + timedelta(microseconds=k),  # deliver() sends in this order
-                }
-                for k, it in enumerate(items)
-            ],
-        )
-    return store
+class Outbox(SQLiteBackend):
+    """Fresh SQLite stores, each holding D units (one target each) and D pending deliveries."""
+
+    def __init__(self, tmp: Path, port: int) -> None:
+        super().__init__(tmp)
+        self.port = port
+        self.items: list[Item] = []  # the digests of the next fresh store
+
+    def fill(self, tracker: Tracker, handle: Any) -> None:
+        at = utcnow()
+        with tracker.engine.begin() as conn:
+            conn.execute(insert(T.level_t), [{"code": "xa", "name": "Cấp xã", "position": 0}])
+            conn.execute(
+                insert(T.unit_t),
+                [
+                    {
+                        "code": it.unit,
+                        "name": it.unit_name,
+                        "aliases": [],
+                        "level": "xa",
+                        "targets": [target(self.port, int(it.unit[4:]))],
+                    }
+                    for it in self.items
+                ],
+            )
+            conn.execute(
+                insert(T.delivery_t),
+                [
+                    {
+                        "id": it.delivery_id,
+                        "recipient": it.unit,
+                        "sweep_id": None,
+                        "as_of": AS_OF,
+                        "subject": it.digest.subject,
+                        "body_text": it.digest.text,
+                        "body_markdown": it.digest.markdown,
+                        "notices": 3,
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": at + timedelta(microseconds=k),  # sent in this order
+                    }
+                    for k, it in enumerate(self.items)
+                ],
+            )
 
 
 # ------------------------------------------------------------------------------------------------
 # The measured runs
 # ------------------------------------------------------------------------------------------------
-def run_outbox(store: Store) -> None:
-    settings = OutboxSettings(maildir=None, apprise_config=None)
-    summary = deliver(store.engine, settings)
+def run_outbox(tracker: Tracker) -> SendSummary:
+    summary = tracker.deliver(settings=OutboxSettings(maildir=None, apprise_config=None))
     assert summary.sent == summary.claimed and summary.failed == summary.timeout == 0, summary
-    run_outbox.last = summary  # type: ignore[attr-defined]
+    return summary
 
 
 def run_apprise_send(port: int, items: list[Item]) -> None:
-    from kttt_workflow.notify.send import DeliveryStatus, Message, send
-
     for it in items:
         msg = Message(
             it.delivery_id,
@@ -260,7 +262,7 @@ def email_of(it: Item) -> EmailMessage:
     em["From"] = SENDER
     em["To"] = it.to
     em["Date"] = formatdate(localtime=True)
-    em["Message-ID"] = f"<{it.delivery_id}@kttt.local>"
+    em["Message-ID"] = message_id(it.delivery_id)
     em[DELIVERY_HEADER] = it.delivery_id
     em.set_content(it.digest.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     return em
@@ -278,24 +280,12 @@ def run_smtplib_reuse(port: int, items: list[Item]) -> None:
             s.send_message(email_of(it))
 
 
-def timed(fn: Callable[[], Any]) -> float:
-    gc.collect()
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
 @dataclass
-class Results:
-    n: int
-    times: dict[str, list[float]] = field(default_factory=dict)
+class DeliveryResults(Results):
     sizes: dict[str, int] = field(default_factory=dict)
 
-    def add(self, name: str, seconds: float) -> None:
-        self.times.setdefault(name, []).append(seconds)
 
-
-def check(server: SMTPServer, items: list[Item], what: str, res: Results) -> None:
+def check(server: SMTPServer, items: list[Item], what: str, res: DeliveryResults) -> None:
     got = server.wait_for(len(items))
     time.sleep(0.2)
     got += server.take()  # nothing more may arrive
@@ -303,7 +293,7 @@ def check(server: SMTPServer, items: list[Item], what: str, res: Results) -> Non
         f"{what}: server received {len(got)} messages, expected {len(items)}"
     )
     assert sorted(r for r, _ in got) == sorted(it.to for it in items), f"{what}: wrong recipients"
-    res.sizes[what] = int(statistics.median(size for _, size in got))
+    res.sizes[what] = int(median(size for _, size in got))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -318,59 +308,43 @@ def main(argv: list[str] | None = None) -> int:
     if args.digests < 1 or args.repeat < 1 or args.lines < 1:
         ap.error("--digests, --repeat and --lines must be positive")
 
-    def log(msg: str) -> None:
-        print(msg, flush=True)
-
     started = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(prefix="kttt-bench-delivery-"))
-    server: SMTPServer | None = None
-    try:
-        import aiosmtpd
-        import apprise
-        import sqlalchemy
+    import aiosmtpd
+    import apprise
+    import sqlalchemy
 
-        log(f"kttt-workflow delivery benchmark, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
-        log(
-            f"Python {platform.python_version()} ({platform.python_implementation()}), "
-            f"{platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}, "
-            f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
-        )
-        log(
-            f"Apprise {apprise.__version__}, aiosmtpd {aiosmtpd.__version__}, "
-            f"SQLAlchemy {sqlalchemy.__version__}, SQLite {__import__('sqlite3').sqlite_version}"
-        )
-        server = SMTPServer()
+    banner(
+        "delivery",
+        f"Apprise {apprise.__version__}, aiosmtpd {aiosmtpd.__version__}, "
+        f"SQLAlchemy {sqlalchemy.__version__}, SQLite {sqlite3.sqlite_version}",
+    )
+    with scratch("kttt-bench-delivery-") as tmp, SMTPServer() as server:
+        port = server.port
         log(
             f"D = {args.digests} digests ({args.lines} tasks each) to {args.digests} units, one "
-            f"e-mail target each; aiosmtpd on {HOST}:{server.port} (child process); "
+            f"e-mail target each; aiosmtpd on {HOST}:{port} (child process); "
             f"repeat = {args.repeat}"
         )
-        template = tmp / "template.db"
-        engine = db.make_engine(f"sqlite:///{template}")
-        db.migrate(engine)
-        engine.dispose()
-
-        res = Results(args.digests)
+        outbox = Outbox(tmp, port)
+        res = DeliveryResults("sqlite", args.digests)
         for rep in range(1, args.repeat + 1):
             items = digests(args.digests, args.lines)  # new delivery ids every repetition
-            store = fresh_store(tmp, template, server.port, items)
-            try:
+            outbox.items = items
+            with outbox.fresh() as (tracker, _):
                 server.take()
-                res.add("outbox", timed(lambda: run_outbox(store)))  # noqa: B023
-                summary = run_outbox.last  # type: ignore[attr-defined]
+                sec, summary = timed(lambda: run_outbox(tracker))  # noqa: B023
+                res.add("outbox", sec)
                 assert summary.sent == args.digests, summary
                 check(server, items, "outbox", res)
-            finally:
-                store.close()
-            res.add("apprise_send", timed(lambda: run_apprise_send(server.port, items)))  # noqa: B023
+            res.add("apprise_send", seconds(lambda: run_apprise_send(port, items)))  # noqa: B023
             check(server, items, "apprise_send", res)
-            res.add("smtplib_conn", timed(lambda: run_smtplib_conn(server.port, items)))  # noqa: B023
+            res.add("smtplib_conn", seconds(lambda: run_smtplib_conn(port, items)))  # noqa: B023
             check(server, items, "smtplib_conn", res)
-            res.add("smtplib_reuse", timed(lambda: run_smtplib_reuse(server.port, items)))  # noqa: B023
+            res.add("smtplib_reuse", seconds(lambda: run_smtplib_reuse(port, items)))  # noqa: B023
             check(server, items, "smtplib_reuse", res)
             log(
                 f"  [#{rep}] "
-                + ", ".join(f"{m} {res.times[m][-1]:.2f}s" for m in MEASURES)
+                + ", ".join(f"{m} {res.last(m):.2f}s" for m in MEASURES)
                 + f"  (server count: {args.digests} each, checked)"
             )
 
@@ -380,28 +354,20 @@ def main(argv: list[str] | None = None) -> int:
             f"{'measure':<15}{'median':>8} {'min':>8} {'max':>8} {'msg/s':>9}   "
             f"{'outbox vs this':>14}  {'bytes/msg':>9}"
         )
-        med_outbox = statistics.median(res.times["outbox"])
+        med_outbox = res.median("outbox")
         for m in MEASURES:
-            xs = res.times[m]
-            med = statistics.median(xs)
+            med = res.median(m)
             ratio = f"{med_outbox / med:13.1f}x" if m != "outbox" else f"{'':>14}"
             log(
-                f"{m:<15}{med:8.2f} {min(xs):8.2f} {max(xs):8.2f} {args.digests / med:9.0f}   "
+                f"{m:<15}{fmt(res.times[m])} {args.digests / med:9.0f}   "
                 f"{ratio}  {res.sizes.get(m, 0):>9}"
             )
         log(
             f"checked: every run, the server received exactly {args.digests} messages, one per "
             f"unit address; every outbox run reported {args.digests} sent"
         )
-        log(
-            f"total benchmark wall time: {time.perf_counter() - started:.0f}s; load average at "
-            f"the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
-        )
+        footer(started)
         return 0
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

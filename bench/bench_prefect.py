@@ -4,20 +4,22 @@ Usage::
 
     .venv/bin/python bench/bench_prefect.py [--repeat 5] [--tasks 200] [--communes N] [--keep]
 
-It starts a real local Prefect server (``kttt_workflow.serve``, SQLite, in a temporary folder),
-then measures, in the same process and the same run:
+It starts a real local Prefect server (``kttt_workflow.orchestration.stack``, SQLite, in a
+temporary folder), then measures, in the same process and the same run:
 
 * ``server start``      ``prefect server start`` until ``/api/health`` answers (new database);
 * ``empty flow run``    a flow run with no task, against that server, vs the same function called
                         as plain Python;
 * ``task run``          N no-op task runs inside a flow run, timed inside it, / N;
-* ``sweep, library``    ``Store.sweep(send=False)`` + ``Store.deliver()`` + ``report.progress``
-                        on the real directives (``directives/``) as of 05/12/2022, in a fresh copy
-                        of a loaded store each time (the ledger makes a sweep happen once);
+* ``sweep, library``    ``Tracker.sweep(send=False, force=True)`` + ``Tracker.deliver()`` +
+                        ``Tracker.progress()`` on the real directives (``directives/``) as of
+                        05/12/2022, in a fresh copy of a loaded store each time (the ledger makes
+                        a sweep happen once);
 * ``sweep, flow run``   the ``daily-sweep`` flow doing the same work (plus its events and
                         artifacts), on another fresh copy;
 * ``table artifact``    20 progress tables created inside a flow run, timed inside it, / 20;
-* ``events``            publishing that sweep's facts as Prefect events (client side, flushed);
+* ``events``            publishing that sweep's facts (``Tracker.notice_facts``: what the flow
+                        publishes) as Prefect events (client side, flushed);
 * with ``--communes N``: the library and the flow run on a synthetic cascade of N communes, all
   overdue (the generator of ``bench/bench_load.py``).
 
@@ -28,38 +30,21 @@ Each figure is the median of ``--repeat`` runs (the library and the flow alterna
 from __future__ import annotations
 
 import argparse
-import gc
 import os
-import platform
 import shutil
-import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from _common import ROOT, banner, fmt, log, median, scratch, seconds
 
-from kttt_workflow.serve import Stack, free_port, start_server, stop_server  # noqa: E402
+from kttt_workflow.orchestration.stack import Stack, free_port, start_server, stop_server
 
 AS_OF = date(2022, 12, 5)
 EVENTS = "events (the sweep's facts)"
 ARTIFACTS = 20
-
-
-def timed(fn: Callable[[], object]) -> float:
-    gc.collect()
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
-
-
-def med(xs: list[float]) -> float:
-    return statistics.median(xs)
 
 
 def main() -> int:
@@ -73,45 +58,37 @@ def main() -> int:
     ap.add_argument("--repeat-scale", type=int, default=1, help="repetitions of --communes")
     args = ap.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="kttt-bench-prefect-"))
-    stack = Stack(tmp / "home", port=free_port())
-    print(
-        f"kttt-workflow Prefect benchmark, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}"
-    )
-    print(
-        f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}"
-    )
-    t0 = time.perf_counter()
-    proc = start_server(stack)
-    server_start = time.perf_counter() - t0
-    os.environ.update(stack.client_env())
-    os.environ["KTTT_MAILDIR"] = str(tmp / "mail")
-    try:
-        import prefect
-        from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
+    with scratch("kttt-bench-prefect-", args.keep) as tmp:
+        stack = Stack(tmp / "home", port=free_port())
+        banner("Prefect")
+        t0 = time.perf_counter()
+        proc = start_server(stack)
+        server_start = time.perf_counter() - t0
+        os.environ.update(stack.client_env())
+        os.environ["KTTT_MAILDIR"] = str(tmp / "mail")
+        try:
+            import prefect
+            from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 
-        print(
-            f"Prefect {prefect.__version__}; server {stack.api_url} started in {server_start:.1f}s"
-        )
-        with temporary_settings(
-            updates={PREFECT_API_URL: stack.api_url, PREFECT_UI_URL: stack.ui_url}
-        ):
-            results = run(args, tmp)
-    finally:
-        stop_server(proc)
-        if not args.keep:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print()
-    print(f"{'measure':34} {'median':>10} {'min':>10} {'max':>10}")
+            log(
+                f"Prefect {prefect.__version__}; server {stack.api_url} started in {server_start:.1f}s"
+            )
+            with temporary_settings(
+                updates={PREFECT_API_URL: stack.api_url, PREFECT_UI_URL: stack.ui_url}
+            ):
+                results = run(args, tmp)
+        finally:
+            stop_server(proc)
+    log()
+    log(f"{'measure':34} {'median':>10} {'min':>10} {'max':>10}")
     for name, xs in results.items():
-        print(
-            f"{name:34} {med(xs) * 1000:>8.1f}ms {min(xs) * 1000:>8.1f}ms {max(xs) * 1000:>8.1f}ms"
-        )
-    lib, fl = med(results["sweep, library"]), med(results["sweep, flow run"])
-    print()
-    print(
-        f"server start {server_start:.1f}s; task run {med(results['task run (each)']) * 1000:.1f}ms; "
-        f"empty flow run {med(results['empty flow run']) * 1000:.0f}ms; "
+        log(f"{name:34} {fmt(xs, digits=1, scale=1000, unit='ms')}")
+    lib, fl = median(results["sweep, library"]), median(results["sweep, flow run"])
+    log()
+    log(
+        f"server start {server_start:.1f}s; task run "
+        f"{median(results['task run (each)']) * 1000:.1f}ms; "
+        f"empty flow run {median(results['empty flow run']) * 1000:.0f}ms; "
         f"sweep flow run overhead {(fl - lib) * 1000:.0f}ms over the library ({fl / lib:.2f}x)"
     )
     return 0
@@ -121,9 +98,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
     from prefect import flow, task
 
     from flows.daily_sweep import SweepParams, daily_sweep
-    from kttt_workflow import events
-    from kttt_workflow.api import Store
-    from kttt_workflow.report import progress
+    from kttt_workflow.orchestration import events
+    from kttt_workflow.service import Tracker
 
     @task  # type: ignore[misc]
     def noop(i: int) -> int:
@@ -153,15 +129,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
 
     # A loaded store, copied before every sweep.
     template = tmp / "template.db"
-    store = Store.open(f"sqlite:///{template}")
     t = time.perf_counter()
-    store.load([ROOT / "directives"], until=date(2026, 12, 31))
-    n_tasks = len(store.status(as_of=date(2026, 12, 31)))
-    store.close()
-    print(f"store: directives/ loaded ({n_tasks} tasks) in {time.perf_counter() - t:.1f}s")
-
-    table = progress(Store.open(f"sqlite:///{template}"), AS_OF).unit_table("kh-67-2013")
-    print(f"table artifact: the progress table of kh-67-2013 ({len(table)} units)")
+    with Tracker.open(f"sqlite:///{template}") as tracker:
+        tracker.load([ROOT / "directives"], until=date(2026, 12, 31))
+        n_tasks = len(tracker.status(as_of=date(2026, 12, 31)))
+        log(f"store: directives/ loaded ({n_tasks} tasks) in {time.perf_counter() - t:.1f}s")
+        table = tracker.progress(as_of=AS_OF).unit_table("kh-67-2013")
+    log(f"table artifact: the progress table of kh-67-2013 ({len(table)} units)")
 
     def fresh(name: str) -> str:
         path = tmp / f"{name}.db"
@@ -169,15 +143,17 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
         return f"sqlite:///{path}"
 
     def library(url: str) -> None:
-        s = Store.open(url)
-        r = s.sweep(as_of=AS_OF, send=False)
-        s.deliver()
-        progress(s, AS_OF)
-        s.close()
-        assert r.notices > 0
+        # force: the bench sweeps a fixed date, whatever the calendar says of it (as the flow's
+        # parameter below does).
+        with Tracker.open(url) as tr:
+            r = tr.sweep(as_of=AS_OF, send=False, force=True)
+            tr.deliver()
+            tr.progress(as_of=AS_OF)
+        assert r.notices > 0, r
 
     def flow_run(url: str) -> None:
-        state = daily_sweep(SweepParams(as_of=AS_OF, database_url=url), return_state=True)
+        params = SweepParams(as_of=AS_OF, force=True, database_url=url)
+        state = daily_sweep(params, return_state=True)
         assert state.is_completed(), state.message
 
     def settle() -> None:
@@ -204,35 +180,35 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
         )
     }
     for i in range(args.repeat):
-        out["plain function call"].append(timed(lambda: empty.fn()))  # type: ignore[attr-defined]
-        e = timed(empty)
+        out["plain function call"].append(seconds(lambda: empty.fn()))  # type: ignore[attr-defined]
+        e = seconds(empty)
         out["empty flow run"].append(e)
         out["task run (each)"].append(many(args.tasks))
         out["table artifact (each)"].append(tables(ARTIFACTS, table))
         url_l, url_f = fresh(f"lib-{i}"), fresh(f"flow-{i}")
-        out["sweep, library"].append(timed(lambda: library(url_l)))  # noqa: B023
-        out["sweep, flow run"].append(timed(lambda: flow_run(url_f)))  # noqa: B023
+        out["sweep, library"].append(seconds(lambda: library(url_l)))  # noqa: B023
+        out["sweep, flow run"].append(seconds(lambda: flow_run(url_f)))  # noqa: B023
         settle()  # the flow's events are still being sent: not into the next measure
-        print(
+        log(
             f"  #{i + 1}: empty flow {e * 1000:.0f}ms, task run "
             f"{out['task run (each)'][-1] * 1000:.1f}ms, artifact "
             f"{out['table artifact (each)'][-1] * 1000:.0f}ms, "
             f"sweep: library {out['sweep, library'][-1] * 1000:.0f}ms, "
             f"flow run {out['sweep, flow run'][-1] * 1000:.0f}ms"
         )
-    s = Store.open(fresh("facts"))
-    s.sweep(as_of=AS_OF, send=False)
-    with s.engine.connect() as conn:
-        facts = events.notice_facts(conn, 1, kinds=("upcoming", "due", "overdue", "escalated"))
-    s.close()
+    with Tracker.open(fresh("facts")) as tracker:
+        r = tracker.sweep(as_of=AS_OF, send=False, force=True)
+        assert r.sweep_id is not None, r
+        facts = tracker.notice_facts(r.sweep_id)
+    assert facts, "the sweep recorded no overdue or escalated notice: nothing to publish"
 
     def publish() -> None:
         events.emit(facts)
         events.flush(timeout=60)
 
     for _ in range(args.repeat):
-        out[EVENTS].append(timed(publish))
-    print(f"  events: {len(facts)} per publication (one per task and step of the sweep)")
+        out[EVENTS].append(seconds(publish))
+    log(f"  events: {len(facts)} per publication (one per task and step of the sweep)")
     out[f"{EVENTS}, each"] = [x / len(facts) for x in out[EVENTS]]
     if args.communes:
         out.update(scale(args, tmp, library, flow_run, settle))
@@ -248,20 +224,18 @@ def scale(
 ) -> dict[str, list[float]]:
     """The same comparison on a synthetic cascade: one task to each of N communes, all overdue
     (N notices to the communes, N copies to the province, N + 1 digests, N overdue events)."""
-    import importlib
+    import bench_load as bl  # its synthetic registry and directive
 
-    from kttt_workflow.api import Store
+    from kttt_workflow.service import Tracker
 
-    bl = importlib.import_module("bench.bench_load")  # its synthetic registry and directive
     n = args.communes
     folder = tmp / "synthetic"
     (folder / "d").mkdir(parents=True)
     (folder / "d" / "directive.yaml").write_text(bl.directive_yaml(bl.DEADLINE), encoding="utf-8")
     template = folder / "template.db"
-    store = Store.open(f"sqlite:///{template}")
-    bl.save_registry(store, bl.RegistryFile.model_validate(bl.registry_data(n)))
-    store.load([folder / "d"], until=bl.UNTIL)
-    store.close()
+    with Tracker.open(f"sqlite:///{template}") as tracker:
+        bl.save_registry(tracker, bl.RegistryFile.model_validate(bl.registry_data(n)))
+        tracker.load([folder / "d"], until=bl.UNTIL)
     name_l, name_f = f"sweep, library, {n} communes", f"sweep, flow run, {n} communes"
     out: dict[str, list[float]] = {name_l: [], name_f: []}
     for i in range(args.repeat_scale):
@@ -270,10 +244,10 @@ def scale(
             path = folder / f"{kind}-{i}.db"
             shutil.copy(template, path)
             urls.append(f"sqlite:///{path}")
-        out[name_l].append(timed(lambda: library(urls[0])))  # noqa: B023
-        out[name_f].append(timed(lambda: flow_run(urls[1])))  # noqa: B023
+        out[name_l].append(seconds(lambda: library(urls[0])))  # noqa: B023
+        out[name_f].append(seconds(lambda: flow_run(urls[1])))  # noqa: B023
         settle()
-        print(
+        log(
             f"  {n} communes #{i + 1}: sweep library {out[name_l][-1]:.1f}s, "
             f"flow run {out[name_f][-1]:.1f}s"
         )

@@ -14,8 +14,10 @@ have reached a step of the ladder on that date.
 For each database kind and each repetition, in FRESH databases (a copy of a prepared SQLite file /
 a new PostgreSQL schema filled the same way), it measures:
 
-* ``sweep``       ``record_notices(conn, as_of, calendar, sweep_id=None)`` in one transaction
-                  (commit included): the decisions and the ledger rows they make;
+* ``sweep``       the decisions of ``Tracker.sweep`` in one transaction (commit included):
+                  ``fire_rows(due_pairs(…), read_policies(…), as_of, calendar)`` then
+                  ``record_notices(conn, as_of, fire_rows, sweep_id=None, at)``, the ledger rows
+                  they make;
 * ``sweep_again`` the same call again, same as-of date, same store: nothing new to record
                   (the idempotent path; checked to add 0 rows);
 * ``floor``       in another fresh database with the same N tasks: one plain
@@ -33,50 +35,54 @@ import argparse
 import gc
 import hashlib
 import io
-import os
-import platform
 import random
-import shutil
 import sqlite3
-import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import (  # noqa: E402
+from _common import (
+    Backend,
+    PostgresBackend,
+    Results,
+    SQLiteBackend,
+    add_db_arguments,
+    banner,
+    bind_processors,
+    count_rows,
+    footer,
+    log,
+    median,
+    report,
+    scratch,
+    select_backends,
+    timed,
+)
+from sqlalchemy import (
     Boolean,
     Integer,
     String,
-    create_engine,
     event,
     func,
     insert,
     literal,
     select,
-    text,
     true,
     union_all,
 )
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from kttt_workflow.api import Store  # noqa: E402
-from kttt_workflow.domain.calendar import default_calendar  # noqa: E402
-from kttt_workflow.domain.fanout import DEFAULT_POLICY  # noqa: E402
-from kttt_workflow.store import db  # noqa: E402
-from kttt_workflow.store import load as L  # noqa: E402
-from kttt_workflow.store import sweep as S  # noqa: E402
-from kttt_workflow.store import tables as T  # noqa: E402
+from kttt_workflow.config import utcnow
+from kttt_workflow.domain.escalation import fire_rows
+from kttt_workflow.domain.fanout import DEFAULT_POLICY
+from kttt_workflow.inputs.defaults import default_calendar, default_policy
+from kttt_workflow.service import Tracker
+from kttt_workflow.store import registry as R
+from kttt_workflow.store import sweep as S
+from kttt_workflow.store import tables as T
 
 AS_OF = date(2025, 6, 16)  # a Monday
 DAYS_BEFORE = 120  # distinct working days of due dates on or before AS_OF ...
@@ -85,7 +91,6 @@ DIRECTIVE_CODE = "bench-sweep"
 PROVINCE = "bench-tinh"
 FOCAL = "bench-so-noi-vu"
 DISTRICTS = 50
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TASK_T, NOTICE_T = T.task_t, T.notice_t
 NOTICE_COLS = list(S.NOTICE_COLUMNS)
 MEASURES = ("sweep", "sweep_again", "floor")
@@ -172,7 +177,7 @@ TASK_COLS = [c.name for c in TASK_T.columns]
 def task_values(n: int, n_communes: int, dialect: Any) -> list[tuple[Any, ...]]:
     """N task rows as tuples of driver-level values (SQLAlchemy's own bind processors, memoised
     per distinct value), in ``TASK_COLS`` order."""
-    procs = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in TASK_T.columns}
+    procs = bind_processors(TASK_T, dialect)
 
     def conv(col: str) -> Callable[[Any], Any]:
         p = procs[col]
@@ -258,52 +263,31 @@ def task_values(n: int, n_communes: int, dialect: Any) -> list[tuple[Any, ...]]:
     return out
 
 
-def save_small_tables(store: Store, n_communes: int) -> None:
+def save_small_tables(tracker: Tracker, n_communes: int) -> None:
     """Levels, units, the directive row and the default policy (through SQLAlchemy; ~1k rows)."""
-    with store.engine.begin() as conn:
+    at = utcnow()
+    with tracker.engine.begin() as conn:
         conn.execute(insert(T.level_t), LEVELS)
         conn.execute(insert(T.unit_t), unit_rows(n_communes))
-        conn.execute(insert(T.directive_t), [directive_row(L.now())])
-        L._save_policies(conn, {DEFAULT_POLICY: L.default_policy()})
+        conn.execute(insert(T.directive_t), [directive_row(at)])
+        R.save_policies(conn, {DEFAULT_POLICY: default_policy()}, at)
 
 
 # ------------------------------------------------------------------------------------------------
-# Databases
+# Databases: the N tasks in every fresh one
 # ------------------------------------------------------------------------------------------------
-class Backend:
-    kind: str
+class SweepSQLite(SQLiteBackend):
+    """The migrated template file filled once (untimed), then copied for every fresh database."""
 
-    def prepare(self, n: int, n_communes: int, log: Callable[[str], None]) -> None:
-        """Untimed: whatever makes ``fresh`` cheap."""
+    def __init__(self, tmp: Path, n: int, n_communes: int) -> None:
+        super().__init__(tmp)
+        self.n, self.n_communes = n, n_communes
 
-    @contextmanager
-    def fresh(self) -> Iterator[Store]:
-        """A fresh store holding the units, the directive, the policy and the N open tasks."""
-        raise NotImplementedError
-        yield
-
-    def version(self) -> str:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-
-class SQLiteBackend(Backend):
-    """A prepared file (migrated, filled), copied for every fresh database."""
-
-    kind = "sqlite"
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.template = tmp / "template.db"
-
-    def prepare(self, n: int, n_communes: int, log: Callable[[str], None]) -> None:
+    def prepare(self, log: Callable[[str], None]) -> None:
         t0 = time.perf_counter()
-        store = Store.open(f"sqlite:///{self.template}")
-        save_small_tables(store, n_communes)
-        values = task_values(n, n_communes, store.engine.dialect)
-        store.close()
+        with Tracker.open(f"sqlite:///{self.template}") as tracker:
+            save_small_tables(tracker, self.n_communes)
+            values = task_values(self.n, self.n_communes, tracker.engine.dialect)
         t1 = time.perf_counter()
         conn = sqlite3.connect(self.template, isolation_level=None)
         conn.execute("PRAGMA cache_size=-500000")  # set-up only: faster index building
@@ -317,159 +301,85 @@ class SQLiteBackend(Backend):
         del values
         size = self.template.stat().st_size / 1e6
         log(
-            f"  [sqlite] prepared {n} tasks: rows built in {t1 - t0:.1f}s, "
+            f"  [sqlite] prepared {self.n} tasks: rows built in {t1 - t0:.1f}s, "
             f"executemany {time.perf_counter() - t1:.1f}s, file {size:.0f} MB (untimed)"
         )
 
-    @contextmanager
-    def fresh(self) -> Iterator[Store]:
-        path = self.tmp / f"kttt-{uuid.uuid4().hex[:8]}.db"
-        shutil.copy(self.template, path)
-        store = Store.open(f"sqlite:///{path}")
-        try:
-            yield store
-        finally:
-            store.close()
-            for p in (path, Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm")):
-                p.unlink(missing_ok=True)
 
-    def version(self) -> str:
-        return f"SQLite {sqlite3.sqlite_version} (files in {self.tmp})"
-
-
-class PostgresBackend(Backend):
+class SweepPostgres(PostgresBackend):
     """A new schema for every fresh database: migrated, small tables, then ``COPY task``."""
 
-    kind = "postgres"
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.admin = create_engine(db.normalise_url(url), pool_pre_ping=True)
-        u = make_url(db.normalise_url(url)).set(drivername="postgresql")
-        self.dsn = u.render_as_string(hide_password=False)
+    def __init__(self, url: str, n: int, n_communes: int) -> None:
+        super().__init__(url)
+        self.n, self.n_communes = n, n_communes
         self.copy_data: bytes = b""
-        self.n_communes = 0
         self.setup_times: list[float] = []
 
-    def prepare(self, n: int, n_communes: int, log: Callable[[str], None]) -> None:
-        import psycopg
-
+    def prepare(self, log: Callable[[str], None]) -> None:
         t0 = time.perf_counter()
-        self.n_communes = n_communes
-        values = task_values(n, n_communes, self.admin.dialect)
+        values = task_values(self.n, self.n_communes, self.admin.dialect)
         # Encode the COPY stream once (psycopg's own text-format adaptation), replay it per schema.
         buf = io.BytesIO()
-        with (
-            self._scratch() as schema,
-            psycopg.connect(self.dsn, options=f"-csearch_path={schema}") as conn,
-        ):
-            with conn.cursor() as cur:
-                cur.execute(
-                    "CREATE TEMPORARY TABLE kttt_task_copy AS SELECT * FROM task WITH NO DATA"
-                )
-                with cur.copy(f"COPY kttt_task_copy ({', '.join(TASK_COLS)}) FROM STDIN") as cp:
-                    for v in values:
-                        cp.write_row(v)
-                with cur.copy(f"COPY kttt_task_copy ({', '.join(TASK_COLS)}) TO STDOUT") as cp:
-                    for chunk in cp:
-                        buf.write(chunk)
-            conn.rollback()
+        with self.new_schema() as schema:
+            Tracker.open(self.url, schema=schema).close()  # migrated: the task table exists
+            with self.driver_connect(schema) as conn:
+                with conn.cursor() as cur:
+                    cur.execute(
+                        "CREATE TEMPORARY TABLE kttt_task_copy AS SELECT * FROM task WITH NO DATA"
+                    )
+                    cols = ", ".join(TASK_COLS)
+                    with cur.copy(f"COPY kttt_task_copy ({cols}) FROM STDIN") as cp:
+                        for v in values:
+                            cp.write_row(v)
+                    with cur.copy(f"COPY kttt_task_copy ({cols}) TO STDOUT") as cp:
+                        for chunk in cp:
+                            buf.write(chunk)
+                conn.rollback()
         del values
         self.copy_data = buf.getvalue()
         log(
-            f"  [postgres] prepared the COPY stream of {n} tasks in {time.perf_counter() - t0:.1f}s "
-            f"({len(self.copy_data) / 1e6:.0f} MB, untimed)"
+            f"  [postgres] prepared the COPY stream of {self.n} tasks in "
+            f"{time.perf_counter() - t0:.1f}s ({len(self.copy_data) / 1e6:.0f} MB, untimed)"
         )
 
-    @contextmanager
-    def _scratch(self) -> Iterator[str]:
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        with self.admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        store = Store.open(self.url, schema=schema)
-        store.close()
-        try:
-            yield schema
-        finally:
-            with self.admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-    @contextmanager
-    def fresh(self) -> Iterator[Store]:
-        import psycopg
-
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        with self.admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        store = Store.open(self.url, schema=schema)
-        try:
-            t0 = time.perf_counter()
-            save_small_tables(store, self.n_communes)
-            with psycopg.connect(self.dsn, options=f"-csearch_path={schema}") as conn:
-                with (
-                    conn.cursor() as cur,
-                    cur.copy(f"COPY task ({', '.join(TASK_COLS)}) FROM STDIN") as cp,
-                ):
-                    view = memoryview(self.copy_data)
-                    for i in range(0, len(view), 1 << 20):
-                        cp.write(view[i : i + (1 << 20)])
-                conn.commit()
-            # What autovacuum would have done to a table that has been there for a while (stats,
-            # visibility map), and a checkpoint so that the timed section does not pay for the
-            # set-up's dirty pages.
-            with psycopg.connect(
-                self.dsn, options=f"-csearch_path={schema}", autocommit=True
-            ) as conn:
-                conn.execute("VACUUM ANALYZE")
-                conn.execute("CHECKPOINT")
-            self.setup_times.append(time.perf_counter() - t0)
-            yield store
-        finally:
-            store.close()
-            with self.admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-    def version(self) -> str:
-        with self.admin.connect() as conn:
-            return "PostgreSQL " + conn.execute(text("SHOW server_version")).scalar_one()
-
-    def close(self) -> None:
-        self.admin.dispose()
-
-
-def postgres_backend(url: str) -> tuple[PostgresBackend | None, str]:
-    """The PostgreSQL backend, or None and the reason it is unavailable."""
-    try:
-        import psycopg
-
-        dsn = make_url(db.normalise_url(url)).set(drivername="postgresql")
-        with psycopg.connect(dsn.render_as_string(hide_password=False), connect_timeout=5) as c:
-            c.execute("SELECT 1")
-        return PostgresBackend(url), ""
-    except Exception as exc:  # noqa: BLE001 - any failure means "skip, and say why"
-        return (
-            None,
-            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
-        )
+    def fill(self, tracker: Tracker, schema: Any) -> None:
+        t0 = time.perf_counter()
+        save_small_tables(tracker, self.n_communes)
+        with self.driver_connect(schema) as conn:
+            with (
+                conn.cursor() as cur,
+                cur.copy(f"COPY task ({', '.join(TASK_COLS)}) FROM STDIN") as cp,
+            ):
+                view = memoryview(self.copy_data)
+                for i in range(0, len(view), 1 << 20):
+                    cp.write(view[i : i + (1 << 20)])
+            conn.commit()
+        # What autovacuum would have done to a table that has been there for a while (stats,
+        # visibility map), and a checkpoint so that the timed section does not pay for the
+        # set-up's dirty pages.
+        with self.driver_connect(schema, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+            conn.execute("CHECKPOINT")
+        self.setup_times.append(time.perf_counter() - t0)
 
 
 # ------------------------------------------------------------------------------------------------
 # Measurements
 # ------------------------------------------------------------------------------------------------
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    gc.collect()  # do not bill one measurement for the garbage of the previous one
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
+def record(conn: Any, tracker: Tracker) -> dict[str, int]:
+    """What ``Tracker.sweep`` decides and records, inside the caller's transaction."""
+    pairs = S.due_pairs(conn, AS_OF)
+    rows = fire_rows(pairs, R.read_policies(conn), AS_OF, tracker.calendar)
+    return S.record_notices(conn, AS_OF, rows, None, utcnow())
 
 
-def sweep(store: Store) -> dict[str, int]:
+def sweep(tracker: Tracker) -> dict[str, int]:
     """The measured call: decisions + ledger rows, one transaction, commit included."""
-    with store.engine.begin() as conn:
-        return S.record_notices(conn, AS_OF, store.calendar, sweep_id=None)
+    with tracker.engine.begin() as conn:
+        return record(conn, tracker)
 
 
-def floor(store: Store, rows: int, n_tasks: int) -> None:
+def floor(tracker: Tracker, rows: int, n_tasks: int) -> None:
     """``rows`` ledger rows from the task table with no decision: each task to its lead, constant
     step codes (as many as needed to reach ``rows``), one plain INSERT … SELECT."""
     t, n = TASK_T, NOTICE_T
@@ -477,7 +387,7 @@ def floor(store: Store, rows: int, n_tasks: int) -> None:
     steps = union_all(
         *[select(literal(f"floor-{k}", type_=String(64)).label("step_code")) for k in range(copies)]
     ).subquery("s")
-    at = literal(L.now(), type_=n.c.created_at.type)
+    at = literal(utcnow(), type_=n.c.created_at.type)
     sel = (
         select(
             t.c.id,
@@ -494,18 +404,13 @@ def floor(store: Store, rows: int, n_tasks: int) -> None:
         .select_from(t.join(steps, true()))
         .limit(rows)
     )
-    with store.engine.begin() as conn:
+    with tracker.engine.begin() as conn:
         conn.execute(insert(n).from_select(NOTICE_COLS, sel))
 
 
-def count(store: Store, table: Any) -> int:
-    with store.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(table)).scalar_one()
-
-
-def by_step(store: Store) -> dict[str, int]:
+def by_step(tracker: Tracker) -> dict[str, int]:
     n = NOTICE_T
-    with store.engine.connect() as conn:
+    with tracker.engine.connect() as conn:
         return {
             r.step_code: r.c
             for r in conn.execute(
@@ -515,42 +420,35 @@ def by_step(store: Store) -> dict[str, int]:
 
 
 @dataclass
-class Results:
-    kind: str
-    n: int
-    times: dict[str, list[float]] = field(default_factory=dict)
+class SweepResults(Results):
     notices: int = 0
     roles: dict[str, int] = field(default_factory=dict)
     steps: dict[str, int] = field(default_factory=dict)
-    checks: list[str] = field(default_factory=list)
-
-    def add(self, name: str, seconds: float) -> None:
-        self.times.setdefault(name, []).append(seconds)
 
 
-def run_backend(backend: Backend, n: int, repeat: int, log: Callable[[str], None]) -> Results:
-    res = Results(backend.kind, n)
+def run_backend(backend: Backend, n: int, repeat: int) -> SweepResults:
+    res = SweepResults(backend.kind, n)
     for rep in range(1, repeat + 1):
-        with backend.fresh() as store:
-            assert count(store, TASK_T) == n and count(store, NOTICE_T) == 0
-            sec, roles = timed(lambda: sweep(store))
+        with backend.fresh() as (tracker, _):
+            assert count_rows(tracker, TASK_T) == n and count_rows(tracker, NOTICE_T) == 0
+            sec, roles = timed(lambda: sweep(tracker))
             total = sum(roles.values())
-            assert total > 0 and count(store, NOTICE_T) == total, (total, roles)
+            assert total > 0 and count_rows(tracker, NOTICE_T) == total, (total, roles)
             if rep == 1:
-                res.notices, res.roles, res.steps = total, roles, by_step(store)
+                res.notices, res.roles, res.steps = total, roles, by_step(tracker)
             assert total == res.notices, (total, res.notices)  # same data, same decisions
             res.add("sweep", sec)
-            sec, again = timed(lambda: sweep(store))
-            assert sum(again.values()) == 0 and count(store, NOTICE_T) == total, again
+            sec, again = timed(lambda: sweep(tracker))
+            assert sum(again.values()) == 0 and count_rows(tracker, NOTICE_T) == total, again
             res.add("sweep_again", sec)
-        with backend.fresh() as store:
-            sec, _ = timed(lambda: floor(store, res.notices, n))
-            assert count(store, NOTICE_T) == res.notices
+        with backend.fresh() as (tracker, _):
+            sec, _ = timed(lambda: floor(tracker, res.notices, n))
+            assert count_rows(tracker, NOTICE_T) == res.notices
             res.add("floor", sec)
         log(
-            f"  [{backend.kind} #{rep}] sweep {res.times['sweep'][-1]:.2f}s "
-            f"({res.notices} notices), sweep_again {res.times['sweep_again'][-1]:.2f}s, "
-            f"floor {res.times['floor'][-1]:.2f}s"
+            f"  [{backend.kind} #{rep}] sweep {res.last('sweep'):.2f}s "
+            f"({res.notices} notices), sweep_again {res.last('sweep_again'):.2f}s, "
+            f"floor {res.last('floor'):.2f}s"
         )
     res.checks.append(
         f"every repetition: sweep recorded {res.notices} notices, sweep_again recorded 0 "
@@ -567,14 +465,14 @@ class Stmt:
     sql: str
     seconds: float
     plan: list[str]
-    call: float | None = None  # the whole _insert_ignore() call: compile, execute, RETURNING rows
+    call: float | None = None  # the whole _insert_ignore() call: compile, execute, count
     label: str = ""
 
 
-def explain(backend: Backend, log: Callable[[str], None]) -> list[Stmt]:
+def explain(backend: Backend) -> list[Stmt]:
     out: list[Stmt] = []
-    with backend.fresh() as store:
-        eng = store.engine
+    with backend.fresh() as (tracker, _):
+        eng = tracker.engine
         pending: list[float] = []
         plans: list[list[str]] = []
         explaining = [0.0]
@@ -584,7 +482,8 @@ def explain(backend: Backend, log: Callable[[str], None]) -> list[Stmt]:
         ) -> None:
             plan: list[str] = []
             t_explain = time.perf_counter()
-            if statement.lstrip().upper().startswith("INSERT INTO NOTICE"):
+            # SQLite: INSERT … SELECT; PostgreSQL: WITH ins AS (INSERT … RETURNING 1) SELECT count(*)
+            if "INSERT INTO NOTICE" in statement.upper():
                 if backend.kind == "postgres":
                     cursor.execute("SAVEPOINT kttt_explain")
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
@@ -624,7 +523,7 @@ def explain(backend: Backend, log: Callable[[str], None]) -> list[Stmt]:
             gc.collect()
             t0 = time.perf_counter()
             with eng.begin() as conn:
-                S.record_notices(conn, AS_OF, store.calendar, sweep_id=None)
+                record(conn, tracker)
                 t_body = time.perf_counter() - t0
             total = time.perf_counter() - t0 - explaining[0]
             t_body -= explaining[0]
@@ -638,14 +537,14 @@ def explain(backend: Backend, log: Callable[[str], None]) -> list[Stmt]:
         f"statement (its plan is taken just before it and not counted; on PostgreSQL that EXPLAIN "
         f"ANALYZE runs the statement and is rolled back, which leaves dead index entries behind: "
         f"there the plan's 'Execution Time' is the better per-statement figure). Sweep {total:.2f}s = "
-        f"statements {stmts:.2f}s + Python {t_body - stmts:.2f}s (SQLAlchemy rows from "
-        f"RETURNING, decisions, temp table rows) + commit {total - t_body:.2f}s:"
+        f"statements {stmts:.2f}s + Python {t_body - stmts:.2f}s (compiling, fire rows, temp "
+        f"table rows) + commit {total - t_body:.2f}s:"
     )
     calls = sum(s.call for s in out if s.call is not None)
     fetch = sum(s.call - s.seconds for s in out if s.call is not None)
     log(
-        f"  (the INSERT … RETURNING calls: {calls:.2f}s, of which {fetch:.2f}s outside the driver's "
-        f"execute(): compiling, then turning every RETURNING id into a Row to count them)"
+        f"  (the ledger inserts, sweep._insert_ignore: {calls:.2f}s, of which {fetch:.2f}s outside "
+        f"the driver's execute(): compiling the statement, reading its count)"
     )
     for s in out:
         head = " ".join(s.sql.split())
@@ -659,40 +558,25 @@ def explain(backend: Backend, log: Callable[[str], None]) -> list[Stmt]:
 # ------------------------------------------------------------------------------------------------
 # Report
 # ------------------------------------------------------------------------------------------------
-def fmt(xs: list[float]) -> str:
-    return f"{statistics.median(xs):8.2f} {min(xs):8.2f} {max(xs):8.2f}"
+def ratios(r: Results, m: str) -> str:
+    return f"{r.median(m) / r.median('floor'):8.1f}x" if m != "floor" else ""
 
 
-def report(results: list[Results], skipped: list[str], print_: Callable[[str], None]) -> None:
-    print_("")
-    print_("seconds (median / min / max over repetitions; each repetition in fresh databases)")
-    print_(f"{'db':<9}{'N':>8}  {'measure':<12}{'median':>8} {'min':>8} {'max':>8}   vs floor")
-    for r in results:
-        fl = statistics.median(r.times["floor"])
-        for m in MEASURES:
-            med = statistics.median(r.times[m])
-            ratio = f"{med / fl:8.1f}x" if m != "floor" else ""
-            print_(f"{r.kind:<9}{r.n:>8}  {m:<12}{fmt(r.times[m])}   {ratio}")
-        print_(
-            f"{'':<19}notices recorded: {r.notices} "
-            f"({r.notices / r.n:.2f} per task; {r.notices / statistics.median(r.times['sweep']):,.0f}/s)"
-        )
-        print_(f"{'':<19}by role: {dict(sorted(r.roles.items()))}")
-        print_(f"{'':<19}by step: {dict(sorted(r.steps.items()))}")
-        for c in r.checks:
-            print_(f"{'':<19}checked: {c}")
-    for s in skipped:
-        print_(s)
+def notes(r: Results) -> list[str]:
+    assert isinstance(r, SweepResults)
+    return [
+        f"notices recorded: {r.notices} ({r.notices / r.n:.2f} per task; "
+        f"{r.notices / r.median('sweep'):,.0f}/s)",
+        f"by role: {dict(sorted(r.roles.items()))}",
+        f"by step: {dict(sorted(r.steps.items()))}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", type=int, default=1_000_000, help="N open tasks (default 1000000)")
     ap.add_argument("--units", type=int, default=1000, help="communes leading tasks (default 1000)")
-    ap.add_argument(
-        "--repeat", type=int, default=1, help="repetitions per database kind (default 1)"
-    )
-    ap.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    add_db_arguments(ap)
     ap.add_argument(
         "--explain",
         action="store_true",
@@ -702,70 +586,43 @@ def main(argv: list[str] | None = None) -> int:
     if args.tasks < 1 or args.repeat < 1 or args.units < 3:
         ap.error("--tasks and --repeat must be positive, --units at least 3")
 
-    def log(msg: str) -> None:
-        print(msg, flush=True)
-
     started = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(prefix="kttt-bench-sweep-"))
-    pg_url = os.environ.get("KTTT_TEST_DATABASE_URL") or DEFAULT_PG_URL
-    try:
+    with scratch("kttt-bench-sweep-") as tmp:
         import psycopg
         import sqlalchemy
 
-        log(f"kttt-workflow sweep benchmark, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
-        log(
-            f"Python {platform.python_version()} ({platform.python_implementation()}), "
-            f"{platform.system()} {platform.machine()}, CPUs: {os.cpu_count()}, "
-            f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
-        )
-        log(f"SQLAlchemy {sqlalchemy.__version__}, psycopg {psycopg.__version__}")
         days = due_days()
-        log(
+        banner(
+            "sweep",
+            f"SQLAlchemy {sqlalchemy.__version__}, psycopg {psycopg.__version__}",
             f"N = {args.tasks} open tasks ({args.units} communes in {DISTRICTS} districts, "
             f"policy {DEFAULT_POLICY}), as of {AS_OF}, due dates on {len(days)} working days "
-            f"{days[0]} … {days[-1]}, repeat = {args.repeat}, db = {args.db}"
+            f"{days[0]} … {days[-1]}, repeat = {args.repeat}, db = {args.db}",
         )
-
-        backends: list[Backend] = []
-        skipped: list[str] = []
-        if args.db in ("sqlite", "both"):
-            backends.append(SQLiteBackend(tmp))
-        if args.db in ("postgres", "both"):
-            pg, why = postgres_backend(pg_url)
-            if pg is None:
-                skipped.append(
-                    f"postgres: SKIPPED - server unreachable at {db.safe_url(pg_url)} ({why})"
-                )
-                log(skipped[-1])
-            else:
-                backends.append(pg)
-        for b in backends:
-            log(b.version())
-
+        backends, skipped = select_backends(
+            args.db,
+            lambda: SweepSQLite(tmp, args.tasks, args.units),
+            lambda url: SweepPostgres(url, args.tasks, args.units),
+        )
         results: list[Results] = []
         for b in backends:
-            b.prepare(args.tasks, args.units, log)
-            results.append(run_backend(b, args.tasks, args.repeat, log))
+            b.prepare(log)
+            results.append(run_backend(b, args.tasks, args.repeat))
             if args.explain:
-                explain(b, log)
-            if isinstance(b, PostgresBackend) and b.setup_times:
-                log(
-                    f"  [postgres] set-up of each fresh schema (small tables, COPY, VACUUM ANALYZE, "
-                    f"CHECKPOINT; untimed): median {statistics.median(b.setup_times):.1f}s"
-                )
-            if isinstance(b, PostgresBackend):
+                explain(b)
+            if isinstance(b, SweepPostgres):
+                if b.setup_times:
+                    log(
+                        "  [postgres] set-up of each fresh schema (small tables, COPY, VACUUM "
+                        f"ANALYZE, CHECKPOINT; untimed): median {median(b.setup_times):.1f}s"
+                    )
                 b.copy_data = b""
 
-        report(results, skipped, log)
-        log(
-            f"total benchmark wall time: {time.perf_counter() - started:.0f}s; load average at "
-            f"the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
-        )
+        report(results, MEASURES, "vs floor", ratios, notes, skipped)
+        footer(started)
         for b in backends:
             b.close()
         return 0
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

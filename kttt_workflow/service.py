@@ -59,7 +59,6 @@ __all__ = [
     "SendSummary",
     "SweepReport",
     "Tracker",
-    "explain_deadline",
 ]
 
 
@@ -101,24 +100,6 @@ class SweepReport:
     sent: SendSummary | None
     previews: dict[str, Digest] = field(default_factory=dict)
     skipped: str | None = None
-
-
-def explain_deadline(
-    text: str,
-    *,
-    issued: date | None = None,
-    roll: bool = True,
-    count: int = 4,
-    today: date | None = None,
-    calendar: WorkingCalendar | None = None,
-) -> DeadlineExplanation:
-    """How the engine reads a deadline as written: its kind, nominal and working-day due dates,
-    and the first ``count`` periods of a recurring one (from ``issued``, else today).
-
-    Needs no store: the CLI answers ``kttt deadline`` without opening one.
-    """
-    day = today or cfg.Config.from_env().today()
-    return explain(text, issued, calendar or defaults.default_calendar(), day, count, roll)
 
 
 class Tracker:
@@ -279,7 +260,12 @@ class Tracker:
     def explain_deadline(
         self, text: str, *, issued: date | None = None, roll: bool = True, count: int = 4
     ) -> DeadlineExplanation:
-        """:func:`explain_deadline` with this tracker's calendar and today."""
+        """How the engine reads a deadline as written: its kind, nominal and working-day due
+        dates, and the first ``count`` periods of a recurring one (from ``issued``, else today).
+
+        Needs no store: ``kttt deadline`` calls :func:`kttt_workflow.domain.deadlines.explain`
+        with the shipped calendar directly, without opening one.
+        """
         return explain(text, issued, self.calendar, self.today(), count, roll)
 
     # -- completion -----------------------------------------------------------------------------

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from kttt_workflow.cli.common import (
     DbOpt,
@@ -26,6 +25,9 @@ from kttt_workflow.cli.common import (
 )
 from kttt_workflow.domain.status import LABELS, ORDER, SHORT, Status
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 # Terminal colours of the statuses (presentation only; the labels are domain.status's).
 STYLE = {
     Status.overdue: "red",
@@ -36,6 +38,12 @@ STYLE = {
     Status.ongoing: "blue",
     Status.awaiting_deadline: "magenta",
 }
+
+
+def _table(title: str) -> Table:
+    from rich.table import Table  # only the commands that print a table pay for it
+
+    return Table(title=title)
 
 
 @app.command()
@@ -102,11 +110,15 @@ def deadline(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Diễn giải một thời hạn tiếng Việt: hạn danh nghĩa, hạn theo ngày làm việc, các kỳ lặp."""
-    from kttt_workflow.domain.deadlines import DeadlineError
-    from kttt_workflow.service import explain_deadline
+    # No store needed: the pure rule with the shipped calendar (what Tracker.explain_deadline
+    # calls), so that this command starts without SQLAlchemy.
+    from kttt_workflow.config import Config
+    from kttt_workflow.domain.deadlines import DeadlineError, explain
+    from kttt_workflow.inputs.defaults import default_calendar
 
+    today = Config.from_env().today()
     try:
-        e = explain_deadline(text, issued=parse_date(issued), roll=not no_roll, count=count)
+        e = explain(text, parse_date(issued), default_calendar(), today, count, not no_roll)
     except DeadlineError as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -145,7 +157,7 @@ def status(
             json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2) + "\n"
         )
         return
-    table = Table(title=f"Tình trạng nhiệm vụ tại ngày {fmt_date(day)}", show_lines=False)
+    table = _table(f"Tình trạng nhiệm vụ tại ngày {fmt_date(day)}")
     for col in ("Mã nhiệm vụ", "Đơn vị chủ trì", "Nội dung", "Thời hạn", "Hạn", "Tình trạng"):
         table.add_column(col, overflow="fold")
     counts: dict[str, int] = {}
@@ -311,7 +323,7 @@ def deliveries(
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table(title="Sổ gửi thông báo")
+    table = _table("Sổ gửi thông báo")
     for col in ("Ngày", "Đơn vị", "Số việc", "Trạng thái", "Lần gửi", "Địa chỉ / lỗi"):
         table.add_column(col, overflow="fold")
     for r in rows:
@@ -365,10 +377,7 @@ def report(
         sys.stdout.write(r.to_markdown())
         return
     for d in r.directive_rows():
-        table = Table(
-            title=f"{r.directives[d.code].heading}\nTính đến ngày {r.as_of:%d/%m/%Y}",
-            show_lines=False,
-        )
+        table = _table(f"{r.directives[d.code].heading}\nTính đến ngày {r.as_of:%d/%m/%Y}")
         table.add_column("Đơn vị", overflow="fold", min_width=14)
         for s in ORDER:
             table.add_column(HEADINGS[s], justify="right")

@@ -1,7 +1,9 @@
 """The defaults shipped with the package, read from its ``data/`` folder.
 
 * the Government's day swaps (``data/calendar_overrides.yaml``) and :func:`default_calendar`, the
-  working-day calendar every use case shares;
+  working-day calendar every use case shares, whose public holidays come from the ``holidays``
+  package through a small cache in ``$KTTT_HOME/cache`` (:class:`HolidayCache`: importing
+  ``holidays`` costs about 0.4 s, more than ``kttt deadline`` may take to start);
 * the default escalation ladder (``data/default_policy.yaml``, code ``mac-dinh``);
 * the demo's directives: the repository's ``directives/`` folder in a checkout, or the copy the
   wheel ships (``kttt_workflow/project/directives``).
@@ -10,16 +12,23 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
+import os
+import tempfile
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kttt_workflow.domain.calendar import DayOverride, WorkingCalendar
-from kttt_workflow.domain.directive import PolicyFile
+from kttt_workflow.config import data_dir
+from kttt_workflow.domain.calendar import DayOverride, WorkingCalendar, vietnam_holidays
 from kttt_workflow.domain.text import nfc
+
+if TYPE_CHECKING:  # pydantic models cost ~20 ms to build: not for ``kttt deadline``
+    from kttt_workflow.domain.directive import PolicyFile
 
 PACKAGE = Path(__file__).resolve().parent.parent
 DATA = PACKAGE / "data"
@@ -93,17 +102,84 @@ def load_overrides(path: Path | None = None) -> tuple[DayOverride, ...]:
     return tuple(sorted(result, key=lambda ov: ov.day))
 
 
+class HolidayCache:
+    """The public holidays of each year as ``holidays`` computes them, kept in a JSON file.
+
+    The file belongs to the installed copy of ``holidays``: its key names that copy (path and
+    modification time of its Vietnamese calendar), so an upgrade recomputes every year. A year
+    not in the file is computed with :func:`~kttt_workflow.domain.calendar.vietnam_holidays` and
+    added (written atomically). A missing, unreadable or foreign file is ignored; an unwritable
+    one only costs the computation again.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.key = _holidays_key()
+        self._years: dict[int, dict[date, str]] | None = None
+
+    def _read(self) -> dict[int, dict[date, str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("key") != self.key:
+                return {}
+            return {
+                int(year): {date.fromisoformat(d): str(name) for d, name in days}
+                for year, days in data["years"].items()
+            }
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}
+
+    def _write(self, years: dict[int, dict[date, str]]) -> None:
+        data = {
+            "key": self.key,
+            "years": {
+                str(y): [[d.isoformat(), n] for d, n in sorted(days.items())]
+                for y, days in sorted(years.items())
+            },
+        }
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".holidays-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False)
+            os.replace(tmp, self.path)
+        except OSError:
+            return
+
+    def __call__(self, year: int) -> dict[date, str]:
+        if self._years is None:
+            self._years = self._read()
+        found = self._years.get(year)
+        if found is None:
+            found = self._years[year] = vietnam_holidays(year)
+            self._write(self._years)
+        return found
+
+
+def _holidays_key() -> str:
+    spec = importlib.util.find_spec("holidays")
+    origin = Path(spec.origin) if spec and spec.origin else None
+    if origin is None:
+        return "holidays"
+    vn = origin.parent / "countries" / "vietnam.py"
+    stamp = vn.stat().st_mtime_ns if vn.exists() else 0
+    return f"{origin.parent}|{stamp}"
+
+
 @functools.lru_cache(maxsize=1)
 def default_calendar() -> WorkingCalendar:
-    """The shared calendar: ``holidays`` plus the packaged day-swap table (built once).
+    """The shared calendar: ``holidays`` (cached) plus the packaged day-swap table (built once).
 
     Ví dụ: ``default_calendar().is_working_day(date(2025, 4, 26))`` là ``True``.
     """
-    return WorkingCalendar(load_overrides())
+    cache = HolidayCache(data_dir() / "cache" / "holidays-vi.json")
+    return WorkingCalendar(load_overrides(), holidays=cache)
 
 
 def default_policy() -> PolicyFile:
     """The shipped ladder (``kttt_workflow/data/default_policy.yaml``, code ``mac-dinh``)."""
+    from kttt_workflow.domain.directive import PolicyFile
+
     data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
     return PolicyFile.model_validate(data)
 

@@ -233,9 +233,16 @@ def stop_server(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
 
 # -- deployments ----------------------------------------------------------------------------------
 def read_prefect_yaml(path: Path | None = None) -> dict[str, Any]:
+    """The deployments file of the project (default: ``prefect.yaml`` in :func:`project_dir`)."""
     path = path or project_dir() / "prefect.yaml"
-    with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise StackError(
+            f"không tìm thấy tệp {path} (khai báo các triển khai và luồng công việc); chạy lệnh "
+            f"trong thư mục dự án hoặc đặt biến môi trường {ENV_PROJECT}"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("deployments"), list):
         raise StackError(f"{path}: thiếu danh sách 'deployments'")
     return data
@@ -389,6 +396,7 @@ def run_stack(
     os.environ.setdefault(ENV_PROJECT, str(project))
     # Entrypoints and relative paths in deployment parameters (``directives``) are the project's.
     os.chdir(project)
+    deployments = build_deployments()  # a missing flow is said before any server starts
     proc = None
     if start:
         echo(f"Khởi động máy chủ Prefect tại {stack.ui_url} (dữ liệu: {stack.prefect_home}) …")
@@ -398,7 +406,6 @@ def run_stack(
     try:
         from prefect import serve
 
-        deployments = build_deployments()
         for d in deployments:
             d.apply()
         ensure_limits()
