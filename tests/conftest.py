@@ -2,6 +2,15 @@
 
 PostgreSQL tests run when ``KTTT_TEST_DATABASE_URL`` is set (``.ci/run`` sets it); elsewhere they
 are reported as skipped, by name, with the reason. Each PostgreSQL test gets its own schema.
+
+The other fixtures come from two plugins registered here, the one way fixtures are shared:
+``tests/receivers.py`` (SMTP/HTTP receivers on 127.0.0.1, the network guard) and
+``tests/prefect_fixtures.py`` (one Prefect server per session, started only when a test asks for
+``prefect_stack``). Helpers that are not fixtures are in ``tests/helpers.py``.
+
+The tests are laid out by speed and reach: ``unit/`` (pure functions), ``integration/`` (the
+library against real databases, files, receivers and child processes) and ``e2e/`` (the ``kttt``
+command line, the flows and the Prefect stack).
 """
 
 from __future__ import annotations
@@ -10,7 +19,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,13 +26,27 @@ from sqlalchemy import create_engine, text
 
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import db
+from tests.helpers import DIRECTIVES, HORIZON
 
-pytest_plugins = ["tests.receivers"]  # SMTP/HTTP receivers and their fixtures
+pytest_plugins = ["tests.receivers", "tests.prefect_fixtures"]
 
-ROOT = Path(__file__).resolve().parent.parent
-DIRECTIVES = ROOT / "directives"
 PG_URL = os.environ.get("KTTT_TEST_DATABASE_URL")
-HORIZON = date(2026, 12, 31)
+_HOME: list[Path] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Nothing a test does lands in the user's ``~/.kttt``: a session data folder of its own
+    (tests that need a folder of their own still set ``KTTT_HOME`` themselves)."""
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="kttt-test-home-"))
+    _HOME.append(home)
+    os.environ["KTTT_HOME"] = str(home)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for home in _HOME:
+        shutil.rmtree(home, ignore_errors=True)
 
 _TEMPLATE: dict[str, Path] = {}
 
@@ -45,13 +67,18 @@ def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("template")
 
 
+def _open_sqlite(tmp_path: Path, template_dir: Path) -> Tracker:
+    """A store on a copy of the migrated template, in the test's own folder."""
+    path = tmp_path / "kttt.db"
+    shutil.copy(_sqlite_template(template_dir), path)
+    return Tracker.open(f"sqlite:///{path}")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path, template_dir: Path) -> Iterator[Tracker]:
     """A fresh, migrated store: SQLite file, or a private schema in the test PostgreSQL."""
     if request.param == "sqlite":
-        path = tmp_path / "kttt.db"
-        shutil.copy(_sqlite_template(template_dir), path)
-        s = Tracker.open(f"sqlite:///{path}")
+        s = _open_sqlite(tmp_path, template_dir)
         yield s
         s.close()
         return
@@ -73,9 +100,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, template_dir: Path) ->
 
 @pytest.fixture
 def sqlite_store(tmp_path: Path, template_dir: Path) -> Iterator[Tracker]:
-    path = tmp_path / "kttt.db"
-    shutil.copy(_sqlite_template(template_dir), path)
-    s = Tracker.open(f"sqlite:///{path}")
+    """The SQLite store alone (not parametrised): for tests that read the database file itself,
+    or that need one back-end only."""
+    s = _open_sqlite(tmp_path, template_dir)
     yield s
     s.close()
 

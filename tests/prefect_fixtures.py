@@ -1,18 +1,22 @@
-"""One real Prefect server (with its UI) for the whole test session, started the way ``kttt serve``
-starts it (``kttt_workflow.orchestration.stack.start_server``); helpers to read back what flows published.
+"""A pytest plugin (registered by ``tests/conftest.py``): one real Prefect server (with its UI)
+for the whole test session, started the way ``kttt serve`` starts it
+(``kttt_workflow.orchestration.stack.start_server``), and helpers that read back what flows
+published to it.
 
-Test modules import the fixtures they use from here. Whichever module asks first starts the
-server; the others reuse it (the state is module-global, so it is one server per session even
-though pytest registers an imported fixture once per module).
+The server starts the first time a test asks for ``prefect_stack`` and stops at the end of the
+session; a run that asks for it nowhere (``pytest tests/unit``) starts nothing and does not even
+import Prefect. Under pytest-xdist each worker is a session of its own, with its own server.
+
+The readers (``wait_for``, ``read_events``, ``latest_artifact``, ``flow_run``) stay here, beside the
+server they read from; test modules import them from this module. Helpers that need no Prefect
+(``copy_fixtures``, ``loaded_db``, ...) are in ``tests/helpers.py``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,73 +24,37 @@ import pytest
 
 from kttt_workflow.orchestration.stack import Stack, free_port, start_server, stop_server
 
-FIX = Path(__file__).parent / "fixtures"
-ROOT = Path(__file__).resolve().parent.parent
-UNTIL = date(2024, 12, 31)
 T = TypeVar("T")
-
-_STATE: dict[str, Any] = {"users": 0}
-
-
-def _start(root: Path) -> Stack:
-    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
-
-    stack = Stack(root / "kttt-home", port=free_port())
-    proc = start_server(stack)
-    settings = temporary_settings(
-        updates={PREFECT_API_URL: stack.api_url, PREFECT_UI_URL: stack.ui_url}
-    )
-    settings.__enter__()
-    saved = {k: os.environ.get(k) for k in ("PREFECT_API_URL", "PREFECT_UI_URL")}
-    os.environ["PREFECT_API_URL"] = stack.api_url  # for subprocesses (kttt serve)
-    os.environ["PREFECT_UI_URL"] = stack.ui_url
-    _STATE.update(stack=stack, proc=proc, settings=settings, saved=saved)
-    return stack
-
-
-def _stop() -> None:
-    from kttt_workflow.orchestration.events import flush
-
-    flush(timeout=5)
-    for k, v in _STATE.pop("saved").items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    _STATE.pop("settings").__exit__(None, None, None)
-    stop_server(_STATE.pop("proc"))
-    _STATE.pop("stack")
 
 
 @pytest.fixture(scope="session")
 def prefect_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A Prefect server on 127.0.0.1 (free port, fresh SQLite database); PREFECT_API_URL set."""
-    if "stack" not in _STATE:
-        _start(tmp_path_factory.mktemp("prefect"))
-    _STATE["users"] += 1
-    yield _STATE["stack"]
-    _STATE["users"] -= 1
-    if _STATE["users"] == 0:
-        _stop()
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 
+    from kttt_workflow.orchestration.events import flush
 
-def copy_fixtures(dest: Path) -> Path:
-    d = dest / "in"
-    d.mkdir(parents=True, exist_ok=True)
-    for name in ("units.yaml", "plan.yaml"):
-        shutil.copy(FIX / name, d / name)
-    return d
-
-
-def loaded_db(tmp_path: Path, name: str = "kttt.db") -> str:
-    """A SQLite store with the fixture directive ``kh-1-2022`` loaded (recurrences to 2024)."""
-    from kttt_workflow.service import Tracker
-
-    url = f"sqlite:///{tmp_path / name}"
-    store = Tracker.open(url)
-    store.load([copy_fixtures(tmp_path)], until=UNTIL)
-    store.close()
-    return url
+    root: Path = tmp_path_factory.mktemp("prefect")
+    stack = Stack(root / "kttt-home", port=free_port())
+    proc = start_server(stack)
+    saved = {k: os.environ.get(k) for k in ("PREFECT_API_URL", "PREFECT_UI_URL")}
+    try:
+        with temporary_settings(
+            updates={PREFECT_API_URL: stack.api_url, PREFECT_UI_URL: stack.ui_url}
+        ):
+            os.environ["PREFECT_API_URL"] = stack.api_url  # for subprocesses (kttt serve)
+            os.environ["PREFECT_UI_URL"] = stack.ui_url
+            try:
+                yield stack
+            finally:
+                flush(timeout=5)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        stop_server(proc)
 
 
 def wait_for(fn: Callable[[], T | None], timeout: float = 30.0, every: float = 0.3) -> T:

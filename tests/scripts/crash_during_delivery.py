@@ -1,4 +1,4 @@
-"""Die with SIGKILL at a chosen point of a sweep (used by tests/test_delivery_reliability.py).
+"""Die with SIGKILL at a chosen point of a sweep (used by tests/integration/test_delivery_reliability.py).
 
     python crash_during_delivery.py MODE DATABASE_URL AS_OF
 

@@ -13,17 +13,8 @@ from sqlalchemy import select
 from kttt_workflow.orchestration.stack import Stack
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
-from tests.prefect_fixtures import (
-    copy_fixtures,
-    flow_run,
-    latest_artifact,
-    loaded_db,
-    prefect_stack,
-    read_events,
-    wait_for,
-)
-
-__all__ = ["prefect_stack"]  # the fixture, imported for pytest
+from tests.helpers import copy_fixtures, loaded_db
+from tests.prefect_fixtures import flow_run, latest_artifact, read_events, wait_for
 
 
 @pytest.fixture(autouse=True)

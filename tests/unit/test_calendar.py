@@ -1,11 +1,13 @@
-"""Unit tests for the Vietnamese working-day calendar (kttt_workflow.domain.calendar)."""
+"""Unit tests for the Vietnamese working-day calendar (kttt_workflow.domain.calendar).
+
+The calendar here is the shared one, with the packaged day-swap table; reading other tables from
+YAML files is tested in ``tests/integration/test_calendar_overrides.py``.
+"""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, timedelta
-from pathlib import Path
 
 import holidays
 import pytest
@@ -14,13 +16,10 @@ from hypothesis import strategies as st
 
 from kttt_workflow.domain.calendar import DayOverride, WorkingCalendar
 from kttt_workflow.inputs.defaults import DEFAULT_OVERRIDES_PATH, default_calendar, load_overrides
+from tests.helpers import is_nfc
 
 CAL = default_calendar()
 DATES = st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31))
-
-
-def is_nfc(text: str) -> bool:
-    return unicodedata.normalize("NFC", text) == text
 
 
 # --------------------------------------------------------------------------------------------------
@@ -149,60 +148,6 @@ def test_every_substituted_day_in_holidays_has_its_worked_saturday() -> None:
         assert CAL.is_working_day(worked)
         assert not CAL.is_working_day(day_off)
     assert found >= 10
-
-
-def test_overrides_from_custom_yaml(tmp_path: Path) -> None:
-    path = tmp_path / "overrides.yaml"
-    path.write_text(
-        "# a comment\n"
-        "- date: 2030-06-01\n"  # a Saturday
-        "  working: true\n"
-        '  note: "Làm bù cho ngày 03/06/2030"\n'
-        "- date: '2030-06-03'\n"  # a Monday
-        "  working: false\n"
-        '  note: "Nghỉ bù"\n',
-        encoding="utf-8",
-    )
-    overrides = load_overrides(path)
-    assert overrides == (
-        DayOverride(date(2030, 6, 1), True, "Làm bù cho ngày 03/06/2030"),
-        DayOverride(date(2030, 6, 3), False, "Nghỉ bù"),
-    )
-    cal = WorkingCalendar(overrides)
-    assert cal.is_working_day(date(2030, 6, 1))
-    assert not cal.is_working_day(date(2030, 6, 3))
-    assert cal.is_holiday(date(2030, 6, 3))
-    assert cal.holiday_name(date(2030, 6, 3)) == "Nghỉ bù"
-    assert cal.roll_forward(date(2030, 6, 2)) == date(2030, 6, 4)
-    # The packaged 2025 swap is not in this table.
-    assert not cal.is_working_day(date(2025, 4, 26))
-
-
-def test_empty_yaml_gives_no_overrides(tmp_path: Path) -> None:
-    path = tmp_path / "empty.yaml"
-    path.write_text("# nothing yet\n", encoding="utf-8")
-    assert load_overrides(path) == ()
-
-
-@pytest.mark.parametrize(
-    "content",
-    [
-        "- date: 2030-06-01\n  working: yes please\n  note: x\n",
-        "- date: 2030-13-01\n  working: true\n  note: x\n",
-        "- working: true\n  note: x\n",
-        "- date: 2030-06-01\n  working: true\n  colour: red\n",
-        "- date: 2030-06-01\n  working: true\n- date: 2030-06-01\n  working: false\n",
-        "date: 2030-06-01\n",
-    ],
-)
-def test_malformed_yaml_is_rejected_in_vietnamese(tmp_path: Path, content: str) -> None:
-    path = tmp_path / "bad.yaml"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(ValueError) as excinfo:
-        load_overrides(path)
-    message = str(excinfo.value)
-    assert is_nfc(message)
-    assert re.search(r"[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữđ]", message)
 
 
 def test_default_calendar_is_shared() -> None:

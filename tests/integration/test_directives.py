@@ -11,7 +11,7 @@ from kttt_workflow.domain.deadlines import parse_deadline
 from kttt_workflow.domain.fanout import walk
 from kttt_workflow.inputs.validate import load_inputs
 from kttt_workflow.service import Tracker
-from tests.conftest import DIRECTIVES
+from tests.helpers import DIRECTIVES
 
 TQ_DISTRICTS = {
     "ubnd-tp-tuyen-quang",

@@ -10,16 +10,14 @@ loaded into the store, and changes ONE thing. For each case we check:
 
 Expected positions are computed from the fixture text itself (the line containing a needle and the
 column of the offending value within it), never hard-coded.
+
+The same bad input through the installed ``kttt`` script in a real process (and the alias bomb,
+run under a memory cap) is in ``tests/e2e/test_cli_bad_input.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
-import resource
-import subprocess
-import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -33,23 +31,18 @@ from typer.testing import CliRunner
 from kttt_workflow.cli import app
 from kttt_workflow.errors import InputError, Issue
 from kttt_workflow.service import Tracker
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-UNITS_PATH = FIXTURES / "units.yaml"
-PLAN_PATH = FIXTURES / "plan.yaml"
-UNITS = UNITS_PATH.read_text(encoding="utf-8")
-PLAN = PLAN_PATH.read_text(encoding="utf-8")
-HORIZON = date(2026, 12, 31)
-KTTT = Path(sys.executable).with_name("kttt")
-TABLES = (
-    "task",
-    "unit",
-    "unit_group",
-    "group_member",
-    "level",
-    "directive",
-    "task_event",
-    "load_record",
+from tests.helpers import (
+    HORIZON,
+    PLAN,
+    PLAN_PATH,
+    UNITS,
+    UNITS_PATH,
+    at,
+    db_url,
+    snapshot,
+    sub,
+    tag_files,
+    write,
 )
 
 
@@ -58,22 +51,6 @@ TABLES = (
 # --------------------------------------------------------------------------------------------------
 def nfc(s: str) -> str:
     return unicodedata.normalize("NFC", s)
-
-
-def sub(source: str, old: str, new: str) -> str:
-    """``source`` with the single occurrence of ``old`` replaced (fails loudly if not exactly one)."""
-    assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times"
-    return source.replace(old, new)
-
-
-def at(source: str, needle: str, value: str | None = None, nth: int = 1) -> tuple[int, int]:
-    """1-based (line, column) of ``value`` (default: the start of ``needle``) on the ``nth`` line
-    of ``source`` that contains ``needle``."""
-    hits = [(i, ln) for i, ln in enumerate(source.splitlines(), 1) if needle in ln]
-    assert len(hits) >= nth, f"{needle!r} not found {nth} time(s)"
-    lineno, ln = hits[nth - 1]
-    col = ln.index(needle) + (needle.index(value) if value else 0) + 1
-    return lineno, col
 
 
 def byte_at(raw: bytes, needle: bytes) -> tuple[int, int]:
@@ -100,47 +77,10 @@ def find_issue(
     raise AssertionError(f"issue at {file}:{line}:{col} lacks key words {words}:\n{describe(here)}")
 
 
-def snapshot(store: Tracker) -> tuple[str | None, dict[str, list[str]]]:
-    """SQLite file digest (None on PostgreSQL) and every row of the loader's tables."""
-    digest = None
-    if store.engine.dialect.name == "sqlite":
-        digest = hashlib.sha256(Path(store.engine.url.database).read_bytes()).hexdigest()
-    rows: dict[str, list[str]] = {}
-    with store.engine.connect() as conn:
-        for table in TABLES:
-            rows[table] = sorted(
-                repr(tuple(r)) for r in conn.execute(text(f"SELECT * FROM {table}"))
-            )
-    return digest, rows
-
-
-def cli_url(store: Tracker) -> str:
-    """A ``--db`` URL for the CLI that reaches the same store (PostgreSQL: the test's schema)."""
-    if store.engine.dialect.name == "sqlite":
-        return f"sqlite:///{store.engine.url.database}"
-    with store.engine.connect() as conn:
-        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-    base = os.environ["KTTT_TEST_DATABASE_URL"]
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-
-
 def run_cli(store: Tracker, paths: list[Path]) -> Any:
     return CliRunner().invoke(
-        app, ["load", *map(str, paths), "--db", cli_url(store), "--until", HORIZON.isoformat()]
+        app, ["load", *map(str, paths), "--db", db_url(store), "--until", HORIZON.isoformat()]
     )
-
-
-def write(directory: Path, files: dict[str, str | bytes]) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, content in files.items():
-        p = directory / name
-        if isinstance(content, bytes):
-            p.write_bytes(content)
-        else:
-            p.write_text(content, encoding="utf-8")
-        paths.append(p)
-    return paths
 
 
 @pytest.fixture
@@ -599,29 +539,10 @@ def test_bad_input_is_located_and_writes_nothing(bad: Case, base: Tracker, tmp_p
 # --------------------------------------------------------------------------------------------------
 # Object-constructing YAML tags: an error, never executed
 # --------------------------------------------------------------------------------------------------
-def _tag_files(marker: Path) -> dict[str, dict[str, str]]:
-    return {
-        "os-system": {
-            "p.yaml": sub(
-                PLAN,
-                "title: Kế hoạch thử nghiệm",
-                f'title: !!python/object/apply:os.system ["touch {marker}"]',
-            )
-        },
-        "datetime-date": {
-            "p.yaml": sub(
-                PLAN,
-                "date: 2022-10-03",
-                "date: !!python/object:datetime.date {year: 2022, month: 10, day: 3}",
-            )
-        },
-    }
-
-
 @pytest.mark.parametrize("tag", ["os-system", "datetime-date"])
 def test_python_tags_are_errors_never_executed(tag: str, base: Tracker, tmp_path: Path) -> None:
     marker = tmp_path / "HACKED"
-    files = _tag_files(marker)[tag]
+    files = tag_files(marker)[tag]
     paths = write(tmp_path / "in", files)
     where = str(paths[0])
     needle = (
@@ -641,39 +562,6 @@ def test_python_tags_are_errors_never_executed(tag: str, base: Tracker, tmp_path
     assert f"{where}:{line}:{col}:" in result.output
     assert not marker.exists(), "the YAML payload was executed by the CLI"
     assert snapshot(base) == before
-
-
-def test_real_cli_subprocess_rejects_tag_and_writes_nothing(
-    sqlite_store: Tracker, tmp_path: Path
-) -> None:
-    """Once through the installed ``kttt`` script, in a real process."""
-    sqlite_store.load([UNITS_PATH, PLAN_PATH], until=HORIZON)
-    marker = tmp_path / "HACKED"
-    paths = write(tmp_path / "in", _tag_files(marker)["os-system"])
-    line, col = at(paths[0].read_text(encoding="utf-8"), "!!python/object/apply:os.system")
-    before = snapshot(sqlite_store)
-    proc = subprocess.run(
-        [
-            str(KTTT),
-            "load",
-            str(paths[0]),
-            "--db",
-            cli_url(sqlite_store),
-            "--until",
-            HORIZON.isoformat(),
-        ],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        env={**os.environ, "KTTT_HOME": str(tmp_path / "home"), "NO_COLOR": "1"},
-    )
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert f"{paths[0]}:{line}:{col}:" in proc.stderr, proc.stderr
-    assert "thẻ YAML" in proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert not marker.exists()
-    assert snapshot(sqlite_store) == before
 
 
 # --------------------------------------------------------------------------------------------------
@@ -876,45 +764,6 @@ def test_deeply_nested_tasks_are_an_input_error_or_load(
     paths = write(tmp_path / "in", {"p.yaml": source})
     with contextlib.suppress(InputError):
         sqlite_store.load(paths, until=HORIZON)
-
-
-def _limit_memory() -> None:  # pragma: no cover - runs in the child process
-    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-
-
-def _validate_capped(path: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(KTTT), "validate", str(path), "--db", f"sqlite:///{tmp_path / 'v.db'}"],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=30,
-        preexec_fn=_limit_memory,
-        env={**os.environ, "KTTT_HOME": str(tmp_path / "home")},
-    )
-
-
-def test_alias_bomb_is_rejected_quickly(tmp_path: Path) -> None:
-    """'Billion laughs': 300 bytes of nested aliases must not cost minutes and gigabytes.
-
-    Run in a child process with a 2 GiB address-space cap and a 30 s limit, so that a regression
-    cannot hurt the machine running the tests. A control run shows the cap itself is harmless.
-    """
-    control = _validate_capped(UNITS_PATH, tmp_path)
-    assert control.returncode == 0, control.stderr[-2000:]
-
-    lines = ["kind: directive", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 8)]
-    bomb = tmp_path / "bomb.yaml"
-    bomb.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    try:
-        proc = _validate_capped(bomb, tmp_path)
-    except subprocess.TimeoutExpired:
-        pytest.fail("validating a 300-byte alias bomb took more than 30 s")
-    assert proc.returncode >= 0, f"killed by signal {-proc.returncode} (2 GiB memory cap reached?)"
-    assert proc.returncode == 1, proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr and "MemoryError" not in proc.stderr, proc.stderr[-2000:]
-    assert f"{bomb}:" in proc.stderr
 
 
 # --------------------------------------------------------------------------------------------------

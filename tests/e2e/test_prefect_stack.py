@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,16 +22,8 @@ import yaml
 
 from kttt_workflow.orchestration.stack import Stack
 from kttt_workflow.service import Tracker
-from tests.prefect_fixtures import (
-    ROOT,
-    latest_artifact,
-    loaded_db,
-    prefect_stack,
-    read_events,
-    wait_for,
-)
-
-__all__ = ["prefect_stack"]  # the fixture, imported for pytest
+from tests.helpers import KTTT, ROOT, loaded_db
+from tests.prefect_fixtures import latest_artifact, read_events, wait_for
 
 DEPLOYMENTS = {
     "load-directive/load-directive",
@@ -82,10 +73,9 @@ def served(prefect_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> It
         "PREFECT_API_URL": prefect_stack.api_url,
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
     }
-    kttt = Path(sys.executable).with_name("kttt")
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [str(kttt), "serve", "--no-server"],
+            [str(KTTT), "serve", "--no-server"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

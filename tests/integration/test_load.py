@@ -8,35 +8,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kttt_workflow.errors import KtttError
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
-
-FIX = Path(__file__).parent / "fixtures"
-UNTIL = date(2024, 12, 31)
-
-
-def copy_fixtures(tmp_path: Path) -> Path:
-    d = tmp_path / "in"
-    d.mkdir()
-    for name in ("units.yaml", "plan.yaml"):
-        shutil.copy(FIX / name, d / name)
-    return d
-
-
-def edit_plan(folder: Path, change) -> None:  # type: ignore[no-untyped-def]
-    p = folder / "plan.yaml"
-    data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    change(data)
-    p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-
-
-def count(store: Tracker, table, *where) -> int:  # type: ignore[no-untyped-def]
-    with store.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+from tests.helpers import FIX, UNTIL, copy_fixtures, count, edit_plan
 
 
 def events(store: Tracker, kind: str) -> list[str]:

@@ -1,51 +1,31 @@
-"""The consolidated report (``Tracker.progress``) and ``kttt report``; the pure event mapping.
+"""The consolidated report (``Tracker.progress``) against the real stores.
 
 No Prefect server here: the report is a library function the ``progress-report`` flow and the CLI
-both call; SQLite always, PostgreSQL with ``KTTT_TEST_DATABASE_URL``.
+both call; SQLite always, PostgreSQL with ``KTTT_TEST_DATABASE_URL``. The same report through
+``kttt report`` is in ``tests/e2e/test_cli.py``; the pure artifact keys and event mapping are in
+``tests/unit/test_artifacts_and_events.py``.
 """
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kttt_workflow.cli import app
 from kttt_workflow.domain.progress import fmt_pct
 from kttt_workflow.domain.status import DUE_STATUSES, Status
-from kttt_workflow.orchestration.artifacts import artifact_key, slug
-from kttt_workflow.orchestration.events import to_event
 from kttt_workflow.service import Tracker
-from kttt_workflow.store.facts import Fact
-from tests.prefect_fixtures import copy_fixtures
+from tests.helpers import report_some
 
-UNTIL = date(2024, 12, 31)
 AS_OF = date(2023, 1, 16)
-
-
-def _report_some(store: Tracker, tmp_path: Path) -> Tracker:
-    """``kh-1-2022`` loaded; UBND tỉnh's plan (due 30/11/2022) done late on 02/12/2022; one district
-    done on time."""
-    store.load([copy_fixtures(tmp_path)], until=UNTIL)
-    store.complete(
-        "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2)
-    )
-    store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 3))
-    store.complete(
-        "kh-1-2022/2/x-ubnd-c", "Kế hoạch số 7/KH-UBND ngày 15/12/2022", on=date(2022, 12, 15)
-    )
-    store.verify("kh-1-2022/2/x-ubnd-c", on=date(2022, 12, 16))
-    return store
 
 
 @pytest.fixture
 def reported(store: Tracker, tmp_path: Path) -> Tracker:
-    return _report_some(store, tmp_path)
+    return report_some(store, tmp_path)
 
 
 def test_counts_agree_with_the_status_of_every_task(reported: Tracker) -> None:
@@ -100,55 +80,3 @@ def test_report_of_every_directive_and_markdown_in_vietnamese(reported: Tracker)
     assert data["as_of"] == "2023-01-16" and "due" in data["definitions"]
     [d] = data["directives"]
     assert len(d["units"]) == 6 and len(d["overdue_tasks"]) == d["counts"]["overdue"]
-
-
-def test_artifact_keys_are_what_prefect_accepts() -> None:
-    assert artifact_key("progress", "kh-1-2022") == "progress-kh-1-2022"
-    assert artifact_key("progress", "ctr-nq20.2022") == "progress-ctr-nq20-2022"
-    assert artifact_key("overdue", "KH_67/2013") == "overdue-kh-67-2013"
-    assert artifact_key("progress") == "progress-all"
-    assert slug("Đồng Tháp — Sở Nội vụ") == "dong-thap-so-noi-vu"
-
-
-def test_kttt_report_cli(sqlite_store: Tracker, tmp_path: Path) -> None:
-    url = _report_some(sqlite_store, tmp_path).url
-    runner = CliRunner()
-    res = runner.invoke(
-        app, ["report", "--db", url, "--directive", "kh-1-2022", "--as-of", "16/01/2023", "--json"]
-    )
-    assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
-    assert data["directives"][0]["counts"]["overdue"] == 7
-    res = runner.invoke(app, ["report", "--db", url, "--as-of", "2023-01-16", "--markdown"])
-    assert res.exit_code == 0 and res.output.startswith("# Báo cáo tình hình thực hiện")
-    res = runner.invoke(app, ["report", "--db", url, "--as-of", "2023-01-16"])
-    assert res.exit_code == 0 and "UBND huyện A" in res.output and "Cộng" in res.output
-    res = runner.invoke(app, ["report", "--db", url, "--directive", "khong-co"])
-    assert res.exit_code == 1
-
-
-def test_events_name_the_task_the_unit_and_the_directive() -> None:
-    fact = Fact(
-        "escalated",
-        "kh-1-2022/3/x-ubnd-a@2022",
-        "x-ubnd-a",
-        "UBND huyện A",
-        "kh-1-2022",
-        "Báo cáo định kỳ",
-        False,
-        None,
-        "bao-cao-10",
-        {"to": ["x-ubnd"], "cc": ["x-ubnd-a"]},
-        ("x-ubnd", "x-ubnd-a"),
-    )
-    ev = to_event(fact)
-    assert ev["event"] == "kttt.task.escalated"
-    assert ev["resource"]["prefect.resource.id"] == "kttt.task.kh-1-2022/3/x-ubnd-a@2022"
-    assert ev["resource"]["kttt.key-task"] == "false"
-    roles = {r["prefect.resource.id"]: r["prefect.resource.role"] for r in ev["related"]}
-    assert roles == {
-        "kttt.unit.x-ubnd-a": "unit",
-        "kttt.directive.kh-1-2022": "directive",
-        "kttt.unit.x-ubnd": "recipient",
-    }
-    assert to_event(fact)["id"] == ev["id"]  # the same stored fact, the same event id

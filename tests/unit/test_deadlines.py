@@ -25,6 +25,7 @@ from kttt_workflow.domain.deadlines import (
     parse_deadline,
 )
 from kttt_workflow.inputs.defaults import default_calendar
+from tests.helpers import is_nfc
 
 CAL = default_calendar()
 VIETNAMESE_LETTER = re.compile(r"[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữđ]")
@@ -32,10 +33,6 @@ VIETNAMESE_LETTER = re.compile(r"[àáạảãâầấậẩẫăằắặẳẵ
 
 def nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
-
-
-def is_nfc(text: str) -> bool:
-    return unicodedata.normalize("NFC", text) == text
 
 
 # --------------------------------------------------------------------------------------------------

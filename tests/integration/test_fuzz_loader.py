@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,7 @@ from hypothesis import strategies as st
 
 from kttt_workflow.errors import InputError
 from kttt_workflow.service import Tracker
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-UNITS_PATH = FIXTURES / "units.yaml"
-PLAN_PATH = FIXTURES / "plan.yaml"
-UNITS = UNITS_PATH.read_text(encoding="utf-8")
-PLAN = PLAN_PATH.read_text(encoding="utf-8")
-HORIZON = date(2026, 12, 31)
+from tests.helpers import HORIZON, PLAN, PLAN_PATH, UNITS, UNITS_PATH
 
 FUZZ = settings(
     max_examples=150,

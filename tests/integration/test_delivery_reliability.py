@@ -31,38 +31,38 @@ from typing import Any
 import pytest
 import yaml
 from sqlalchemy import func, inspect, select, text
-from typer.testing import CliRunner
 
-from kttt_workflow.cli import app
 from kttt_workflow.config import OutboxSettings
 from kttt_workflow.notify.message import DELIVERY_HEADER
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import sweep as S
 from kttt_workflow.store import tables as T
+from tests.helpers import (
+    CTO,
+    KTTT,
+    ROOT,
+    RTO,
+    SCRIPTS,
+    SLACK,
+    UNTIL,
+    cli,
+    copy_fixtures,
+    count,
+    db_url,
+    edit_plan,
+)
 from tests.receivers import (
     HTTPReceiver,
     ReceivedMail,
     SMTPReceiver,
     unreachable_port,
 )
-from tests.test_load import UNTIL, copy_fixtures, edit_plan
 
 pytestmark = pytest.mark.usefixtures("network_guard", "warm_apprise")
 
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = Path(__file__).resolve().parent / "scripts"
-KTTT = Path(sys.executable).parent / "kttt"
-
-CTO = 1.0  # connect timeout (s)
-RTO = 1.0  # read timeout (s)
-SLACK = 3.0  # scheduling, Apprise set-up, database round trips
-
 DAY = date(2023, 1, 10)  # every unit of the fixture has notices as of this date (fresh store)
 UNITS = ("x-so-khdt", "x-so-tc", "x-ubnd", "x-ubnd-a", "x-ubnd-b", "x-ubnd-c")
-
-runner = CliRunner()
-
 
 # --------------------------------------------------------------------------------------------
 # Network guard
@@ -126,23 +126,6 @@ def load_with_targets(store: Tracker, tmp_path: Path, targets: dict[str, list[st
     return folder
 
 
-def db_url(store: Tracker) -> str:
-    """A URL reaching the same store from another engine, the CLI or a subprocess."""
-    url = store.engine.url
-    if url.get_backend_name() == "postgresql":
-        with store.engine.connect() as conn:
-            schema = conn.execute(text("SHOW search_path")).scalar_one()
-        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    r = runner.invoke(app, list(args), env=env)
-    if r.exception and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return r.exit_code, r.output + (r.stderr if r.stderr_bytes is not None else "")
-
-
 def cli_env(tmp_path: Path) -> dict[str, str]:
     return {"KTTT_HOME": str(tmp_path / "home"), "KTTT_LOCAL_MAILBOX": "0"}
 
@@ -171,11 +154,6 @@ def plain_body(mail: ReceivedMail) -> str:
     body = mail.message.get_body(preferencelist=("plain",))
     assert body is not None
     return body.get_content().replace("\r\n", "\n")
-
-
-def count(store: Tracker, table: Any, *where: Any) -> int:
-    with store.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
 
 def ledger_is_complete(store: Tracker) -> None:

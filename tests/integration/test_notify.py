@@ -2,13 +2,15 @@
 
 An audit hook (installed once, active only in this module's tests) refuses any DNS lookup or
 connection to a host other than the loopback, so no traffic can leave 127.0.0.1.
+
+The pure parts of delivery are unit tests: ``expand_target`` and ``mask_target`` in
+``tests/unit/test_targets.py``, the backoff ``retry_delay`` in ``tests/unit/test_delivery_policy.py``.
 """
 
 from __future__ import annotations
 
 import logging
 import mailbox
-import random
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -18,10 +20,7 @@ from pathlib import Path
 
 import pytest
 from apprise import Apprise
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from kttt_workflow.domain.delivery import retry_delay
 from kttt_workflow.notify.maildir import write_maildir
 from kttt_workflow.notify.message import (
     DELIVERY_HEADER,
@@ -37,16 +36,13 @@ from kttt_workflow.notify.targets import (
     load_apprise_config,
     mask_target,
 )
+from tests.helpers import CTO, RTO, SLACK
 from tests.receivers import (
     HTTPReceiver,
     SilentListener,
     SMTPReceiver,
     unreachable_port,
 )
-
-CTO = 1.0
-RTO = 1.0
-SLACK = 3.0
 
 pytestmark = pytest.mark.usefixtures("network_guard", "warm_apprise")
 
@@ -303,100 +299,7 @@ def test_secrets_stay_out_of_results_logs_and_errors(
 
 
 # --------------------------------------------------------------------------------------------
-# 5. expand_target and mask_target
-# --------------------------------------------------------------------------------------------
-
-
-def test_expand_target_from_env_mapping_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {"KTTT_SMTP_USER": "kttt", "KTTT_SMTP_PASS": "S3cr3tPass", "KTTT_TG_TOKEN": "1:AB"}
-    tpl = (
-        "mailto://${KTTT_SMTP_USER}:${KTTT_SMTP_PASS}@smtp.example.gov.vn?to=sokhdt@example.gov.vn"
-    )
-    assert (
-        expand_target(tpl, env)
-        == "mailto://kttt:S3cr3tPass@smtp.example.gov.vn?to=sokhdt@example.gov.vn"
-    )
-    assert expand_target("tgram://${KTTT_TG_TOKEN}/12345", env) == "tgram://1:AB/12345"
-    assert expand_target("json://127.0.0.1/hook") == "json://127.0.0.1/hook"
-    monkeypatch.setenv("KTTT_TG_TOKEN", "9:XY")
-    assert expand_target("tgram://${KTTT_TG_TOKEN}/1") == "tgram://9:XY/1"
-
-
-def test_expand_target_missing_variable_names_it_without_values() -> None:
-    env = {"KTTT_SMTP_USER": "kttt-user-value"}
-    with pytest.raises(TargetError) as exc_info:
-        expand_target("mailto://${KTTT_SMTP_USER}:${KTTT_SMTP_PASS}@smtp.example.gov.vn", env)
-    text = str(exc_info.value)
-    assert "KTTT_SMTP_PASS" in text
-    assert "kttt-user-value" not in text
-    assert "biến môi trường" in text
-    with pytest.raises(TargetError):
-        expand_target("json://host/${1BAD}", env)
-
-
-@pytest.mark.parametrize(
-    ("url", "secret", "shown"),
-    [
-        (
-            "mailto://kttt:S3cr3tPass@smtp.example.gov.vn?to=so@example.gov.vn",
-            "S3cr3tPass",
-            "smtp.example.gov.vn",
-        ),
-        (
-            "mailtos://kttt:S3cr3tPass@smtp.example.gov.vn?to=so@example.gov.vn",
-            "S3cr3tPass",
-            "so%40example.gov.vn",
-        ),
-        ("tgram://123456789:AAE-secret-bot-token/12345", "AAE-secret-bot-token", "tgram://"),
-        (
-            "json://127.0.0.1:8080/bot123456:ABCDEF_secret_token",
-            "ABCDEF_secret_token",
-            "127.0.0.1:8080",
-        ),
-        (
-            "json://127.0.0.1/hook?+Authorization=Bearer%20ABCDEF_secret_token",
-            "ABCDEF_secret_token",
-            "/hook",
-        ),
-        (
-            "json://u:S3cr3tPass@127.0.0.1/hook?-apikey=ABCDEF_secret_token",
-            "ABCDEF_secret_token",
-            "json://u:****@",
-        ),
-        (
-            "gotify://127.0.0.1:8080/GOTIFY_secret_tok_42",
-            "GOTIFY_secret_tok_42",
-            "gotify://127.0.0.1:8080",
-        ),
-        ("discord://1234567890/ABCDEF_secret_token", "ABCDEF_secret_token", "discord://"),
-        ("slack://T1JJ3T3L2/A1BRTD4JD/ABCDEF_secret_token", "ABCDEF_secret_token", "slack://"),
-        ("mailto://user:S3cr3tPass@127.0.0.1:25?to=a@b.vn", "S3cr3tPass", "mailto://127.0.0.1:25"),
-        (
-            "bogus://user:S3cr3tPass@host.example.vn/ABCDEF_secret_token",
-            "S3cr3tPass",
-            "bogus://host.example.vn",
-        ),
-        ("tgram://${KTTT_TG_TOKEN}/12345", "AAE-secret-bot-token", "tgram://${KTTT_TG_TOKEN}"),
-    ],
-)
-def test_mask_target_hides_secrets(url: str, secret: str, shown: str) -> None:
-    masked = mask_target(url)
-    assert secret not in masked
-    assert "ABCDEF_secret_token" not in masked
-    assert shown in masked
-    assert mask_target(url) == masked  # deterministic: identifies the target across attempts
-
-
-def test_mask_target_distinguishes_targets() -> None:
-    a = mask_target("mailto://127.0.0.1:25?to=a@example.gov.vn&from=k@localhost")
-    b = mask_target("mailto://127.0.0.1:25?to=b@example.gov.vn&from=k@localhost")
-    c = mask_target("tgram://123456789:AAE-secret-bot-token/12345")
-    d = mask_target("tgram://123456789:AAE-secret-bot-token/67890")
-    assert len({a, b, c, d}) == 4
-
-
-# --------------------------------------------------------------------------------------------
-# 6. Maildir
+# 5. Maildir
 # --------------------------------------------------------------------------------------------
 
 
@@ -448,7 +351,7 @@ def test_write_maildir_rejects_unsafe_unit_code(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# 7. Apprise config files
+# 6. Apprise config files
 # --------------------------------------------------------------------------------------------
 
 
@@ -511,32 +414,3 @@ def test_load_apprise_config_text_format(tmp_path: Path) -> None:
 def test_load_apprise_config_bad_file(tmp_path: Path) -> None:
     with pytest.raises(TargetError):
         load_apprise_config(tmp_path / "missing.yml", {})
-
-
-# --------------------------------------------------------------------------------------------
-# 8. Backoff
-# --------------------------------------------------------------------------------------------
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    attempt=st.integers(min_value=0, max_value=5000),
-    base=st.floats(min_value=0.0, max_value=1e6, allow_nan=False),
-    cap=st.floats(min_value=0.0, max_value=1e7, allow_nan=False),
-    seed=st.integers(min_value=0, max_value=2**32),
-)
-def test_retry_delay_bounds(attempt: int, base: float, cap: float, seed: int) -> None:
-    delay = retry_delay(attempt, base, cap, rng=random.Random(seed))
-    ceiling = cap if attempt > 1000 else min(cap, base * 2.0**attempt)
-    assert 0.0 <= delay <= ceiling
-    assert delay == retry_delay(attempt, base, cap, rng=random.Random(seed))  # pure given rng
-
-
-def test_retry_delay_spreads_and_rejects_bad_input() -> None:
-    rng = random.Random(7)
-    delays = [retry_delay(3, 60.0, 3600.0, rng=rng) for _ in range(200)]
-    assert max(delays) <= 480.0 and min(delays) >= 0.0
-    assert len(set(delays)) > 150  # full jitter, not a fixed schedule
-    assert retry_delay(50, rng=random.Random(1)) <= 3600.0
-    with pytest.raises(ValueError):
-        retry_delay(-1)

@@ -1,40 +1,36 @@
-"""The ``kttt`` command line, as a coordinator uses it (CliRunner and a real subprocess)."""
+"""The ``kttt`` command line, as a coordinator uses it (CliRunner and a real subprocess).
+
+Bad input through a real ``kttt`` process is in ``tests/e2e/test_cli_bad_input.py``.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from kttt_workflow.cli import app
-from tests.test_load import copy_fixtures
-
-runner = CliRunner()
-
-
-def kttt(*args: str) -> tuple[int, str]:
-    r = runner.invoke(app, list(args))
-    return r.exit_code, r.output + (r.stderr if r.stderr_bytes is not None else "")
+from kttt_workflow.service import Tracker
+from tests.helpers import KTTT, cli, copy_fixtures, report_some
 
 
 def test_validate_load_status_complete_verify_return(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     folder = copy_fixtures(tmp_path)
-    code, out = kttt("validate", str(folder), "--db", db)
+    code, out = cli("validate", str(folder), "--db", db)
     assert code == 0, out
     assert "Hợp lệ: 1 danh mục đơn vị, 1 văn bản, 6 nhiệm vụ." in out
 
-    code, out = kttt("load", str(folder), "--db", db, "--until", "2024-12-31")
+    code, out = cli("load", str(folder), "--db", db, "--until", "2024-12-31")
     assert code == 0, out
     assert "kh-1-2022: 17 nhiệm vụ — thêm 17" in out
-    code, out = kttt("load", str(folder), "--db", db, "--until", "2024-12-31")
+    code, out = cli("load", str(folder), "--db", db, "--until", "2024-12-31")
     assert "kh-1-2022: không có thay đổi (17 nhiệm vụ)." in out
 
-    code, out = kttt(
+    code, out = cli(
         "status", "--db", db, "--as-of", "2022-12-05", "--json", "--directive", "kh-1-2022"
     )
     assert code == 0, out
@@ -55,21 +51,21 @@ def test_validate_load_status_complete_verify_return(tmp_path: Path) -> None:
     assert ubnd["deadline_text"] == "trong tháng 11/2022"
     assert ubnd["status_label"] == "Chưa hoàn thành, quá hạn"
 
-    code, out = kttt("status", "--db", db, "--as-of", "05/12/2022", "--unit", "x-ubnd-a", "--json")
+    code, out = cli("status", "--db", db, "--as-of", "05/12/2022", "--unit", "x-ubnd-a", "--json")
     assert {r["unit"] for r in json.loads(out)} == {"x-ubnd-a"}
     # Task 2 and the 2022 report; the 2023 and 2024 reports' periods have not begun yet.
     assert sorted(r["task_id"] for r in json.loads(out)) == [
         "kh-1-2022/2/x-ubnd-a",
         "kh-1-2022/3/x-ubnd-a@2022",
     ]
-    code, out = kttt("status", "--db", db, "--as-of", "2024-01-01", "--unit", "x-ubnd-a", "--json")
+    code, out = cli("status", "--db", db, "--as-of", "2024-01-01", "--unit", "x-ubnd-a", "--json")
     assert len(json.loads(out)) == 4
 
-    code, out = kttt("status", "--db", db, "--as-of", "2022-12-05", "--status", "overdue")
+    code, out = cli("status", "--db", db, "--as-of", "2022-12-05", "--status", "overdue")
     assert code == 0 and "Tình trạng nhiệm vụ tại ngày 05/12/2022" in out
     assert "Tổng: Chưa hoàn thành, quá hạn: 1 — trên 1 nhiệm vụ." in out
 
-    code, out = kttt(
+    code, out = cli(
         "complete",
         "kh-1-2022/1",
         "--unit",
@@ -82,14 +78,14 @@ def test_validate_load_status_complete_verify_return(tmp_path: Path) -> None:
         "2022-12-10",
     )
     assert code == 0 and "chờ xác nhận" in out, out
-    code, out = kttt("verify", "kh-1-2022/1/x-ubnd", "--db", db, "--on", "2022-12-11")
+    code, out = cli("verify", "kh-1-2022/1/x-ubnd", "--db", db, "--on", "2022-12-11")
     assert code == 0 and "kích hoạt 2 nhiệm vụ con" in out, out
-    code, out = kttt(
+    code, out = cli(
         "complete", "kh-1-2022/2/x-ubnd-a", "--db", db, "--evidence", "Công văn số 9/UBND-KT"
     )
-    code, out = kttt("return", "kh-1-2022/2/x-ubnd-a", "--db", db, "--reason", "Chưa đúng nội dung")
+    code, out = cli("return", "kh-1-2022/2/x-ubnd-a", "--db", db, "--reason", "Chưa đúng nội dung")
     assert code == 0 and "Chưa đúng nội dung" in out
-    code, out = kttt(
+    code, out = cli(
         "status", "--db", db, "--as-of", "2022-12-15", "--json", "--directive", "kh-1-2022"
     )
     rows = {r["task_id"]: r for r in json.loads(out)}
@@ -97,19 +93,19 @@ def test_validate_load_status_complete_verify_return(tmp_path: Path) -> None:
     assert rows["kh-1-2022/1.1/x-so-tc"]["status"] == "on_track"
     assert rows["kh-1-2022/2/x-ubnd-a"]["report_state"] == "open"
 
-    code, out = kttt("history", "kh-1-2022/2/x-ubnd-a", "--db", db)
+    code, out = cli("history", "kh-1-2022/2/x-ubnd-a", "--db", db)
     assert [line.split()[2] for line in out.strip().splitlines()] == [
         "created",
         "reported",
         "returned",
     ]
 
-    code, out = kttt("verify", "kh-1-2022/2/x-ubnd-a", "--db", db)
+    code, out = cli("verify", "kh-1-2022/2/x-ubnd-a", "--db", db)
     assert code == 1 and "không có báo cáo hoàn thành nào đang chờ xác nhận" in out
 
 
 def test_deadline_command() -> None:
-    code, out = kttt("deadline", "Quý IV/2013", "--json")
+    code, out = cli("deadline", "Quý IV/2013", "--json")
     assert code == 0
     d = json.loads(out)
     assert (d["kind"], d["nominal_due"], d["due"], d["text"]) == (
@@ -118,11 +114,11 @@ def test_deadline_command() -> None:
         "2013-12-31",
         "Quý IV/2013",
     )
-    code, out = kttt("deadline", "31/01/2022", "--json")
+    code, out = cli("deadline", "31/01/2022", "--json")
     assert json.loads(out)["due"] == "2022-02-07"  # Tết: rolls to the next working day
-    code, out = kttt("deadline", "31/01/2022", "--json", "--no-roll")
+    code, out = cli("deadline", "31/01/2022", "--json", "--no-roll")
     assert json.loads(out)["due"] == "2022-01-31"
-    code, out = kttt(
+    code, out = cli(
         "deadline",
         "Hàng năm, trước ngày 20 của tháng cuối kỳ báo cáo",
         "--issued",
@@ -132,9 +128,9 @@ def test_deadline_command() -> None:
     occ = json.loads(out)["occurrences"]
     assert [o["period"] for o in occ] == ["2013", "2014", "2015", "2016"]
     assert occ[0]["nominal_due"] == "2013-12-19"
-    code, out = kttt("deadline", "Thường xuyên")
+    code, out = cli("deadline", "Thường xuyên")
     assert code == 0 and "ongoing" in out
-    code, out = kttt("deadline", "Quý V/2013")
+    code, out = cli("deadline", "Quý V/2013")
     assert code == 1 and "Quý V/2013" in out and "Quý IV/2013" in out  # names the text, lists forms
 
 
@@ -150,24 +146,23 @@ def test_validate_reports_file_line_col_and_exit_1(tmp_path: Path) -> None:
         for i, s in enumerate(plan.read_text(encoding="utf-8").splitlines(), 1)
         if "Quý V/2022" in s
     )
-    code, out = kttt("validate", str(folder), "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    code, out = cli("validate", str(folder), "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert code == 1
     assert f"{plan}:{line}:15: Thời hạn" in out
     assert "không có gì được ghi" in out
 
 
 def test_real_subprocess_entry_point(tmp_path: Path) -> None:
-    exe = Path(sys.executable).parent / "kttt"
     env = {**os.environ, "KTTT_HOME": str(tmp_path / "home")}
     env.pop("KTTT_DATABASE_URL", None)
     folder = copy_fixtures(tmp_path)
     r = subprocess.run(
-        [str(exe), "load", str(folder)], capture_output=True, text=True, env=env, timeout=120
+        [str(KTTT), "load", str(folder)], capture_output=True, text=True, env=env, timeout=120
     )
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "home" / "kttt.db").exists()  # the default store lives in $KTTT_HOME
     r = subprocess.run(
-        [str(exe), "status", "--json", "--as-of", "2022-12-05"],
+        [str(KTTT), "status", "--json", "--as-of", "2022-12-05"],
         capture_output=True,
         text=True,
         env=env,
@@ -175,3 +170,20 @@ def test_real_subprocess_entry_point(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert any(t["status"] == "overdue" for t in json.loads(r.stdout))
+
+
+def test_kttt_report_cli(sqlite_store: Tracker, tmp_path: Path) -> None:
+    url = report_some(sqlite_store, tmp_path).url
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["report", "--db", url, "--directive", "kh-1-2022", "--as-of", "16/01/2023", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["directives"][0]["counts"]["overdue"] == 7
+    res = runner.invoke(app, ["report", "--db", url, "--as-of", "2023-01-16", "--markdown"])
+    assert res.exit_code == 0 and res.output.startswith("# Báo cáo tình hình thực hiện")
+    res = runner.invoke(app, ["report", "--db", url, "--as-of", "2023-01-16"])
+    assert res.exit_code == 0 and "UBND huyện A" in res.output and "Cộng" in res.output
+    res = runner.invoke(app, ["report", "--db", url, "--directive", "khong-co"])
+    assert res.exit_code == 1

@@ -1,0 +1,216 @@
+"""Helpers shared by the test modules: paths, the fixture files and their texts, dates, and small
+readers of the store. Test modules import these from here, never from one another.
+
+Fixtures are not here: the store fixtures are in ``tests/conftest.py``; the receivers
+(``tests/receivers.py``) and the Prefect server (``tests/prefect_fixtures.py``) are pytest plugins
+that ``tests/conftest.py`` registers. Importing this module starts nothing and imports neither
+Prefect nor the CLI at module level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from sqlalchemy import func, select, text
+
+if TYPE_CHECKING:
+    from kttt_workflow.service import Tracker
+
+# --------------------------------------------------------------------------------------------------
+# Paths and dates
+# --------------------------------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent  # the project checkout
+TESTS = Path(__file__).resolve().parent
+FIX = TESTS / "fixtures"  # units.yaml (registry) and plan.yaml (kh-1-2022)
+SCRIPTS = TESTS / "scripts"  # programs the integration tests run (and kill) in a child process
+DIRECTIVES = ROOT / "directives"  # the real directives transcribed from the seeds
+KTTT = Path(sys.executable).with_name("kttt")  # the installed console script of this environment
+
+UNITS_PATH = FIX / "units.yaml"
+PLAN_PATH = FIX / "plan.yaml"
+UNITS = UNITS_PATH.read_text(encoding="utf-8")  # the registry's text
+PLAN = PLAN_PATH.read_text(encoding="utf-8")  # the directive's text
+
+UNTIL = date(2024, 12, 31)  # recurrences of the fixture directive are fanned out up to this day
+HORIZON = date(2026, 12, 31)  # ... and of the real directives (and the bad-input cases)
+
+# Timeouts of the delivery tests against the receivers on 127.0.0.1.
+CTO = 1.0  # connect timeout (s)
+RTO = 1.0  # read timeout (s)
+SLACK = 3.0  # scheduling, Apprise set-up, database round trips
+
+
+def is_nfc(s: str) -> bool:
+    return unicodedata.normalize("NFC", s) == s
+
+
+# --------------------------------------------------------------------------------------------------
+# The fixture directive, copied and edited
+# --------------------------------------------------------------------------------------------------
+def copy_fixtures(dest: Path) -> Path:
+    """``units.yaml`` and ``plan.yaml`` copied into ``dest/in`` (the folder is returned)."""
+    d = dest / "in"
+    d.mkdir(parents=True, exist_ok=True)
+    for name in ("units.yaml", "plan.yaml"):
+        shutil.copy(FIX / name, d / name)
+    return d
+
+
+def edit_plan(folder: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Apply ``change`` to the parsed ``plan.yaml`` of ``folder`` and write it back."""
+    p = folder / "plan.yaml"
+    data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    change(data)
+    p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def loaded_db(tmp_path: Path, name: str = "kttt.db") -> str:
+    """A SQLite store with the fixture directive ``kh-1-2022`` loaded (recurrences to 2024)."""
+    from kttt_workflow.service import Tracker
+
+    url = f"sqlite:///{tmp_path / name}"
+    store = Tracker.open(url)
+    store.load([copy_fixtures(tmp_path)], until=UNTIL)
+    store.close()
+    return url
+
+
+def report_some(store: Tracker, tmp_path: Path) -> Tracker:
+    """``kh-1-2022`` loaded; UBND tỉnh's plan (due 30/11/2022) done late on 02/12/2022; one district
+    done on time."""
+    store.load([copy_fixtures(tmp_path)], until=UNTIL)
+    store.complete(
+        "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2)
+    )
+    store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 3))
+    store.complete(
+        "kh-1-2022/2/x-ubnd-c", "Kế hoạch số 7/KH-UBND ngày 15/12/2022", on=date(2022, 12, 15)
+    )
+    store.verify("kh-1-2022/2/x-ubnd-c", on=date(2022, 12, 16))
+    return store
+
+
+# --------------------------------------------------------------------------------------------------
+# The fixture texts changed in one place (bad input)
+# --------------------------------------------------------------------------------------------------
+def sub(source: str, old: str, new: str) -> str:
+    """``source`` with the single occurrence of ``old`` replaced (fails loudly if not exactly one)."""
+    assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times"
+    return source.replace(old, new)
+
+
+def at(source: str, needle: str, value: str | None = None, nth: int = 1) -> tuple[int, int]:
+    """1-based (line, column) of ``value`` (default: the start of ``needle``) on the ``nth`` line
+    of ``source`` that contains ``needle``."""
+    hits = [(i, ln) for i, ln in enumerate(source.splitlines(), 1) if needle in ln]
+    assert len(hits) >= nth, f"{needle!r} not found {nth} time(s)"
+    lineno, ln = hits[nth - 1]
+    col = ln.index(needle) + (needle.index(value) if value else 0) + 1
+    return lineno, col
+
+
+def write(directory: Path, files: Mapping[str, str | bytes]) -> list[Path]:
+    """Write ``files`` (name → text or bytes) into ``directory``; their paths, in order."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, content in files.items():
+        p = directory / name
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def tag_files(marker: Path) -> dict[str, dict[str, str]]:
+    """The fixture directive with an object-constructing YAML tag (``os-system`` would create
+    ``marker`` if it were ever executed)."""
+    return {
+        "os-system": {
+            "p.yaml": sub(
+                PLAN,
+                "title: Kế hoạch thử nghiệm",
+                f'title: !!python/object/apply:os.system ["touch {marker}"]',
+            )
+        },
+        "datetime-date": {
+            "p.yaml": sub(
+                PLAN,
+                "date: 2022-10-03",
+                "date: !!python/object:datetime.date {year: 2022, month: 10, day: 3}",
+            )
+        },
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading the store back
+# --------------------------------------------------------------------------------------------------
+LOADER_TABLES = (
+    "task",
+    "unit",
+    "unit_group",
+    "group_member",
+    "level",
+    "directive",
+    "task_event",
+    "load_record",
+)
+
+
+def snapshot(store: Tracker) -> tuple[str | None, dict[str, list[str]]]:
+    """SQLite file digest (None on PostgreSQL) and every row of the loader's tables."""
+    digest = None
+    if store.engine.dialect.name == "sqlite":
+        digest = hashlib.sha256(Path(store.engine.url.database or "").read_bytes()).hexdigest()
+    rows: dict[str, list[str]] = {}
+    with store.engine.connect() as conn:
+        for table in LOADER_TABLES:
+            rows[table] = sorted(
+                repr(tuple(r)) for r in conn.execute(text(f"SELECT * FROM {table}"))
+            )
+    return digest, rows
+
+
+def count(store: Tracker, table: Any, *where: Any) -> int:
+    """``SELECT count(*) FROM table WHERE ...``."""
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def db_url(store: Tracker) -> str:
+    """A URL reaching the same store from another engine, the CLI or a subprocess (PostgreSQL:
+    the test's schema, through ``options=-csearch_path=...``)."""
+    url = store.engine.url
+    if url.get_backend_name() == "postgresql":
+        with store.engine.connect() as conn:
+            schema = conn.execute(text("SHOW search_path")).scalar_one()
+        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# The command line, in process
+# --------------------------------------------------------------------------------------------------
+def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """``kttt ARGS`` through typer's CliRunner: exit code and output (stdout, then stderr).
+
+    An exception other than ``SystemExit`` is raised again, not turned into exit code 1.
+    """
+    from typer.testing import CliRunner
+
+    from kttt_workflow.cli import app
+
+    r = CliRunner().invoke(app, list(args), env=env)
+    if r.exception and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return r.exit_code, r.output + (r.stderr if r.stderr_bytes is not None else "")
