@@ -48,6 +48,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     for home in _HOME:
         shutil.rmtree(home, ignore_errors=True)
 
+
 _TEMPLATE: dict[str, Path] = {}
 
 

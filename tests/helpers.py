@@ -21,6 +21,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from sqlalchemy import func, select, text
 
+from kttt_workflow.domain.escalation import Step, TaskView, decide
+from kttt_workflow.inputs.defaults import default_calendar
+from kttt_workflow.store import tables as T
+from kttt_workflow.store.registry import read_registry
+
 if TYPE_CHECKING:
     from kttt_workflow.service import Tracker
 
@@ -214,3 +219,59 @@ def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     if r.exception and not isinstance(r.exception, SystemExit):
         raise r.exception
     return r.exit_code, r.output + (r.stderr if r.stderr_bytes is not None else "")
+
+
+# -- the sweep: the ledger as stored, and the pure decision on the same tasks ----------------
+def ledger(store: Tracker) -> list[tuple[str, str, str, bool, str]]:
+    n = T.notice_t
+    with store.engine.connect() as conn:
+        return sorted(
+            (r.task_id, r.step_code, r.recipient, r.is_cc, r.severity)
+            for r in conn.execute(
+                select(n.c.task_id, n.c.step_code, n.c.recipient, n.c.is_cc, n.c.severity)
+            )
+        )
+
+
+def reference(
+    store: Tracker, as_of: date, sent: set[tuple[str, str, str]]
+) -> list[tuple[str, str, str, bool, str]]:
+    """The sweep's notices as the pure decision makes them, on the tasks read back from the store
+    (``sent``: what the ledger already has); a ceased recipient answers
+    through its successor (``Registry.current``, the whole chain)."""
+    t, u, d, p = T.task_t, T.unit_t, T.directive_t, T.policy_t
+    with store.engine.connect() as conn:
+        registry = read_registry(conn)
+        units = {r.code: r.parent_code for r in conn.execute(select(u.c.code, u.c.parent_code))}
+        dirs = {r.code: (r.issuer_code, r.focal_unit) for r in conn.execute(select(d))}
+        policies = {r.code: [Step.from_dict(s) for s in r.steps] for r in conn.execute(select(p))}
+        rows = conn.execute(
+            select(t).where(t.c.state != "removed", t.c.policy_code.is_not(None))
+        ).all()
+    views = []
+    for r in rows:
+        active = r.activation == "immediate" or (
+            r.activated_on is not None and r.activated_on <= as_of
+        )
+        started = r.starts_on is None or r.starts_on <= as_of
+        open_ = r.completed_on is None or r.completed_on > as_of
+        if not (active and started and open_ and r.due_on):
+            continue
+        parent = units.get(r.unit_code)
+        issuer, focal = dirs[r.directive_code]
+        views.append(
+            TaskView(
+                r.id,
+                r.policy_code,
+                r.due_on,
+                r.unit_code,
+                parent,
+                units.get(parent) if parent else None,
+                tuple(r.coordinating),
+                issuer,
+                focal if focal in units else None,
+            )
+        )
+    current = lambda unit: registry.current(unit, as_of)  # noqa: E731
+    got = decide(views, policies, default_calendar(), as_of, sent, set(units), current=current)
+    return [(x.task_id, x.step_code, x.recipient, x.is_cc, x.severity) for x in got]

@@ -176,8 +176,10 @@ def decide(
         if reached is None:
             continue
         st, when = reached
-        for unit, is_cc in recipients(st, t, units):
-            unit = current(unit) if current is not None else unit
+        answering: dict[str, bool] = {}  # two recipients may answer through the same successor
+        for unit, is_cc in recipients(st, t, units):  # 'to' first: it wins over 'cc'
+            answering.setdefault(current(unit) if current is not None else unit, is_cc)
+        for unit, is_cc in answering.items():
             if (t.task_id, st.code, unit) not in sent:
                 out.append(NoticeDue(t.task_id, st.code, unit, is_cc, st.severity, when))
     return sorted(out)

@@ -263,6 +263,15 @@ _GROUP_CYCLE = UNITS + (
     "  - code: g1\n    name: Nhóm 1\n    members: [g2]\n"
     "  - code: g2\n    name: Nhóm 2\n    members: [g1]\n"
 )
+_SUCCESSOR_CYCLE = sub(
+    sub(
+        UNITS,
+        "    name: UBND huyện A\n    level: huyen\n",
+        "    name: UBND huyện A\n    level: huyen\n    valid_to: 2025-06-30\n    successor: x-ubnd-b\n",
+    ),
+    "    name: UBND huyện B\n    level: huyen\n",
+    "    name: UBND huyện B\n    level: huyen\n    valid_to: 2025-06-30\n    successor: x-ubnd-a\n",
+)
 CYCLES = [
     case(
         "cycle-implements",
@@ -287,6 +296,15 @@ CYCLES = [
         "parent: x-so-khdt",
         "x-so-khdt",
         ("vòng lặp", "x-ubnd", "x-so-khdt"),
+    ),
+    # Two merged units that name each other as successor: nobody would answer for their tasks.
+    case(
+        "cycle-unit-successors",
+        {"u.yaml": _SUCCESSOR_CYCLE},
+        "u.yaml",
+        "successor: x-ubnd-b",
+        "x-ubnd-b",
+        ("vòng lặp đơn vị kế thừa", "x-ubnd-a", "x-ubnd-b"),
     ),
 ]
 

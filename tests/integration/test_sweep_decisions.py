@@ -13,64 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from kttt_workflow.domain.escalation import Step, TaskView, decide
 from kttt_workflow.inputs.defaults import default_calendar
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
-from tests.helpers import UNTIL, copy_fixtures, edit_plan
+from tests.helpers import UNTIL, copy_fixtures, edit_plan, ledger, reference
 
 CAL = default_calendar()
-
-
-def _ledger(store: Tracker) -> list[tuple[str, str, str, bool, str]]:
-    n = T.notice_t
-    with store.engine.connect() as conn:
-        return sorted(
-            (r.task_id, r.step_code, r.recipient, r.is_cc, r.severity)
-            for r in conn.execute(
-                select(n.c.task_id, n.c.step_code, n.c.recipient, n.c.is_cc, n.c.severity)
-            )
-        )
-
-
-def _reference(
-    store: Tracker, as_of: date, sent: set[tuple[str, str, str]]
-) -> list[tuple[str, str, str, bool, str]]:
-    """The pure decision on the same tasks, read back from the store."""
-    t, u, d, p = T.task_t, T.unit_t, T.directive_t, T.policy_t
-    with store.engine.connect() as conn:
-        units = {r.code: r.parent_code for r in conn.execute(select(u.c.code, u.c.parent_code))}
-        dirs = {r.code: (r.issuer_code, r.focal_unit) for r in conn.execute(select(d))}
-        policies = {r.code: [Step.from_dict(s) for s in r.steps] for r in conn.execute(select(p))}
-        rows = conn.execute(
-            select(t).where(t.c.state != "removed", t.c.policy_code.is_not(None))
-        ).all()
-    views = []
-    for r in rows:
-        active = r.activation == "immediate" or (
-            r.activated_on is not None and r.activated_on <= as_of
-        )
-        started = r.starts_on is None or r.starts_on <= as_of
-        open_ = r.completed_on is None or r.completed_on > as_of
-        if not (active and started and open_ and r.due_on):
-            continue
-        parent = units.get(r.unit_code)
-        issuer, focal = dirs[r.directive_code]
-        views.append(
-            TaskView(
-                r.id,
-                r.policy_code,
-                r.due_on,
-                r.unit_code,
-                parent,
-                units.get(parent) if parent else None,
-                tuple(r.coordinating),
-                issuer,
-                focal if focal in units else None,
-            )
-        )
-    got = decide(views, policies, CAL, as_of, sent, set(units))
-    return [(x.task_id, x.step_code, x.recipient, x.is_cc, x.severity) for x in got]
 
 
 def test_sql_sweep_matches_the_pure_decision_day_by_day(store: Tracker, tmp_path: Path) -> None:
@@ -83,9 +31,9 @@ def test_sql_sweep_matches_the_pure_decision_day_by_day(store: Tracker, tmp_path
     day = date(2022, 11, 1)
     while day <= date(2023, 3, 1):
         sent = {(a, b, c) for a, b, c, _, _ in expected}
-        expected |= set(_reference(store, day, sent))
+        expected |= set(reference(store, day, sent))
         r = store.sweep(as_of=day, send=False, force=True)  # weekends too: the rule is the test
-        assert set(_ledger(store)) == expected, day
+        assert set(ledger(store)) == expected, day
         assert r.notices == len(expected) - len(sent)
         day += timedelta(days=3)
     # Every step of the default ladder occurred, and the parent got copies of the urging.
@@ -163,18 +111,18 @@ def test_directive_and_task_policy_overrides(store: Tracker, tmp_path: Path) -> 
     edit_plan(folder, amend)
     store.load([folder], until=UNTIL)
     store.sweep(as_of=date(2022, 12, 1), send=False)
-    ledger = _ledger(store)
-    assert ("kh-1-2022/1/x-ubnd", "ngay-sau", "x-so-khdt", True, "overdue") in ledger
-    assert not [x for x in ledger if x[1] in ("nhac-truoc-7", "den-han")]
+    rows = ledger(store)
+    assert ("kh-1-2022/1/x-ubnd", "ngay-sau", "x-so-khdt", True, "overdue") in rows
+    assert not [x for x in rows if x[1] in ("nhac-truoc-7", "den-han")]
     store.sweep(as_of=date(2023, 1, 3), send=False)
-    assert ("kh-1-2022/2/x-ubnd-a", "bao-ngay", "x-ubnd", False, "due") in _ledger(store)  # issuer
+    assert ("kh-1-2022/2/x-ubnd-a", "bao-ngay", "x-ubnd", False, "due") in ledger(store)  # issuer
 
 
 def test_ongoing_and_pending_tasks_get_no_ladder(store: Tracker, tmp_path: Path) -> None:
     store.load([copy_fixtures(tmp_path)], until=UNTIL)
     store.sweep(as_of=date(2026, 1, 1), send=False)
     assert not [
-        x for x in _ledger(store) if x[0] in ("kh-1-2022/4/x-so-khdt", "kh-1-2022/5/x-so-tc")
+        x for x in ledger(store) if x[0] in ("kh-1-2022/4/x-so-khdt", "kh-1-2022/5/x-so-tc")
     ]
 
 
@@ -188,5 +136,5 @@ def test_other_roles(store: Tracker, tmp_path: Path, role: str) -> None:
     edit_plan(folder, amend)
     store.load([folder], until=UNTIL)
     store.sweep(as_of=date(2022, 11, 30), send=False)
-    recipients = {x[2] for x in _ledger(store) if x[0] == "kh-1-2022/1/x-ubnd"}
+    recipients = {x[2] for x in ledger(store) if x[0] == "kh-1-2022/1/x-ubnd"}
     assert recipients == (set() if role == "lead_grandparent" else {"x-so-khdt"})
