@@ -1,9 +1,10 @@
 """Settings from the environment, read in one place: where data lives, which store, which day.
 
 Every ``KTTT_*`` variable the engine reads is read here, and "today" is decided here once: the date
-in the offices' time zone (``KTTT_TIMEZONE``, default Asia/Ho_Chi_Minh), not the server's. A daily
-sweep scheduled at 07:00 in Hà Nội runs at 00:00 UTC, still "yesterday" on a server whose clock is
-UTC; the CLI, the service and the flows all take their date from :meth:`Config.today`.
+in the offices' time zone (``KTTT_TIMEZONE``, default Asia/Ho_Chi_Minh), not the server's. Hà Nội
+is UTC+7: until 07:00 there, a server on UTC still says "yesterday" (a sweep run at 06:30 from
+cron, a completion recorded in the evening by the server's clock); the CLI, the service and the
+flows all take their date from :meth:`Config.today`.
 
 ========================  ==========================================================
 ``KTTT_HOME``             data folder (embedded SQLite store, local mailboxes); ``~/.kttt``

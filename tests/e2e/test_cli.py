@@ -187,3 +187,28 @@ def test_kttt_report_cli(sqlite_store: Tracker, tmp_path: Path) -> None:
     assert res.exit_code == 0 and "UBND huyện A" in res.output and "Cộng" in res.output
     res = runner.invoke(app, ["report", "--db", url, "--directive", "khong-co"])
     assert res.exit_code == 1
+
+
+def test_sweep_skips_days_off_like_the_flow_unless_forced(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {"KTTT_HOME": str(tmp_path / "home")}
+    code, out = cli("load", str(copy_fixtures(tmp_path)), "--db", db, "--until", "2024-12-31")
+    assert code == 0, out
+    code, out = cli("sweep", "--as-of", "2022-12-04", "--db", db, env=env)  # a Sunday
+    assert code == 0, out
+    assert "04/12/2022 là ngày nghỉ: không quét (dùng --force để quét)." in out
+    assert not (tmp_path / "home" / "mail").exists()
+    code, out = cli("deliveries", "--db", db, "--json")
+    assert json.loads(out) == []
+    code, out = cli("sweep", "--as-of", "2022-12-04", "--force", "--db", db, env=env)
+    assert code == 0, out
+    assert "Quét tại ngày 04/12/2022:" in out and "bản tổng hợp" in out
+    code, out = cli("deliveries", "--db", db, "--json")
+    assert {d["as_of"] for d in json.loads(out)} == {"2022-12-04"}
+
+
+def test_status_rejects_an_unknown_status_name(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    code, out = cli("status", "--status", "late", "--db", db)
+    assert code == 1
+    assert "Lỗi: tình trạng 'late' không hợp lệ; cần một trong: pending, on_track, overdue" in out

@@ -21,6 +21,7 @@ from kttt_workflow.domain.deadlines import (
     Occurrence,
     Recurrence,
     effective_due,
+    explain,
     occurrences,
     parse_deadline,
 )
@@ -515,3 +516,21 @@ def test_text_is_kept_verbatim_and_parsing_is_deterministic(text: str) -> None:
     assert first.text == text
     assert parse_deadline(text) == first
     assert parse_deadline(f"  {text.upper()}  ").due == first.due
+
+
+def test_explain_gives_the_working_day_due_date_and_the_periods() -> None:
+    e = explain("trước ngày 25/10/2021", None, CAL, date(2026, 12, 1))
+    assert (e.spec.due, e.due, e.periods) == (date(2021, 10, 24), date(2021, 10, 25), ())
+    assert explain("trước ngày 25/10/2021", None, CAL, date(2026, 12, 1), roll=False).due == date(
+        2021, 10, 24
+    )
+    yearly = explain("Hàng năm", None, CAL, date(2026, 12, 1), count=2)
+    assert [(p.period, p.due) for p in yearly.periods] == [
+        ("2026", date(2026, 12, 31)),
+        ("2027", date(2027, 12, 31)),
+    ]  # from today, when no issue date is given
+    issued = explain("Hàng năm", date(2016, 3, 1), CAL, date(2026, 12, 1), count=1)
+    assert [(p.period, p.nominal_due, p.due) for p in issued.periods] == [
+        ("2016", date(2016, 12, 31), date(2017, 1, 3))  # Saturday, then New Year's Monday
+    ]
+    assert explain("Thường xuyên", None, CAL, date(2026, 12, 1)).as_json()["due"] is None
