@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -258,3 +259,43 @@ def test_secret_blocks_feed_the_target_placeholders(
     url = expand_target("mailto://kttt:${KTTT_TEST_SMTP_PASS}@127.0.0.1:25?to=a@b.vn")
     assert url == "mailto://kttt:S3cr3t-from-block@127.0.0.1:25?to=a@b.vn"
     monkeypatch.delenv("KTTT_TEST_SMTP_PASS")
+
+
+def test_each_flow_run_opens_and_migrates_the_store_once(
+    prefect_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep's three Prefect tasks (record, deliver, report) share one store: one engine and
+    one schema check per flow run, not one per task."""
+    from flows.daily_sweep import SweepParams, daily_sweep
+    from flows.record_completion import CompletionParams, record_completion
+    from kttt_workflow.store import db as store_db
+
+    db = loaded_db(tmp_path)
+    calls: list[str] = []
+    real_engine, real_migrate = store_db.make_engine, store_db.migrate
+
+    def make_engine(url: str, **kw: Any) -> Any:
+        calls.append("engine")
+        return real_engine(url, **kw)
+
+    def migrate(engine: Any, revision: str = "head") -> None:
+        calls.append("migrate")
+        real_migrate(engine, revision)
+
+    monkeypatch.setattr(store_db, "make_engine", make_engine)
+    monkeypatch.setattr(store_db, "migrate", migrate)
+    state = daily_sweep(SweepParams(as_of=date(2023, 1, 16), database_url=db), return_state=True)
+    assert state.is_completed(), state.message
+    assert calls == ["engine", "migrate"]
+    calls.clear()
+    params = CompletionParams(
+        task="kh-1-2022/2/x-ubnd-a",
+        evidence="Kế hoạch số 7/KH-UBND ngày 20/01/2023",
+        reported_on=date(2023, 1, 20),
+        decision="verify",
+        decided_on=date(2023, 1, 20),
+        database_url=db,
+    )
+    state = record_completion(params, return_state=True)
+    assert state.is_completed(), state.message
+    assert calls == ["engine", "migrate"]
