@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import banner, fmt, log, median, scratch
+from _common import ROOT, banner, fmt, log, median, scratch
 
 GOAL = 0.5  # seconds: what each of the two commands should stay under (a target, not a result)
 DEADLINE = "Quý IV/2013"
@@ -90,6 +90,14 @@ def parse_importtime(stderr: str) -> list[Import]:
     return out[::-1]
 
 
+def _shown(path: Path) -> str:
+    """A path as the report prints it: relative to the project when inside it (no machine path)."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return path.name
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=10, help="timed runs of each command (default 10)")
@@ -111,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "KTTT_HOME": str(home)}
         banner(
             "CLI start-up",
-            f"interpreter {python}, console script {kttt}",
-            f"KTTT_HOME {home} (one folder for every run); cwd: that folder; stdout and stderr "
-            f"piped; {args.runs} runs of each command, interleaved, after one warm-up each",
+            f"interpreter {_shown(python)}, console script {_shown(kttt)}",
+            "KTTT_HOME: a new temporary folder (one for every run); cwd: that folder; stdout and "
+            f"stderr piped; {args.runs} runs of each command, interleaved, after one warm-up each",
         )
         warm = {name: run(cmd, env, home)[0] for name, cmd in cmds.items()}
         log("  warm-up: " + ", ".join(f"{name} {sec:.3f}s" for name, sec in warm.items()))

@@ -122,16 +122,16 @@ def deadline(
     except DeadlineError as exc:
         raise fail(str(exc)) from None
     if as_json:
-        out.print_json(json.dumps(e.as_json(), ensure_ascii=False))
+        typer.echo(json.dumps(e.as_json(), ensure_ascii=False, indent=2))
         return
     spec = e.spec
-    out.print(f"Văn bản ghi: {spec.text}", highlight=False)
-    out.print(f"Loại: {spec.kind.value} — {spec.label}", highlight=False)
+    typer.echo(f"Văn bản ghi: {spec.text}")
+    typer.echo(f"Loại: {spec.kind.value} — {spec.label}")
     if spec.due and e.due:
         extra = "" if e.due == spec.due else f" (rơi vào ngày nghỉ, chuyển sang {fmt_date(e.due)})"
-        out.print(f"Hạn: {fmt_date(spec.due)}{extra}", highlight=False)
+        typer.echo(f"Hạn: {fmt_date(spec.due)}{extra}")
     for p in e.periods:
-        out.print(f"  Kỳ {p.period}: hạn {fmt_date(p.due)}", highlight=False)
+        typer.echo(f"  Kỳ {p.period}: hạn {fmt_date(p.due)}")
 
 
 @app.command()

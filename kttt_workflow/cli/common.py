@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from kttt_workflow.errors import InputError
     from kttt_workflow.service import Tracker
 
@@ -23,8 +23,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+
+class _Console:
+    """A rich ``Console`` made on first use: a command that prints plain lines (``kttt
+    deadline``) does not pay for importing rich (about 50 ms of its start-up)."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, soft_wrap=True)
+        return getattr(self._console, name)
+
+
+out: Any = _Console()
+err: Any = _Console(stderr=True)
 
 DbOpt = Annotated[
     str | None,
@@ -55,6 +73,8 @@ def fmt_date(d: date | None) -> str:
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``Lỗi: message`` on stderr; raise the returned exit."""
+    from rich.markup import escape
+
     err.print(f"[red]Lỗi:[/red] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
