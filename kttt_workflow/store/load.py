@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -111,14 +112,16 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_COLUMNS = ("id", *_FROM_INSTANCE, "activated_on")
+_VALUES = attrgetter("id", *_FROM_INSTANCE.values(), "activated_on")  # one C call per instance
+
+
 def task_rows(instances: Iterable[TaskInstance]) -> list[dict[str, Any]]:
     """Rows of the ``task`` table (its file-given columns) for task instances."""
     out = []
     for t in instances:
-        row = {col: getattr(t, attr) for col, attr in _FROM_INSTANCE.items()}
+        row = dict(zip(_COLUMNS, _VALUES(t), strict=True))
         row["coordinating"] = list(t.coordinating)
-        row["id"] = t.id
-        row["activated_on"] = t.activated_on
         row["fingerprint"] = t.fingerprint()
         out.append(row)
     return out
