@@ -110,8 +110,9 @@ def local_groups(directive: DirectiveFile) -> dict[str, GroupInfo]:
 def header_units(directive: DirectiveFile, registry: Registry) -> tuple[str | None, str | None]:
     """The focal unit's code and the issuing body's unit code (when the issuer is a unit)."""
     d = directive
-    focal = registry.resolve(d.focal_unit, local_groups(d)) if d.focal_unit else None
-    issuer = registry.resolve(d.document.issuer)
+    on = d.document.date
+    focal = registry.resolve(d.focal_unit, local_groups(d), on) if d.focal_unit else None
+    issuer = registry.resolve(d.document.issuer, on=on)
     return focal, issuer if issuer in registry.units else None
 
 
@@ -198,7 +199,7 @@ class _Cascade:
         self.by_key: dict[str, list[TaskInstance]] = {}
 
     def _resolve(self, ref: str) -> str:
-        code = self.registry.resolve(ref, self.local)
+        code = self.registry.resolve(ref, self.local, self.issued)
         assert code is not None, ref
         return code
 
@@ -225,7 +226,8 @@ class _Cascade:
         units = self.registry.expand(self._resolve(spec.lead), self.local)
         coordinating = self._units(spec.coordinating)
         authority = (
-            self.registry.resolve(spec.issuing_authority, self.local) or spec.issuing_authority
+            self.registry.resolve(spec.issuing_authority, self.local, self.issued)
+            or spec.issuing_authority
             if spec.issuing_authority
             else None
         )

@@ -52,33 +52,56 @@ class Registry:
         return Registry(dict(self.levels), dict(self.units), dict(self.groups))
 
     # -- lookups -----------------------------------------------------------------------------
-    def _names(self) -> dict[str, str]:
+    def _names(self) -> dict[str, list[str]]:
+        """Lookup key of every name and alias → the codes that carry it, in declaration order."""
         # Built once: a Registry is not mutated after it is assembled (copy() makes a new one).
         cached = self.__dict__.get("_name_index")
         if cached is not None and cached[0] == (len(self.units), len(self.groups)):
             return cached[1]
-        index: dict[str, str] = {}
-        for code, u in self.units.items():
-            for n in (u.name, *u.aliases):
-                index.setdefault(name_key(n), code)
-        for code, g in self.groups.items():
-            for n in (g.name, *g.aliases):
-                index.setdefault(name_key(n), code)
+        index: dict[str, list[str]] = {}
+        named: list[tuple[str, tuple[str, ...]]] = [
+            *((c, (u.name, *u.aliases)) for c, u in self.units.items()),
+            *((c, (g.name, *g.aliases)) for c, g in self.groups.items()),
+        ]
+        for code, names in named:
+            for n in names:
+                codes = index.setdefault(name_key(n), [])
+                if code not in codes:
+                    codes.append(code)
         self.__dict__["_name_index"] = ((len(self.units), len(self.groups)), index)
         return index
 
-    def resolve(self, ref: str, local: dict[str, GroupInfo] | None = None) -> str | None:
-        """Code of the unit or group that ``ref`` names (a code, a name or an alias), else None."""
-        if local and ref in local:
-            return ref
-        if ref in self.units or ref in self.groups:
-            return ref
+    def candidates(
+        self, ref: str, local: dict[str, GroupInfo] | None = None, on: date | None = None
+    ) -> list[str]:
+        """Every code ``ref`` may name: a code, else the units and groups with that name or alias.
+
+        When several units carry the name, those valid on ``on`` (the document's date) are kept:
+        a name reused by a successor after its predecessor ceased names the one of that day.
+        More than one candidate means the name is ambiguous; none, that it is unknown.
+        """
+        if (local and ref in local) or ref in self.units or ref in self.groups:
+            return [ref]
         key = name_key(ref)
         if local:
-            for code, g in local.items():
-                if key in {name_key(n) for n in (g.name, *g.aliases)}:
-                    return code
-        return self._names().get(key)
+            found = [
+                c for c, g in local.items() if key in {name_key(n) for n in (g.name, *g.aliases)}
+            ]
+            if found:
+                return found
+        found = self._names().get(key, [])
+        if len(found) > 1 and on is not None:
+            valid = [c for c in found if c in self.groups or self.units[c].valid_on(on)]
+            found = valid or found
+        return list(found)
+
+    def resolve(
+        self, ref: str, local: dict[str, GroupInfo] | None = None, on: date | None = None
+    ) -> str | None:
+        """Code of the one unit or group that ``ref`` names (a code, a name or an alias), else
+        None (unknown, or ambiguous: see :meth:`candidates`)."""
+        found = self.candidates(ref, local, on)
+        return found[0] if len(found) == 1 else None
 
     def expand(self, code: str, local: dict[str, GroupInfo] | None = None) -> list[str]:
         """Unit codes a unit or group stands for, in declaration order, without duplicates.

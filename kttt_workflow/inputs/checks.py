@@ -15,10 +15,12 @@ from pydantic import ValidationError
 from kttt_workflow.domain.deadlines import DeadlineError, DeadlineKind, DeadlineSpec, parse_deadline
 from kttt_workflow.domain.directive import DirectiveFile, EscalationStep, RegistryFile, TaskSpec
 from kttt_workflow.domain.directive import Group as GroupSpec
+from kttt_workflow.domain.directive import Unit as UnitSpec
 from kttt_workflow.domain.escalation import ROLES
 from kttt_workflow.domain.fanout import local_groups, walk
 from kttt_workflow.domain.registry import GroupInfo, Registry
 from kttt_workflow.domain.symbols import is_valid_symbol
+from kttt_workflow.domain.text import name_key
 from kttt_workflow.errors import Issue
 from kttt_workflow.inputs.messages import symbol_message, unknown_unit_message
 from kttt_workflow.inputs.reader import LocatedDocument, Path_
@@ -39,8 +41,46 @@ def registry_from(
     for doc, rf in files:
         issues += _check_units(doc, rf, reg)
         issues += _check_members(doc, rf, reg)
+        issues += _check_names(doc, rf)
     issues += _check_cycles(files, reg, where)
     return reg, issues
+
+
+def _check_names(doc: LocatedDocument, rf: RegistryFile) -> list[Issue]:
+    """Within one registry, a name or alias names one unit or group, unless the units carrying it
+    were never valid at the same time (a successor that took over its predecessor's name)."""
+    issues: list[Issue] = []
+    seen: dict[str, list[tuple[str, date | None, date | None]]] = {}
+    declared: list[tuple[str, int, UnitSpec | GroupSpec]] = [
+        *(("units", i, u) for i, u in enumerate(rf.units)),
+        *(("groups", i, g) for i, g in enumerate(rf.groups)),
+    ]
+    for kind, i, item in declared:
+        start = getattr(item, "valid_from", None)
+        end = getattr(item, "valid_to", None)
+        names = [
+            (("name",), item.name),
+            *((("aliases", j), a) for j, a in enumerate(item.aliases)),
+        ]
+        for sub, text in names:
+            same = seen.setdefault(name_key(text), [])
+            if any(c == item.code for c, _, _ in same):
+                continue  # a unit may repeat its own name as an alias
+            clash = [c for c, s0, e0 in same if _overlap(s0, e0, start, end)]
+            if clash:
+                msg = (
+                    f"tên '{text}' đã dùng cho {', '.join(clash)} trong cùng danh mục; mỗi tên "
+                    "hoặc tên gọi khác chỉ thuộc một đơn vị (hoặc các đơn vị có thời gian hiệu "
+                    "lực không trùng nhau)"
+                )
+                issues.append(doc.issue((kind, i, *sub), msg))
+            same.append((item.code, start, end))
+    return issues
+
+
+def _overlap(s0: date | None, e0: date | None, s1: date | None, e1: date | None) -> bool:
+    """Whether two validity periods share a day (an open end reaches forever)."""
+    return (s1 is None or e0 is None or s1 <= e0) and (s0 is None or e1 is None or s0 <= e1)
 
 
 def _declare(
@@ -166,8 +206,9 @@ def check_directive(doc: LocatedDocument, d: DirectiveFile, reg: Registry) -> li
         )
         return issues
     issues += _check_symbols(doc, d)
-    if d.focal_unit and reg.resolve(d.focal_unit, local) is None:
-        issues.append(doc.issue(("focal_unit",), _unknown(d.focal_unit, reg)))
+    on = d.document.date
+    if d.focal_unit and reg.resolve(d.focal_unit, local, on) is None:
+        issues.append(doc.issue(("focal_unit",), _unknown(d.focal_unit, reg, local, on)))
     tasks = _TaskChecks(doc, reg, local, d.document.date, task_paths(d))
     for spec, parent in walk(d.tasks):
         issues += tasks.check(spec, parent)
@@ -223,8 +264,9 @@ class _TaskChecks:
         p = self.paths[id(spec)]
         issues = self._duplicate_id(spec, p) + self._lead(spec, p)
         for j, c in enumerate(spec.coordinating):
-            if self.reg.resolve(c, self.local) is None:
-                issues.append(self.doc.issue((*p, "coordinating", j), _unknown(c, self.reg)))
+            if self.reg.resolve(c, self.local, self.issued) is None:
+                msg = _unknown(c, self.reg, self.local, self.issued)
+                issues.append(self.doc.issue((*p, "coordinating", j), msg))
         return issues + self._deadline(spec, parent, p)
 
     def _duplicate_id(self, spec: TaskSpec, p: Path_) -> list[Issue]:
@@ -237,13 +279,13 @@ class _TaskChecks:
 
     def _lead(self, spec: TaskSpec, p: Path_) -> list[Issue]:
         at = (*p, "lead")
-        lead = self.reg.resolve(spec.lead, self.local)
+        lead = self.reg.resolve(spec.lead, self.local, self.issued)
         if lead is None:
             parts = [x.strip() for x in spec.lead.replace(";", ",").split(",") if x.strip()]
-            if len(parts) >= 2 and all(self.reg.resolve(x, self.local) for x in parts):
+            if len(parts) >= 2 and all(self.reg.resolve(x, self.local, self.issued) for x in parts):
                 msg = "mỗi nhiệm vụ có đúng một cơ quan chủ trì; ở đây ghi nhiều cơ quan — hãy khai báo một nhóm"
                 return [self.doc.issue(at, msg)]
-            return [self.doc.issue(at, _unknown(spec.lead, self.reg))]
+            return [self.doc.issue(at, _unknown(spec.lead, self.reg, self.local, self.issued))]
         units = self.reg.expand(lead, self.local)
         if not units:
             return [self.doc.issue(at, f"nhóm '{spec.lead}' không có đơn vị thành viên")]
@@ -263,6 +305,18 @@ class _TaskChecks:
             dl = self.deadlines[spec.id] = parse_deadline(spec.deadline, self.issued)
         except DeadlineError as exc:
             return [self.doc.issue((*p, "deadline"), str(exc))]
+        if (
+            not spec.note
+            and self.issued is not None
+            and dl.kind == DeadlineKind.FIXED
+            and dl.due is not None
+            and dl.due < self.issued
+        ):
+            msg = (
+                f"thời hạn {dl.due:%d/%m/%Y} trước ngày ban hành văn bản ({self.issued:%d/%m/%Y}); "
+                "kiểm tra lại năm, hoặc nếu đúng như văn bản, hãy ghi lý do vào 'note'"
+            )
+            return [self.doc.issue((*p, "deadline"), msg)]
         pdl = self.deadlines.get(parent.id) if parent is not None and not spec.note else None
         if (
             parent is None
@@ -328,7 +382,7 @@ def check_fragments(doc: LocatedDocument, reg: Registry) -> list[Issue]:
 
     def unknown(value: Any, path: Path_) -> None:
         if isinstance(value, str) and value.strip() and reg.resolve(value.strip(), local) is None:
-            issues.append(doc.issue(path, _unknown(value, reg)))
+            issues.append(doc.issue(path, _unknown(value.strip(), reg, local)))
 
     def visit(tasks: Any, base: Path_) -> None:
         if not isinstance(tasks, list):
@@ -383,5 +437,19 @@ def implements_cycles(
     return issues
 
 
-def _unknown(ref: str, reg: Registry) -> str:
+def _unknown(
+    ref: str, reg: Registry, local: dict[str, GroupInfo] | None = None, on: date | None = None
+) -> str:
+    """Why ``ref`` names no unit: it is unknown, or it names several (listed with their codes)."""
+    found = reg.candidates(ref, local, on)
+    if len(found) > 1:
+        listed = "; ".join(f"{c} ({_name(reg, local, c)})" for c in found)
+        return (
+            f"tên '{ref}' ứng với nhiều đơn vị hoặc nhóm: {listed}; hãy ghi mã của đơn vị được giao"
+        )
     return unknown_unit_message(ref, [*reg.units, *reg.groups])
+
+
+def _name(reg: Registry, local: dict[str, GroupInfo] | None, code: str) -> str:
+    info = reg.units.get(code) or reg.groups.get(code) or (local or {}).get(code)
+    return info.name if info else code
