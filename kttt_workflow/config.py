@@ -16,7 +16,13 @@ flows all take their date from :meth:`Config.today`.
 ``KTTT_APPRISE_CONFIG``   an Apprise configuration file with extra targets, tagged by unit code
 ``KTTT_MAX_ATTEMPTS``     delivery attempts before a digest is ``dead`` (default 5)
 ``KTTT_PROJECT_DIR``      the project folder holding ``prefect.yaml`` and ``flows/``
+``KTTT_BUSY_TIMEOUT``     seconds a writer waits for another writer of a SQLite store (30)
+``KTTT_LITERAL_SECRETS``  ``refuse``: a password or token written in clear in a target is
+                          an input error (default ``warn``: loaded, with a warning)
 ========================  ==========================================================
+
+A value that cannot be read raises :class:`ConfigError` (a Vietnamese message naming the
+variable), before anything is written.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ENV_HOME = "KTTT_HOME"
@@ -34,6 +41,23 @@ ENV_URL = "KTTT_DATABASE_URL"
 ENV_TIMEZONE = "KTTT_TIMEZONE"
 ENV_PROJECT = "KTTT_PROJECT_DIR"
 OFFICE_TZ = "Asia/Ho_Chi_Minh"
+
+
+class ConfigError(ValueError):
+    """An environment variable has a value the engine cannot use (message in Vietnamese)."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> Any:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return kind(default)
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        raise ConfigError(f"biến môi trường {name}='{raw}' không hợp lệ; cần một số") from None
+    if value <= 0:
+        raise ConfigError(f"biến môi trường {name}='{raw}' không hợp lệ; cần một số dương")
+    return value
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -59,11 +83,30 @@ class Config:
 
     home: Path
     timezone: str = OFFICE_TZ
+    busy_timeout: float = 30.0
+    refuse_literal_secrets: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
-        return cls(data_dir(env), env.get(ENV_TIMEZONE) or OFFICE_TZ)
+        tz = env.get(ENV_TIMEZONE) or OFFICE_TZ
+        try:
+            ZoneInfo(tz)
+        except (ValueError, KeyError, OSError):
+            raise ConfigError(
+                f"biến môi trường {ENV_TIMEZONE}='{tz}' không phải múi giờ (ví dụ Asia/Ho_Chi_Minh)"
+            ) from None
+        secrets = (env.get("KTTT_LITERAL_SECRETS") or "warn").strip().lower()
+        if secrets not in ("warn", "refuse"):
+            raise ConfigError(
+                f"biến môi trường KTTT_LITERAL_SECRETS='{secrets}' không hợp lệ; cần warn hoặc refuse"
+            )
+        return cls(
+            data_dir(env),
+            tz,
+            _number(env, "KTTT_BUSY_TIMEOUT", 30.0),
+            secrets == "refuse",
+        )
 
     def today(self, now: datetime | None = None) -> date:
         """Today in the offices' time zone (``now``: the instant to read it at, default now)."""
@@ -91,8 +134,12 @@ class OutboxSettings:
         local = env.get("KTTT_LOCAL_MAILBOX", "1") not in ("0", "false", "no")
         maildir = Path(env.get("KTTT_MAILDIR") or data_dir(env) / "mail") if local else None
         cfg = env.get("KTTT_APPRISE_CONFIG")
+        if cfg and not Path(cfg).is_file():
+            raise ConfigError(
+                f"biến môi trường KTTT_APPRISE_CONFIG: không tìm thấy tệp cấu hình Apprise '{cfg}'"
+            )
         return cls(
-            max_attempts=int(env.get("KTTT_MAX_ATTEMPTS", "5")),
+            max_attempts=_number(env, "KTTT_MAX_ATTEMPTS", 5, int),
             maildir=maildir,
             apprise_config=Path(cfg) if cfg else None,
         )

@@ -14,29 +14,35 @@ by the caller always wins.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from kttt_workflow import config as cfg
 from kttt_workflow.domain import delivery, escalation, fanout, progress
 from kttt_workflow.domain.calendar import WorkingCalendar
 from kttt_workflow.domain.deadlines import DeadlineExplanation, explain
 from kttt_workflow.domain.digest import Digest, render
-from kttt_workflow.domain.directive import EscalationPolicy, PolicyFile
+from kttt_workflow.domain.directive import DirectiveFile, EscalationPolicy, PolicyFile
 from kttt_workflow.domain.evidence import parse_evidence
 from kttt_workflow.domain.status import TaskStatus, parse_status
-from kttt_workflow.errors import KtttError
+from kttt_workflow.domain.text import name_key
+from kttt_workflow.errors import InputError, Issue, KtttError
 from kttt_workflow.inputs import defaults
+from kttt_workflow.inputs.reader import LocatedDocument, read_yaml
 from kttt_workflow.inputs.validate import Bundle, load_inputs
 from kttt_workflow.notify.dispatch import dispatch
 from kttt_workflow.notify.message import Message
-from kttt_workflow.notify.targets import load_apprise_config
+from kttt_workflow.notify.targets import inspect_target, load_apprise_config
 from kttt_workflow.store import (
     activation,
     completion,
@@ -62,11 +68,20 @@ __all__ = [
 ]
 
 
-class LoadResult(NamedTuple):
-    """What a load did: to the registry, and to each directive (``reg, summaries = t.load(…)``)."""
+@dataclass
+class LoadResult:
+    """What a load did: to the registry, and to each directive; and what it warns about (located:
+    a password written in clear in a target…). Unpacks as ``reg, summaries = t.load(…)``."""
 
     registry: RegistrySummary
     directives: list[LoadSummary]
+    warnings: list[Issue] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.registry, self.directives))
+
+    def __getitem__(self, index: int) -> Any:
+        return (self.registry, self.directives)[index]
 
 
 @dataclass
@@ -125,12 +140,21 @@ class Tracker:
     ) -> Tracker:
         """Open (and by default create or upgrade) the store at ``url``.
 
-        ``url`` defaults to ``$KTTT_DATABASE_URL``, else a SQLite file in ``$KTTT_HOME``.
+        ``url`` defaults to ``$KTTT_DATABASE_URL``, else a SQLite file in ``$KTTT_HOME``. Opening
+        a store whose schema is current takes no write lock, so reading commands run while
+        another command writes.
         """
-        engine = db.make_engine(db.normalise_url(cfg.database_url(url)), schema=schema)
-        if migrate:
-            db.migrate(engine)
-        return cls(engine, defaults.default_calendar(), config or cfg.Config.from_env())
+        try:
+            config = config or cfg.Config.from_env()
+        except cfg.ConfigError as e:
+            raise KtttError(str(e)) from None
+        address = db.normalise_url(cfg.database_url(url))
+        engine = db.make_engine(address, schema=schema, busy_timeout=config.busy_timeout)
+        tracker = cls(engine, defaults.default_calendar(), config)
+        if migrate and not db.is_current(engine):
+            with tracker._busy():
+                db.migrate(engine)
+        return tracker
 
     def __enter__(self) -> Tracker:
         return self
@@ -152,51 +176,101 @@ class Tracker:
         """Today in the offices' time zone."""
         return self.config.today(self.clock())
 
+    # -- transactions ---------------------------------------------------------------------------
+    @contextmanager
+    def _busy(self) -> Iterator[None]:
+        """SQLite's "another command holds the write lock", after the bounded wait, said plainly."""
+        try:
+            yield
+        except OperationalError as exc:
+            if not db.is_busy(exc):
+                raise
+            raise KtttError(
+                "cơ sở dữ liệu đang bận (một lệnh khác đang ghi); đã chờ "
+                f"{self.config.busy_timeout:g} giây, hãy thử lại sau (KTTT_BUSY_TIMEOUT)"
+            ) from None
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction: committed on success, rolled back on any exception."""
+        with self._busy(), self.engine.begin() as conn:
+            yield conn
+
+    def _read(self) -> Connection:
+        """A connection for reading only (no write lock on SQLite)."""
+        return db.read(self.engine)
+
     # -- declare / validate / load ------------------------------------------------------------
-    def _read_inputs(self, paths: Iterable[str | Path]) -> Bundle:
+    def _inputs(self, conn: Connection, paths: Iterable[str | Path]) -> Bundle:
         """Check files against what the store holds (nothing, if it was never migrated)."""
-        if not db.is_migrated(self.engine):
+        if not db.is_migrated(conn):
             return load_inputs(paths)
-        with self.engine.connect() as conn:
-            base = registry.read_registry(conn)
-            known = registry.read_implements(conn)
-            policies = registry.read_policy_codes(conn)
-        return load_inputs(paths, base, known, policies)
+        base = registry.read_registry(conn)
+        bundle = load_inputs(
+            paths, base, registry.read_implements(conn), registry.read_policy_codes(conn)
+        )
+        bundle.warnings.extend(_literal_secrets(bundle, base))
+        if self.config.refuse_literal_secrets and bundle.warnings:
+            raise InputError(bundle.warnings)
+        return bundle
 
     def validate(self, paths: Iterable[str | Path]) -> Bundle:
         """Check files against the stored registry; raises ``InputError`` listing every problem."""
-        return self._read_inputs(paths)
+        with self._read() as conn:
+            return self._inputs(conn, paths)
 
-    def load(self, paths: Iterable[str | Path], *, until: date | None = None) -> LoadResult:
+    def load(
+        self, paths: Iterable[str | Path], *, until: date | None = None, replace: bool = False
+    ) -> LoadResult:
         """Validate and load files in one transaction (all or nothing).
 
-        Recurring tasks get one instance per period up to ``until`` (default: the end of this year).
+        The files are checked inside the writing transaction, against what the store holds then,
+        with the registry locked: two loads at the same time cannot together store what each
+        alone would refuse (a cycle of groups). A directive code already stored for another
+        document is an error unless ``replace`` (then its tasks are removed, and listed).
+        Recurring tasks get one instance per period up to ``until`` (default: the end of this
+        year).
         """
-        bundle = self._read_inputs(paths)
         horizon = until or date(self.today().year, 12, 31)
         at = self.clock()
-        policies: dict[str, PolicyFile | EscalationPolicy] = {
-            fanout.DEFAULT_POLICY: defaults.default_policy()
-        }
-        policies.update({pf.code: pf for _, pf in bundle.policies})
-        summaries: list[LoadSummary] = []
-        with self.engine.begin() as conn:
+        with self._write() as conn:
+            registry.lock(conn)
+            bundle = self._inputs(conn, paths)
+            replaced = _check_documents(conn, bundle, replace)
             reg = registry.RegistrySummary()
             if bundle.registry_files:
                 reg = registry.save_registry(conn, [rf for _, rf in bundle.registry_files])
+            policies: dict[str, PolicyFile | EscalationPolicy] = {
+                fanout.DEFAULT_POLICY: defaults.default_policy()
+            }
+            policies.update({pf.code: pf for _, pf in bundle.policies})
             for _, d in bundle.directives:
                 policies.update(fanout.inline_policies(d))
-            registry.save_policies(conn, policies, at)
-            for doc, d in bundle.directives:
-                focal, issuer = fanout.header_units(d, bundle.registry)
-                sha = load.sha256(bundle.sources.get(doc.file, b""))
-                src = load.DirectiveSource(d, doc.file, sha, focal, issuer)
-                rows = load.task_rows(fanout.fan_out(d, bundle.registry, self.calendar, horizon))
-                summary = load.merge_directive(conn, src, rows, at)
-                if summary.load_id is not None:
-                    activation.activate_ready(conn, d.code, at)
-                summaries.append(summary)
-        return LoadResult(reg, summaries)
+            reg.policies_changed = registry.save_policies(conn, policies, at)
+            summaries = [
+                self._load_directive(conn, bundle, doc, d, horizon, at, replaced.get(d.code))
+                for doc, d in bundle.directives
+            ]
+        return LoadResult(reg, summaries, bundle.warnings)
+
+    def _load_directive(
+        self,
+        conn: Connection,
+        bundle: Bundle,
+        doc: LocatedDocument,
+        d: DirectiveFile,
+        horizon: date,
+        at: datetime,
+        replaced: str | None,
+    ) -> LoadSummary:
+        focal, issuer = fanout.header_units(d, bundle.registry)
+        sha = load.sha256(bundle.sources.get(doc.file, b""))
+        src = load.DirectiveSource(d, doc.file, sha, focal, issuer)
+        rows = load.task_rows(fanout.fan_out(d, bundle.registry, self.calendar, horizon))
+        summary = load.merge_directive(conn, src, rows, at, replaced=replaced)
+        if summary.load_id is not None:
+            activation.activate_ready(conn, d.code, at)
+        return summary
 
     # -- status and reports ---------------------------------------------------------------------
     def status(
@@ -216,7 +290,7 @@ class Tracker:
             wanted = [parse_status(s).value for s in statuses or ()]
         except ValueError as e:
             raise KtttError(str(e)) from None
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return status.task_statuses(
                 conn,
                 as_of or self.today(),
@@ -238,7 +312,7 @@ class Tracker:
         A directive that is not stored (or has no task) is an error.
         """
         day = as_of or self.today()
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             counts = progress_sql.count_rows(conn, day, directive)
             with_tasks = {c.directive for c in counts}
             infos = progress_sql.directive_infos(
@@ -287,7 +361,7 @@ class Tracker:
             )
         ev = parse_evidence(evidence)
         day = on or self.today()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             task_id = completion.resolve_task(conn, task, unit)
             return completion.record_report(
                 conn, task_id, ev, on=day, note=note, attachment=attachment, at=self.clock()
@@ -299,7 +373,7 @@ class Tracker:
         """Accept the pending report: the task is done as of the report date; children activate."""
         day = on or self.today()
         at = self.clock()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             task_id = completion.resolve_task(conn, task, unit)
             r = completion.record_verification(conn, task_id, on=day, at=at)
             directive = completion.task_directive(conn, task_id)
@@ -313,14 +387,14 @@ class Tracker:
         if not reason or not reason.strip():
             raise KtttError("cần ghi lý do trả lại báo cáo")
         day = on or self.today()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             task_id = completion.resolve_task(conn, task, unit)
             return completion.record_return(conn, task_id, reason, on=day, at=self.clock())
 
     def history(self, task: str, *, unit: str | None = None) -> list[dict[str, Any]]:
         """The task's history (created, changed, reported, verified…), oldest first."""
-        with self.engine.connect() as conn:
-            return completion.history(conn, completion.resolve_task(conn, task, unit))
+        with self._read() as conn:
+            return completion.history(conn, completion.resolve_task(conn, task, unit, removed=True))
 
     # -- sweep: escalate and notify -------------------------------------------------------------
     def day_off(self, day: date) -> str | None:
@@ -357,12 +431,12 @@ class Tracker:
         if dry_run:
             return self._dry_run(day)
         at = self.clock()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             sweep_id = sweep.start_sweep(conn, day, at)
             counts = self._record(conn, day, sweep_id, at)
         ids = self._build_deliveries(day, sweep_id)
         sent = self.deliver(settings=settings) if send else None
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             sweep.finish_sweep(conn, sweep_id, sum(counts.values()), len(ids), self.clock())
         return SweepReport(day, sweep_id, sum(counts.values()), counts, ids, sent)
 
@@ -373,7 +447,7 @@ class Tracker:
         return sweep.record_notices(conn, day, rows, sweep_id, at)
 
     def _dry_run(self, day: date) -> SweepReport:
-        with self.engine.connect() as conn:
+        with self._busy(), self.engine.connect() as conn:
             trans = conn.begin()
             try:
                 counts = self._record(conn, day, None, self.clock())
@@ -389,7 +463,7 @@ class Tracker:
 
     def _build_deliveries(self, day: date, sweep_id: int | None) -> list[str]:
         """One digest per recipient unit from the notices not yet in a delivery; new ids."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             pending = sweep.pending_lines(conn)
             names = registry.unit_names(conn, pending)
         created: list[str] = []
@@ -397,7 +471,7 @@ class Tracker:
             digest = render(names.get(recipient, recipient), day, [line for _, line in items])
             did = uuid.uuid4().hex
             ids = [i for i, _ in items]
-            with self.engine.connect() as conn, conn.begin() as tx:
+            with self._busy(), self.engine.connect() as conn, conn.begin() as tx:
                 if not sweep.claim_notices(
                     conn, did, recipient, sweep_id, day, digest, ids, self.clock()
                 ):
@@ -424,10 +498,10 @@ class Tracker:
         due_at = at or self.clock()
         extra = load_apprise_config(settings.apprise_config) if settings.apprise_config else {}
         summary = SendSummary()
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             todo = outbox.candidates(conn, ids)
         for did in todo:
-            with self.engine.begin() as conn:
+            with self._write() as conn:
                 if not outbox.claim(
                     conn,
                     did,
@@ -464,7 +538,7 @@ class Tracker:
             cap=settings.retry_cap,
             rng=settings.rng,
         )
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             outbox.record_attempt(
                 conn, job, outcomes, status=status_, next_at=next_at, at=self.clock()
             )
@@ -474,25 +548,101 @@ class Tracker:
         self, *, unit: str | None = None, status: str | None = None
     ) -> list[dict[str, Any]]:
         """The delivery ledger: each digest, its status, attempts and errors (targets masked)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return outbox.list_deliveries(conn, unit=unit, status=status)
 
     # -- facts for the event feed ---------------------------------------------------------------
     def watermark(self) -> facts.Watermark:
         """Where the history and the delivery ledger end now (facts after it are new)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return facts.watermark(conn)
 
     def history_facts(
         self, after: int, kinds: Sequence[str] = facts.HISTORY_KINDS
     ) -> list[facts.Fact]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return facts.history_facts(conn, after, kinds)
 
     def notice_facts(self, sweep_id: int) -> list[facts.Fact]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return facts.notice_facts(conn, sweep_id)
 
     def delivery_facts(self, after: int) -> list[facts.Fact]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return facts.delivery_facts(conn, after)
+
+
+# -- checks of a load that need the store or the adapter --------------------------------------
+def _describe(symbol: str | None, issued: date | None, issuer: str, title: str) -> str:
+    head = symbol or f"«{title}»"
+    when = f" ngày {issued:%d/%m/%Y}" if issued else ""
+    return f"{head}{when} của {issuer}"
+
+
+def _check_documents(conn: Connection, bundle: Bundle, replace: bool) -> dict[str, str]:
+    """A directive code already stored for another document (other symbol, date or issuer) is an
+    error naming both files and both documents, unless ``replace``. The same document from a
+    moved or renamed file is an amendment. Returns the replaced documents by code."""
+    stored = load.stored_documents(conn, [d.code for _, d in bundle.directives])
+    issues: list[Issue] = []
+    replaced: dict[str, str] = {}
+    for doc, d in bundle.directives:
+        old = stored.get(d.code)
+        if old is None:
+            continue
+        untitled = d.document.symbol is None and old.symbol is None  # then the title tells
+        new_id = (d.document.symbol, d.document.date, name_key(d.document.issuer),
+                  name_key(d.document.title) if untitled else "")  # fmt: skip
+        old_id = (old.symbol, old.issued_on, name_key(old.issuer),
+                  name_key(old.title) if untitled else "")  # fmt: skip
+        if new_id == old_id:
+            continue
+        before = _describe(old.symbol, old.issued_on, old.issuer, old.title)
+        now = _describe(d.document.symbol, d.document.date, d.document.issuer, d.document.title)
+        if replace:
+            replaced[d.code] = before
+            continue
+        issues.append(
+            doc.issue(
+                ("code",),
+                f"mã chỉ đạo '{d.code}' đã dùng cho văn bản khác: {before} (nạp từ tệp "
+                f"{old.source_path}); tệp này là {now}. Hãy đặt mã khác, hoặc nạp với --replace "
+                "để thay thế (các nhiệm vụ của văn bản cũ được bỏ và ghi vào lịch sử)",
+            )
+        )
+        if old.source_path and old.source_path != doc.file and Path(old.source_path).is_file():
+            other, _ = read_yaml(Path(old.source_path), old.source_path)
+            if other is not None:
+                issues.append(
+                    other.issue(
+                        ("code",),
+                        f"văn bản {before} đã nạp với mã '{d.code}'; {doc.file} dùng lại mã này cho {now}",
+                    )
+                )
+    if issues:
+        raise InputError(issues)
+    return replaced
+
+
+def _literal_secrets(bundle: Bundle, stored: Any) -> list[Issue]:
+    """A password or token written in clear in a unit's target (not a ``${VAR}`` placeholder):
+    a warning at the target (only targets new to the store are inspected)."""
+    found: list[Issue] = []
+    for doc, rf in bundle.registry_files:
+        for i, u in enumerate(rf.units):
+            known = set(stored.units[u.code].targets) if u.code in stored.units else set()
+            for j, template in enumerate(u.targets):
+                if template in known:
+                    continue
+                seen = inspect_target(template)
+                clear = [w for w in seen.secrets if "${" not in unquote(unquote(w))]
+                if clear:
+                    found.append(
+                        doc.issue(
+                            ("units", i, "targets", j),
+                            f"địa chỉ nhận '{seen.masked}' có mật khẩu hoặc token ghi trực tiếp "
+                            "trong tệp; hãy đặt nó vào biến môi trường và ghi ${TEN_BIEN} (ví dụ "
+                            "${KTTT_SMTP_PASS})",
+                        )
+                    )
+    return found

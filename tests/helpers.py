@@ -172,11 +172,23 @@ LOADER_TABLES = (
 )
 
 
+def sqlite_digest(store: Tracker) -> str:
+    """The digest of the SQLite store's bytes, with its write-ahead log checkpointed first: the
+    store's whole content is then in the main file, and a digest changes iff something was
+    written (a checkpoint of an empty log writes nothing)."""
+    raw = store.engine.raw_connection()
+    try:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
+    return hashlib.sha256(Path(store.engine.url.database or "").read_bytes()).hexdigest()
+
+
 def snapshot(store: Tracker) -> tuple[str | None, dict[str, list[str]]]:
     """SQLite file digest (None on PostgreSQL) and every row of the loader's tables."""
     digest = None
     if store.engine.dialect.name == "sqlite":
-        digest = hashlib.sha256(Path(store.engine.url.database or "").read_bytes()).hexdigest()
+        digest = sqlite_digest(store)
     rows: dict[str, list[str]] = {}
     with store.engine.connect() as conn:
         for table in LOADER_TABLES:

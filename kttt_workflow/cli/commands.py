@@ -17,6 +17,7 @@ import typer
 from kttt_workflow.cli.common import (
     DbOpt,
     app,
+    err,
     fail,
     fmt_date,
     open_tracker,
@@ -27,6 +28,8 @@ from kttt_workflow.domain.status import LABELS, ORDER, SHORT, Status
 
 if TYPE_CHECKING:
     from rich.table import Table
+
+    from kttt_workflow.store.load import LoadSummary
 
 # Terminal colours of the statuses (presentation only; the labels are domain.status's).
 STYLE = {
@@ -68,13 +71,27 @@ def load(
     until: Annotated[
         str | None, typer.Option(help="Sinh kỳ lặp đến ngày này (mặc định: hết năm nay).")
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Cho phép tệp thay thế văn bản khác đã nạp với cùng mã (nhiệm vụ cũ được bỏ).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
 ) -> None:
     """Nạp tệp YAML vào cơ sở dữ liệu (một giao dịch: tất cả hoặc không gì cả)."""
     with open_tracker(db) as t:
-        reg, summaries = t.load(paths, until=parse_date(until))
+        result = t.load(paths, until=parse_date(until), replace=replace)
+    for w in result.warnings:
+        err.print(f"Cảnh báo: {w}", highlight=False, markup=False)
+    reg, summaries = result
     if as_json:
-        data = {"registry": reg.__dict__, "directives": [s.as_dict() for s in summaries]}
+        data = {
+            "registry": reg.__dict__,
+            "directives": [s.as_dict() for s in summaries],
+            "warnings": [str(w) for w in result.warnings],
+        }
         out.print_json(json.dumps(data, default=str))
         return
     if reg.units_added or reg.units_changed or reg.groups_added or reg.groups_changed:
@@ -83,20 +100,32 @@ def load(
             f"thêm {reg.groups_added} nhóm, sửa {reg.groups_changed}.",
             highlight=False,
         )
+    if reg.policies_changed:
+        out.print(f"Chính sách nhắc việc: {reg.policies_changed} thêm hoặc sửa.", highlight=False)
     for s in summaries:
-        if not s.changed_anything:
-            out.print(f"{s.directive}: không có thay đổi ({s.total} nhiệm vụ).", highlight=False)
-            continue
-        out.print(
-            f"{s.directive}: {s.total} nhiệm vụ — thêm {s.added}, sửa {s.changed}, "
-            f"bỏ {s.removed}, khôi phục {s.restored}, giữ nguyên {s.unchanged}.",
-            highlight=False,
-        )
-        for c in s.changes[:10]:
-            fields = ", ".join(
-                f"{k}: {v['old']} → {v['new']}" for k, v in c.items() if k != "task_id"
-            )
-            out.print(f"  sửa {c['task_id']}: {fields}", highlight=False)
+        _print_summary(s)
+
+
+def _print_summary(s: LoadSummary) -> None:
+    if not s.changed_anything:
+        out.print(f"{s.directive}: không có thay đổi ({s.total} nhiệm vụ).", highlight=False)
+        return
+    if s.replaced:
+        out.print(f"{s.directive}: thay thế văn bản {s.replaced}.", highlight=False)
+    out.print(
+        f"{s.directive}: {s.total} nhiệm vụ — thêm {s.added}, sửa {s.changed}, "
+        f"bỏ {s.removed}, khôi phục {s.restored}, giữ nguyên {s.unchanged}.",
+        highlight=False,
+    )
+    if s.header_changed and not (s.added or s.changed or s.removed or s.restored):
+        out.print("  cập nhật thông tin chung của văn bản (tiêu đề, ghi chú…).", highlight=False)
+    for c in s.changes[:10]:
+        fields = ", ".join(f"{k}: {v['old']} → {v['new']}" for k, v in c.items() if k != "task_id")
+        out.print(f"  sửa {c['task_id']}: {fields}", highlight=False)
+    for task in s.removed_ids[:10]:
+        out.print(f"  bỏ {task}", highlight=False)
+    if s.removed > 10:
+        out.print(f"  … và {s.removed - 10} nhiệm vụ khác (xem kttt history)", highlight=False)
 
 
 @app.command()

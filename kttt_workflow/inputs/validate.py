@@ -47,6 +47,7 @@ class Bundle:
     directives: list[tuple[LocatedDocument, DirectiveFile]] = field(default_factory=list)
     policies: list[tuple[LocatedDocument, PolicyFile]] = field(default_factory=list)
     sources: dict[str, bytes] = field(default_factory=dict)  # file name -> raw bytes (for hashing)
+    warnings: list[Issue] = field(default_factory=list)  # located, loaded anyway
 
     @property
     def task_count(self) -> int:

@@ -29,17 +29,20 @@ class CompletionResult:
     activated: int = 0  # child tasks activated (verify only)
 
 
-def resolve_task(conn: Connection, ref: str, unit: str | None = None) -> str:
-    """Find a task by its id, by ``directive/task`` plus ``unit``, or by a unique id prefix."""
+def resolve_task(
+    conn: Connection, ref: str, unit: str | None = None, *, removed: bool = False
+) -> str:
+    """Find a task by its id, by ``directive/task`` plus ``unit``, or by a unique id prefix.
+
+    Removed tasks are found only with ``removed`` (their history stays readable)."""
     t = task_t
     ref = task_ref(ref, unit)
-    row = conn.execute(select(t.c.id).where(t.c.id == ref, t.c.state != "removed")).first()
+    live = t.c.state.is_not(None) if removed else t.c.state != "removed"
+    row = conn.execute(select(t.c.id).where(t.c.id == ref, live)).first()
     if row:
         return str(row.id)
     rows = conn.execute(
-        select(t.c.id)
-        .where(t.c.id.startswith(ref, autoescape=True), t.c.state != "removed")
-        .limit(6)
+        select(t.c.id).where(t.c.id.startswith(ref, autoescape=True), live).limit(6)
     ).all()
     if len(rows) == 1:
         return str(rows[0].id)

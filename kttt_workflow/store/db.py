@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+READ_ONLY = "kttt_read_only"
+
+
+def read(engine: Engine) -> Connection:
+    """A connection for reading only: on SQLite its transactions take no write lock."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's "another connection holds the write lock" (after the wait)."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def _private_file(path: Path) -> None:
+    """Create the store's folder (0700) and file (0600) when they do not exist yet: a store holds
+    the registry's delivery targets. Existing folders and files keep their permissions."""
+    missing = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for d in reversed(missing):
+        d.mkdir(mode=0o700, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def normalise_url(url: str) -> str:
@@ -23,30 +51,39 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def make_engine(url: str, *, schema: str | None = None) -> Engine:
-    """Engine for ``url`` (SQLite: the folder is created; PostgreSQL: ``schema`` on the path)."""
+def make_engine(url: str, *, schema: str | None = None, busy_timeout: float = 30.0) -> Engine:
+    """Engine for ``url`` (SQLite: the folder and file are created private to their owner, WAL
+    journal, writers wait up to ``busy_timeout`` seconds for each other; PostgreSQL: ``schema`` on
+    the search path).
+
+    A connection with the execution option ``READ_ONLY`` (see :func:`read`) reads without taking
+    SQLite's write lock.
+    """
     url = normalise_url(url)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
-            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+            _private_file(Path(u.database))
+        engine = create_engine(url, connect_args={"timeout": busy_timeout})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # pysqlite's own transaction handling defers BEGIN; take it over so that a whole load
+            # is one transaction that starts with BEGIN (SQLAlchemy docs, "Serializable isolation").
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+            # WAL: readers never wait for a writer (kttt status while a load runs), and a writer
+            # waits only for another writer.
+            cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
-
-        # pysqlite's own transaction handling defers BEGIN; take it over so that a whole load is
-        # one transaction that starts with BEGIN (see SQLAlchemy docs, "Serializable isolation").
-        @event.listens_for(engine, "connect")
-        def _no_autobegin(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            dbapi_conn.isolation_level = None
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # type: ignore[no-untyped-def]
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")  # a reader takes no lock it could wait for
+                return
             # IMMEDIATE: take the write lock at the start, so that a transaction that reads then
             # writes waits for a concurrent writer (busy_timeout) instead of failing at once with
             # "database is locked" when it upgrades its read lock.
@@ -57,18 +94,34 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     return create_engine(url, connect_args=args, pool_pre_ping=True)
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Create or upgrade the schema to ``revision`` with Alembic."""
-    from alembic import command
+def _alembic() -> Any:
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the schema is at the newest revision (read without any write lock)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    with read(engine) as conn:
+        return bool(MigrationContext.configure(conn).get_current_revision() == head)
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Create or upgrade the schema to ``revision`` with Alembic."""
+    from alembic import command
+
+    cfg = _alembic()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
 
-def is_migrated(engine: Engine) -> bool:
+def is_migrated(conn: Connection) -> bool:
     """Whether the schema exists (a store that was never loaded has no tables yet)."""
-    return "task" in inspect(engine).get_table_names()
+    return "task" in inspect(conn).get_table_names()

@@ -88,10 +88,16 @@ class LoadSummary:
     total: int = 0
     load_id: int | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
+    removed_ids: list[str] = field(default_factory=list)  # the first MAX_CHANGES_SHOWN
+    header_changed: bool = False  # the document's own fields (title, notes, implements…)
+    replaced: str | None = None  # the document this file replaced under the same code
 
     @property
     def changed_anything(self) -> bool:
-        return bool(self.added or self.changed or self.removed or self.restored)
+        """Whether the load wrote anything for this directive (tasks, or the header alone)."""
+        return bool(
+            self.added or self.changed or self.removed or self.restored or self.header_changed
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -156,8 +162,37 @@ def _directive_row(src: DirectiveSource, at: datetime) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class StoredDocument:
+    """The document a stored directive code belongs to, and the file it was loaded from."""
+
+    symbol: str | None
+    issued_on: date | None
+    issuer: str
+    title: str
+    source_path: str
+
+
+def stored_documents(conn: Connection, codes: list[str]) -> dict[str, StoredDocument]:
+    d = directive_t
+    q = select(d.c.code, d.c.symbol, d.c.issued_on, d.c.issuer, d.c.title, d.c.source_path)
+    return (
+        {
+            r.code: StoredDocument(r.symbol, r.issued_on, r.issuer, r.title, r.source_path)
+            for r in conn.execute(q.where(d.c.code.in_(codes)))
+        }
+        if codes
+        else {}
+    )
+
+
 def merge_directive(
-    conn: Connection, src: DirectiveSource, rows: list[dict[str, Any]], at: datetime
+    conn: Connection,
+    src: DirectiveSource,
+    rows: list[dict[str, Any]],
+    at: datetime,
+    *,
+    replaced: str | None = None,
 ) -> LoadSummary:
     """Merge one directive's task rows (:func:`task_rows`) into the store.
 
@@ -171,10 +206,11 @@ def merge_directive(
     if rows:
         conn.execute(insert(stage), rows)
     m = _Merge(conn, src.directive.code, stage, at)
-    s = LoadSummary(src.directive.code, src.source, total=len(rows))
+    s = LoadSummary(src.directive.code, src.source, total=len(rows), replaced=replaced)
     changed_rows = m.count(s)
     header = _directive_row(src, at)
-    if m.header_changed(header) or s.changed_anything:
+    s.header_changed = m.header_changed(header)
+    if s.changed_anything:
         m.write_header(header)
         s.load_id = m.open_load(src)
         m.insert_new()
@@ -216,6 +252,9 @@ class _Merge:
         s.added = self._count(stage, ~self.in_task)
         s.changed = len(changed_rows)
         s.removed = self._count(t, self.gone)
+        if s.removed:
+            q = select(t.c.id).where(self.gone).order_by(t.c.id).limit(MAX_CHANGES_SHOWN)
+            s.removed_ids = [r.id for r in self.conn.execute(q)]
         s.restored = self._count(t.join(stage, stage.c.id == t.c.id), t.c.state == "removed")
         s.unchanged = s.total - s.added - s.changed - s.restored
         return changed_rows
@@ -303,12 +342,14 @@ class _Merge:
         )
 
     def remove_and_restore(self) -> None:
-        """Soft removal (the row and its history stay); a restored task is done or open again."""
-        t = task_t
+        """Soft removal (the row and its history stay); a restored task is back in the state its
+        reports give it: done, reported (a report waits for verification) or open."""
+        t, comp = task_t, tables.completion_t
         self._events("removed", t.c.id, self.gone)
         self.conn.execute(update(t).where(self.gone).values(state="removed", updated_at=self.at))
         self._events("restored", t.c.id, self.back)
-        state = case((t.c.completed_on.is_not(None), "done"), else_="open")
+        waiting = exists().where(comp.c.task_id == t.c.id, comp.c.state == "reported")
+        state = case((t.c.completed_on.is_not(None), "done"), (waiting, "reported"), else_="open")
         self.conn.execute(update(t).where(self.back).values(state=state, updated_at=self.at))
 
     def close_load(self, s: LoadSummary) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, delete, func, insert, literal, select, update
+from sqlalchemy import Date, Integer, and_, delete, func, insert, literal, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
@@ -38,6 +38,7 @@ class RegistrySummary:
     units_changed: int = 0
     groups_added: int = 0
     groups_changed: int = 0
+    policies_changed: int = 0  # escalation ladders added or changed
 
 
 def read_registry(conn: Connection) -> Registry:
@@ -91,6 +92,20 @@ def unit_names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
         return {}
     q = select(unit_t.c.code, unit_t.c.name).where(unit_t.c.code.in_(codes))
     return {r.code: r.name for r in conn.execute(q)}
+
+
+def lock(conn: Connection) -> None:
+    """Serialise the writers of the registry for the rest of the transaction.
+
+    On PostgreSQL a transaction-level advisory lock; on SQLite the transaction already holds the
+    database's write lock (``BEGIN IMMEDIATE``). A second load waits, then checks its files
+    against what the first one stored.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+
+
+_LOCK_KEY = 0x6B747474  # "kttt"
 
 
 # -- upserts ---------------------------------------------------------------------------------
@@ -181,18 +196,21 @@ def _save_members(conn: Connection, groups: list[Any]) -> list[str]:
 
 def save_policies(
     conn: Connection, policies: Mapping[str, PolicyFile | EscalationPolicy], at: datetime
-) -> None:
-    """Upsert the policies that are new or changed (unchanged rows are not touched)."""
+) -> int:
+    """Upsert the policies that are new or changed (unchanged rows are not touched); how many."""
     existing = {r.code: (r.name, r.steps) for r in conn.execute(select(policy_t))}
+    written = 0
     for code, p in policies.items():
         steps = [st.model_dump(mode="json") for st in p.steps]
         if existing.get(code) == (p.name, steps):
             continue
+        written += 1
         values = {"name": p.name, "steps": steps, "updated_at": at}
         if code in existing:
             conn.execute(update(policy_t).where(policy_t.c.code == code).values(**values))
         else:
             conn.execute(insert(policy_t), [{"code": code, **values}])
+    return written
 
 
 # -- who answers now --------------------------------------------------------------------------

@@ -261,32 +261,41 @@ def test_secret_blocks_feed_the_target_placeholders(
     monkeypatch.delenv("KTTT_TEST_SMTP_PASS")
 
 
-def test_each_flow_run_opens_and_migrates_the_store_once(
+def test_each_flow_run_opens_the_store_once(
     prefect_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The sweep's three Prefect tasks (record, deliver, report) share one store: one engine and
-    one schema check per flow run, not one per task."""
+    one schema check per flow run, not one per task (and no migration of a current schema)."""
     from flows.daily_sweep import SweepParams, daily_sweep
     from flows.record_completion import CompletionParams, record_completion
     from kttt_workflow.store import db as store_db
 
     db = loaded_db(tmp_path)
     calls: list[str] = []
-    real_engine, real_migrate = store_db.make_engine, store_db.migrate
+    real_engine, real_check, real_migrate = (
+        store_db.make_engine,
+        store_db.is_current,
+        store_db.migrate,
+    )
 
     def make_engine(url: str, **kw: Any) -> Any:
         calls.append("engine")
         return real_engine(url, **kw)
+
+    def is_current(engine: Any) -> bool:
+        calls.append("check")
+        return real_check(engine)
 
     def migrate(engine: Any, revision: str = "head") -> None:
         calls.append("migrate")
         real_migrate(engine, revision)
 
     monkeypatch.setattr(store_db, "make_engine", make_engine)
+    monkeypatch.setattr(store_db, "is_current", is_current)
     monkeypatch.setattr(store_db, "migrate", migrate)
     state = daily_sweep(SweepParams(as_of=date(2023, 1, 16), database_url=db), return_state=True)
     assert state.is_completed(), state.message
-    assert calls == ["engine", "migrate"]
+    assert calls == ["engine", "check"]
     calls.clear()
     params = CompletionParams(
         task="kh-1-2022/2/x-ubnd-a",
@@ -298,4 +307,4 @@ def test_each_flow_run_opens_and_migrates_the_store_once(
     )
     state = record_completion(params, return_state=True)
     assert state.is_completed(), state.message
-    assert calls == ["engine", "migrate"]
+    assert calls == ["engine", "check"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from datetime import date
 from pathlib import Path
@@ -13,7 +12,7 @@ from sqlalchemy import select
 from kttt_workflow.errors import KtttError
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
-from tests.helpers import FIX, UNTIL, copy_fixtures, count, edit_plan
+from tests.helpers import FIX, UNTIL, copy_fixtures, count, edit_plan, sqlite_digest
 
 
 def events(store: Tracker, kind: str) -> list[str]:
@@ -53,10 +52,9 @@ def test_same_file_twice_leaves_sqlite_file_byte_identical(
 ) -> None:
     folder = copy_fixtures(tmp_path)
     sqlite_store.load([folder], until=UNTIL)
-    path = Path(sqlite_store.engine.url.database or "")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sqlite_digest(sqlite_store)
     sqlite_store.load([folder], until=UNTIL)
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    assert sqlite_digest(sqlite_store) == digest
 
 
 def _snapshot(store: Tracker) -> dict[str, list[tuple]]:

@@ -6,7 +6,6 @@ The pure reference itself (``kttt_workflow.domain.escalation``) is tested in
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 from kttt_workflow.inputs.defaults import default_calendar
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
-from tests.helpers import UNTIL, copy_fixtures, edit_plan, ledger, reference
+from tests.helpers import UNTIL, copy_fixtures, edit_plan, ledger, reference, sqlite_digest
 
 CAL = default_calendar()
 
@@ -86,12 +85,11 @@ def test_each_notice_once_ever_and_one_digest_per_unit(store: Tracker, tmp_path:
 
 def test_dry_run_writes_nothing(sqlite_store: Tracker, tmp_path: Path) -> None:
     sqlite_store.load([copy_fixtures(tmp_path)], until=UNTIL)
-    path = Path(sqlite_store.engine.url.database or "")
-    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    before = sqlite_digest(sqlite_store)
     r = sqlite_store.sweep(as_of=date(2023, 1, 6), dry_run=True)
     assert r.notices > 0 and r.previews and r.sweep_id is None
     assert "Kính gửi: UBND huyện A" in r.previews["x-ubnd-a"].text
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sqlite_digest(sqlite_store) == before
 
 
 def test_directive_and_task_policy_overrides(store: Tracker, tmp_path: Path) -> None:
