@@ -15,13 +15,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from apprise import Apprise, AppriseAsset, AppriseConfig, NotifyBase
 
 from kttt_workflow.notify import redaction
 
-__all__ = ["TargetError", "expand_target", "load_apprise_config", "mask_target"]
+__all__ = ["SYNTAX_WORDS", "TargetError", "expand_target", "load_apprise_config", "mask_target"]
 
 
 class TargetError(ValueError):
@@ -82,23 +82,63 @@ def make_asset(service_timeout: float | None = None) -> AppriseAsset:
     )
 
 
-# A path segment kept in a masked URL: a short lowercase word ("hooks", "kttt-notify"), a chat
-# id (digits, optionally negative), a channel name ("@kttt_bot"), an e-mail address, or something
-# Apprise already masked ("A...n", "****"). Anything else may be a token and is hidden.
-_SAFE_SEGMENT = re.compile(
-    r"[a-z]{1,16}(?:[._-][a-z]{1,16}){0,3}|-?\d{1,15}|@[a-z0-9_]{1,32}|[^/@\s]+@[^/@\s]+\.[^/@\s]+"
-)
-# Query values that are kept when the key is harmless: booleans, words, numbers, e-mails.
-_SAFE_VALUE = re.compile(
-    r"[A-Za-z]{0,16}|v?\d{1,6}(?:\.\d{1,4})?|[^&@\s]+@[^&@\s]+\.[^&@\s]+(?:,[^&@\s]+@[^&@\s]+\.[^&@\s]+)*"
-)
+# What a masked URL shows besides the scheme, the host, the port and a user name. Everything else
+# in the path and the query may be a token, whatever it looks like (``json://host/hooks/abcdef``:
+# Apprise shows webhook paths as written), and is hidden unless it is one of:
+#
+# - a word of the channel's URL syntax (Apprise's wiki, one page per service): for the generic
+#   webhooks (json, xml, form) and Gotify's path prefix, the usual endpoint words below; their
+#   other segments are the receiver's own and may be a token;
+# - a Telegram chat id: digits, negative for groups, with an optional ``:topic``. Apprise itself
+#   shows them (only the bot token is a credential: nobody can post to a chat without it), and
+#   they tell two targets of one bot apart. Chat *names* (``@channel``) are hidden like any word:
+#   a token fragment written in the wrong place becomes a chat name;
+# - an e-mail address (recipients of ``mailto``): addresses are not secrets, and the recipients
+#   are what identifies an e-mail target;
+# - what Apprise already masked (``****``, ``X...Y``, ``...XXXX``).
+_WEBHOOK_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms", "gotify", "gotifys"})
+_WEBHOOK_WORDS = frozenset({"api", "hook", "hooks", "webhook", "webhooks", "notify"})
+_API_VERSION = re.compile(r"v\d{1,2}")
+_TELEGRAM_SCHEMES = frozenset({"tgram"})
+_CHAT_ID = re.compile(r"-?\d{1,20}(?::\d{1,12})?")
+_EMAIL = re.compile(r"[^\s/@<>,]+@[^\s/@<>,]+\.[^\s/@<>,.]+")
+_APPRISE_MASK = re.compile(r"\*{4}|[^.]?\.\.\.[^.]?|\.\.\.[^.]{1,4}")
+
+# Query values that are words of Apprise's syntax, per parameter (case-insensitive), and the
+# parameters whose values are numbers; any other value of a parameter is hidden, booleans apart.
+_QUERY_WORDS: dict[str, frozenset[str]] = {
+    "method": frozenset({"post", "get", "put", "patch", "delete", "head"}),
+    "overflow": frozenset({"upstream", "split", "truncate"}),
+    "format": frozenset({"text", "markdown", "html"}),
+    "mode": frozenset({"ssl", "starttls", "insecure", "bot", "hook", "webhook"}),
+    "priority": frozenset({"low", "moderate", "normal", "high", "emergency", "min", "max"}),
+    "content": frozenset({"before", "after"}),
+    "mdv": frozenset({"v1", "v2"}),
+    "attach-as": frozenset({"file"}),
+}
+_NUMERIC_KEYS = frozenset({"retry", "wait", "cto", "rto", "topic", "priority"})
+_NUMBER = re.compile(r"-?\d{1,6}(?:\.\d{1,4})?")
 # Query keys whose values are secret whatever they look like.
 _SECRET_KEY = re.compile(
     r"token|key|secret|pass|pwd|auth|sig|cred|session|bearer|private|access|cookie|hash|pgp|cert",
     re.IGNORECASE,
 )
-# Keys whose values are addresses or display names: kept as written.
-_ADDRESS_KEYS = {"to", "from", "cc", "bcc", "reply", "name", "smtp", "user"}
+# Keys whose values are e-mail addresses (a display name before one is hidden) or, for ``smtp``,
+# a host name.
+_ADDRESS_KEYS = frozenset({"to", "from", "cc", "bcc", "reply"})
+_HOST_KEYS = frozenset({"smtp"})
+
+_BOOLEANS = frozenset({"yes", "no", "true", "false", "on", "off"})
+
+#: Every word a masked target may show outside the scheme, the host and a user name (lower case):
+#: no secret can be one of them. Exported for the tests' generators.
+SYNTAX_WORDS: frozenset[str] = _WEBHOOK_WORDS.union(*_QUERY_WORDS.values(), _BOOLEANS)
+
+# Words of a URL as written that Apprise does not render (dropped defaults, aliases) and that
+# are not registered as secrets: plain words and short numbers.
+_SAFE_VALUE = re.compile(
+    r"[A-Za-z]{0,16}|v?\d{1,6}(?:\.\d{1,4})?|[^&@\s]+@[^&@\s]+\.[^&@\s]+(?:,[^&@\s]+@[^&@\s]+\.[^&@\s]+)*"
+)
 
 _HOSTLIKE = re.compile(
     r"(?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-fA-F:.]+\]|localhost|(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z][A-Za-z0-9-]{0,62}"
@@ -115,18 +155,56 @@ def _hide(value: str) -> str:
 
 
 def _already_masked(value: str) -> bool:
-    return redaction.MASK in value or "..." in value
+    """Apprise's own mask (``****``, ``X...Y``, ``...XXXX``), or ours: kept as it is."""
+    return bool(_APPRISE_MASK.fullmatch(value))
 
 
-def _mask_path(path: str) -> str:
+def _segment_shown(scheme: str, segment: str) -> bool:
+    if _EMAIL.fullmatch(segment):
+        return True
+    if scheme in _WEBHOOK_SCHEMES:
+        return segment.lower() in _WEBHOOK_WORDS or bool(_API_VERSION.fullmatch(segment))
+    if scheme in _TELEGRAM_SCHEMES:
+        return bool(_CHAT_ID.fullmatch(segment))
+    return False
+
+
+def _mask_path(path: str, scheme: str = "") -> str:
     out = []
     for seg in path.split("/"):
         plain = unquote(seg)
-        if not seg or _already_masked(plain) or _SAFE_SEGMENT.fullmatch(plain):
+        if not seg or _already_masked(plain) or _segment_shown(scheme, plain):
             out.append(seg)
         else:
             out.append(_hide(plain))
     return "/".join(out)
+
+
+def _mask_address(value: str) -> str:
+    """``a@b.vn,Name <c@d.vn>`` → addresses kept, display names and anything else hidden."""
+    items = []
+    for item in value.split(","):
+        item = item.strip()
+        name, lt, rest = item.partition("<")
+        if lt and rest.endswith(">") and _EMAIL.fullmatch(rest[:-1].strip()):
+            shown = name.strip()
+            items.append((f"{_hide(shown)} " if shown else "") + f"<{rest[:-1].strip()}>")
+        elif _EMAIL.fullmatch(item):
+            items.append(item)
+        elif item:
+            items.append(_hide(item))
+    return ",".join(items)
+
+
+def _value_shown(key: str, value: str) -> bool:
+    """A value of parameter ``key`` that is a word of Apprise's syntax (or a boolean, a number of a
+    numeric parameter, the SMTP server's host name)."""
+    word = value.lower()
+    if word in _QUERY_WORDS.get(key, ()) or word in _BOOLEANS:
+        return True
+    if key in _NUMERIC_KEYS and _NUMBER.fullmatch(value):
+        return True
+    return key in _HOST_KEYS and bool(_HOSTLIKE.fullmatch(value))
 
 
 def _mask_query(query: str) -> str:
@@ -141,7 +219,10 @@ def _mask_query(query: str) -> str:
             out.append(pair)
         elif prefixed or _SECRET_KEY.search(bare):
             out.append(f"{key}={_hide(v)}")
-        elif bare in _ADDRESS_KEYS or _SAFE_VALUE.fullmatch(v):
+        elif bare in _ADDRESS_KEYS:
+            shown = _mask_address(v)
+            out.append(pair if shown == v else f"{key}={quote(shown, safe='*')}")
+        elif _value_shown(bare, v):
             out.append(pair)
         else:
             out.append(f"{key}={_hide(v)}")
@@ -163,7 +244,7 @@ def _postmask(private_url: str) -> str:
         if colon and password and not _already_masked(unquote(password)):
             user = f"{name}:{redaction.MASK}"
         netloc = f"{user}@{hostport}"
-    path = _mask_path(parts.path)
+    path = _mask_path(parts.path, parts.scheme.lower())
     query = _mask_query(parts.query)
     return f"{parts.scheme}://{netloc}{path}" + (f"?{query}" if query else "")
 
