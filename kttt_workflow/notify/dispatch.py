@@ -70,7 +70,12 @@ def _local(message: Message, maildir: Path | None) -> TargetOutcome:
     try:
         write_maildir(maildir, message)
     except (OSError, ValueError) as exc:
-        # One unwritable mailbox fails one delivery (retried later), not the run.
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        # One unwritable mailbox fails one delivery (retried later), not the run. Our own errors
+        # (a refused link, a unit code that cannot be a folder) say why in Vietnamese; for the
+        # others the system's reason (strerror), never a path.
+        if isinstance(exc, OSError):
+            reason = exc.strerror or type(exc).__name__
+        else:
+            reason = str(exc) or type(exc).__name__
         return TargetOutcome(where, None, "failed", f"không ghi được hộp thư cục bộ: {reason}")
     return TargetOutcome(where, None, "local")
