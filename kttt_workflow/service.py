@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from difflib import get_close_matches
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -33,7 +34,7 @@ from kttt_workflow.domain.calendar import WorkingCalendar
 from kttt_workflow.domain.deadlines import DeadlineExplanation, explain
 from kttt_workflow.domain.digest import Digest, render
 from kttt_workflow.domain.directive import DirectiveFile, EscalationPolicy, PolicyFile
-from kttt_workflow.domain.evidence import parse_evidence
+from kttt_workflow.domain.evidence import decision_date_error, parse_evidence, report_date_error
 from kttt_workflow.domain.status import TaskStatus, parse_status
 from kttt_workflow.domain.text import name_key
 from kttt_workflow.errors import InputError, Issue, KtttError
@@ -42,7 +43,7 @@ from kttt_workflow.inputs.reader import LocatedDocument, read_yaml
 from kttt_workflow.inputs.validate import Bundle, load_inputs
 from kttt_workflow.notify.dispatch import dispatch
 from kttt_workflow.notify.message import Message
-from kttt_workflow.notify.targets import inspect_target, load_apprise_config
+from kttt_workflow.notify.targets import TargetError, inspect_target, load_apprise_config
 from kttt_workflow.store import (
     activation,
     completion,
@@ -291,6 +292,8 @@ class Tracker:
         except ValueError as e:
             raise KtttError(str(e)) from None
         with self._read() as conn:
+            _known(conn, "unit", unit)
+            _known(conn, "directive", directive)
             return status.task_statuses(
                 conn,
                 as_of or self.today(),
@@ -363,6 +366,14 @@ class Tracker:
         day = on or self.today()
         with self._write() as conn:
             task_id = completion.resolve_task(conn, task, unit)
+            problem = report_date_error(
+                day,
+                today=self.today(),
+                assigned_on=completion.assigned_on(conn, task_id),
+                evidence_on=ev.issued_on,
+            )
+            if problem:
+                raise KtttError(problem)
             return completion.record_report(
                 conn, task_id, ev, on=day, note=note, attachment=attachment, at=self.clock()
             )
@@ -375,6 +386,7 @@ class Tracker:
         at = self.clock()
         with self._write() as conn:
             task_id = completion.resolve_task(conn, task, unit)
+            self._check_decision(conn, task_id, day)
             r = completion.record_verification(conn, task_id, on=day, at=at)
             directive = completion.task_directive(conn, task_id)
             activated = activation.activate_ready(conn, directive, at)
@@ -389,7 +401,14 @@ class Tracker:
         day = on or self.today()
         with self._write() as conn:
             task_id = completion.resolve_task(conn, task, unit)
+            self._check_decision(conn, task_id, day)
             return completion.record_return(conn, task_id, reason, on=day, at=self.clock())
+
+    def _check_decision(self, conn: Connection, task_id: str, day: date) -> None:
+        reported = completion.pending_report(conn, task_id)["reported_on"]
+        problem = decision_date_error(day, today=self.today(), reported_on=reported)
+        if problem:
+            raise KtttError(problem)
 
     def history(self, task: str, *, unit: str | None = None) -> list[dict[str, Any]]:
         """The task's history (created, changed, reported, verified…), oldest first."""
@@ -430,12 +449,15 @@ class Tracker:
             return SweepReport(day, None, 0, {}, [], None, skipped=why)
         if dry_run:
             return self._dry_run(day)
+        # The delivery settings are checked before anything is recorded: a wrong value stops
+        # the sweep, not half of it.
+        outbox_cfg = self._outbox(settings) if send else None
         at = self.clock()
         with self._write() as conn:
             sweep_id = sweep.start_sweep(conn, day, at)
             counts = self._record(conn, day, sweep_id, at)
         ids = self._build_deliveries(day, sweep_id)
-        sent = self.deliver(settings=settings) if send else None
+        sent = self._deliver(outbox_cfg, False, None, None) if outbox_cfg else None
         with self._write() as conn:
             sweep.finish_sweep(conn, sweep_id, sum(counts.values()), len(ids), self.clock())
         return SweepReport(day, sweep_id, sum(counts.values()), counts, ids, sent)
@@ -494,9 +516,30 @@ class Tracker:
         targets that do not have it yet → record the attempt and the next status. ``at`` is the
         time the backoff is compared with (default now).
         """
-        settings = settings or cfg.OutboxSettings.from_env()
+        return self._deliver(self._outbox(settings), force, ids, at)
+
+    def _outbox(
+        self, settings: cfg.OutboxSettings | None
+    ) -> tuple[cfg.OutboxSettings, dict[str, list[str]]]:
+        """The delivery settings (from the environment unless given) and the extra targets of
+        the Apprise configuration file, checked; a problem is a ``KtttError``."""
+        try:
+            settings = settings or cfg.OutboxSettings.from_env()
+            path = settings.apprise_config
+            extra = load_apprise_config(path) if path else {}
+        except (cfg.ConfigError, TargetError) as e:
+            raise KtttError(str(e)) from None
+        return settings, extra
+
+    def _deliver(
+        self,
+        outbox_cfg: tuple[cfg.OutboxSettings, dict[str, list[str]]],
+        force: bool,
+        ids: Sequence[str] | None,
+        at: datetime | None,
+    ) -> SendSummary:
+        settings, extra = outbox_cfg
         due_at = at or self.clock()
-        extra = load_apprise_config(settings.apprise_config) if settings.apprise_config else {}
         summary = SendSummary()
         with self._read() as conn:
             todo = outbox.candidates(conn, ids)
@@ -548,7 +591,12 @@ class Tracker:
         self, *, unit: str | None = None, status: str | None = None
     ) -> list[dict[str, Any]]:
         """The delivery ledger: each digest, its status, attempts and errors (targets masked)."""
+        if status is not None and status not in outbox.STATUSES:
+            raise KtttError(
+                f"trạng thái gửi '{status}' không hợp lệ; cần một trong: {', '.join(outbox.STATUSES)}"
+            )
         with self._read() as conn:
+            _known(conn, "unit", unit)
             return outbox.list_deliveries(conn, unit=unit, status=status)
 
     # -- facts for the event feed ---------------------------------------------------------------
@@ -570,6 +618,23 @@ class Tracker:
     def delivery_facts(self, after: int) -> list[facts.Fact]:
         with self._read() as conn:
             return facts.delivery_facts(conn, after)
+
+
+# -- checks that need the store or the adapter --------------------------------------------------
+_KNOWN = {"unit": ("đơn vị", "unit"), "directive": ("văn bản chỉ đạo", "directive")}
+
+
+def _known(conn: Connection, kind: str, code: str | None) -> None:
+    """A unit or directive code given to filter by must exist: an unknown one is an error with
+    the close matches, not an empty answer."""
+    if code is None:
+        return
+    codes = registry.codes(conn, _KNOWN[kind][1])
+    if code in codes:
+        return
+    close = get_close_matches(code, sorted(codes), n=3, cutoff=0.6)
+    hint = f"; có phải: {', '.join(close)}?" if close else ""
+    raise KtttError(f"không có {_KNOWN[kind][0]} mã '{code}' trong cơ sở dữ liệu{hint}")
 
 
 # -- checks of a load that need the store or the adapter --------------------------------------

@@ -235,6 +235,8 @@ def complete(
         r = t.complete(
             task, evidence, on=parse_date(on), unit=unit, note=note, attachment=attachment
         )
+    for w in r.warnings:
+        err.print(f"Lưu ý: {w} (đã ghi nhận như văn bản ghi).", highlight=False, markup=False)
     out.print(
         f"Đã ghi nhận báo cáo hoàn thành của {r.task_id}; chờ xác nhận (kttt verify).",
         highlight=False,

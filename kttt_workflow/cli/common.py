@@ -100,6 +100,8 @@ def open_tracker(db: str | None) -> Iterator[Tracker]:
 
     try:
         tracker = Tracker.open(db)
+    except KtttError as e:  # a setting that cannot be used, a busy store
+        raise fail(str(e)) from None
     except Exception as exc:  # a wrong URL, an unreachable server: say so without the password
         where = safe_url(normalise_url(config.database_url(db)))
         raise fail(f"không mở được cơ sở dữ liệu {where}: {type(exc).__name__}") from None

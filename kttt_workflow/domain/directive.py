@@ -2,31 +2,107 @@
 
 These models describe the *files* (a unit registry, a directive, an escalation policy); reading and
 checking the files is :mod:`kttt_workflow.inputs`, and the stored tables live in
-:mod:`kttt_workflow.store.tables`. ``model_json_schema()`` of :class:`RegistryFile` and
-:class:`DirectiveFile` is exported to ``docs/schema/`` so editors can complete and check the YAML.
+:mod:`kttt_workflow.store.tables`. ``model_json_schema()`` of :class:`RegistryFile`,
+:class:`DirectiveFile` and :class:`PolicyFile` is exported to ``docs/schema/`` so editors can
+complete and check the YAML; the field types are written so that the schema and these models
+accept the same data (strict booleans and integers, dates only as ``YYYY-MM-DD``, patterns that
+mean the same to Python and to ECMAScript).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+)
 
 from kttt_workflow.domain.registry import GroupInfo, UnitInfo
 
+# The patterns below are read by three regular-expression engines that must agree: Python's ``re``
+# (pydantic, configured with ``regex_engine="python-re"``, and ``jsonschema`` in the tests) and
+# ECMAScript's (editors reading the exported JSON Schema). So they avoid what the engines read
+# differently: ``\s`` and ``\d`` (different character sets; the white space is spelled out) and a
+# bare ``$`` at the end (Python's also matches before a final newline; ``$(?!\n)`` does not).
+WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)  # Unicode White_Space: what a blank value consists of, and what is stripped around values
+_WS_CLASS = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+TEXT_PATTERN = r"^[^\x00]*$"  # any text but NUL (PostgreSQL text cannot hold it)
+NON_BLANK_PATTERN = rf"^[^\x00]*[^{_WS_CLASS}\x00][^\x00]*$"  # ... with something not blank
 # A code is what users type on the command line and what task ids are built from.
-CODE_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$"
-Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=64)]
+CODE_PATTERN = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$(?!\n)"
 # Task keys follow the document's numbering: "I.1", "IV.3", "III.2.a".
-TASK_KEY_PATTERN = r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$"
-TaskKey = Annotated[str, StringConstraints(pattern=TASK_KEY_PATTERN, max_length=32)]
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+TASK_KEY_PATTERN = r"^[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*$(?!\n)"
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _strip(value: str) -> str:
+    return value.strip(WHITESPACE)
+
+
+class NotADate(ValueError):
+    """A date field holds something else than a real ``YYYY-MM-DD`` date."""
+
+
+def _iso_date(value: Any) -> Any:
+    """A date as the files write it, ``YYYY-MM-DD`` (a string, as the reader leaves it), and only
+    that: no timestamp, no ``20131001``, no number of seconds (pydantic would accept those)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value  # built in Python (tests, benches), not read from a file
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise NotADate("a real date written YYYY-MM-DD is required")
+
+
+def _whole_float(value: Any) -> Any:
+    # 3.0 is an integer to JSON Schema (and to editors): accept it, as a strict int would not.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=False, pattern=CODE_PATTERN, max_length=64)
+]
+TaskKey = Annotated[
+    str, StringConstraints(strip_whitespace=False, pattern=TASK_KEY_PATTERN, max_length=32)
+]
+# Free text (stripped of surrounding white space by the models' configuration); and text that
+# must say something (checked on the value as written, then stripped).
+Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
+NonEmpty = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False, pattern=NON_BLANK_PATTERN),
+    AfterValidator(_strip),
+]
+Symbol = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False, pattern=NON_BLANK_PATTERN, max_length=64),
+    AfterValidator(_strip),
+]
+# Booleans and numbers as YAML writes them: `true`, not "true" nor 1; 3, not "3" nor true.
+Flag = Annotated[bool, Strict()]
+Integer = Annotated[int, Strict(), BeforeValidator(_whole_float)]
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, regex_engine="python-re"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -51,10 +127,10 @@ class Unit(_Strict):
         default_factory=list,
         description="Địa chỉ nhận thông báo (Apprise URL); bí mật lấy từ biến môi trường ${VAR}.",
     )
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = Field(default=None, description="Ngày cuối cùng đơn vị còn tồn tại.")
+    valid_from: Date | None = None
+    valid_to: Date | None = Field(default=None, description="Ngày cuối cùng đơn vị còn tồn tại.")
     successor: Code | None = Field(default=None, description="Đơn vị kế thừa sau sáp nhập.")
-    note: str | None = None
+    note: Text | None = None
 
     def info(self) -> UnitInfo:
         """The unit as the registry holds it."""
@@ -79,7 +155,7 @@ class Group(_Strict):
     name: NonEmpty
     aliases: list[NonEmpty] = Field(default_factory=list)
     members: list[Code] = Field(min_length=1)
-    note: str | None = None
+    note: Text | None = None
 
     def info(self) -> GroupInfo:
         """The group as the registry holds it."""
@@ -93,7 +169,7 @@ class RegistryFile(_Strict):
     levels: list[Level] = Field(default_factory=list)
     units: list[Unit] = Field(default_factory=list)
     groups: list[Group] = Field(default_factory=list)
-    note: str | None = None
+    note: Text | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -116,18 +192,16 @@ class Document(_Strict):
     """The document that issues the directive."""
 
     type: DocumentType
-    symbol: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
-    ) = Field(
+    symbol: Symbol | None = Field(
         default=None,
         description="Số, ký hiệu: '67/KH-UBND', '09/2009/QĐ-UBND', '20-NQ/TW'. "
         "Để trống khi văn bản nguồn không ghi (kèm 'note').",
     )
-    date: dt.date | None = Field(default=None, description="Ngày ban hành (YYYY-MM-DD).")
+    date: Date | None = Field(default=None, description="Ngày ban hành (YYYY-MM-DD).")
     issuer: NonEmpty = Field(description="Cơ quan ban hành: mã đơn vị hoặc tên.")
     title: NonEmpty
-    signer: str | None = None
-    note: str | None = None
+    signer: Text | None = None
+    note: Text | None = None
 
 
 class DocumentRef(_Strict):
@@ -135,9 +209,9 @@ class DocumentRef(_Strict):
 
     type: DocumentType | None = None
     symbol: NonEmpty
-    date: dt.date | None = None
+    date: Date | None = None
     issuer: NonEmpty | None = None
-    title: str | None = None
+    title: Text | None = None
     directive: Code | None = Field(
         default=None, description="Mã chỉ đạo đã khai báo trong hệ thống, nếu có."
     )
@@ -157,7 +231,7 @@ class EscalationStep(_Strict):
     """One rung of the ladder: N days before (negative) or after (positive) the deadline."""
 
     code: Code = Field(description="Mã bước, ví dụ 'nhac-7', 'don-doc-3'.")
-    offset: int = Field(
+    offset: Integer = Field(
         ge=-365, le=3650, description="Số ngày so với hạn: -7 là trước 7 ngày, 3 là sau 3 ngày."
     )
     days: Literal["working", "calendar"] = Field(
@@ -175,7 +249,7 @@ class EscalationStep(_Strict):
 class EscalationPolicy(_Strict):
     """A ladder of steps relative to the deadline."""
 
-    name: str | None = None
+    name: Text | None = None
     steps: list[EscalationStep] = Field(min_length=1)
 
 
@@ -186,7 +260,7 @@ class PolicyFile(_Strict):
     code: Code
     name: NonEmpty
     steps: list[EscalationStep] = Field(min_length=1)
-    note: str | None = None
+    note: Text | None = None
 
 
 PolicyRef = Annotated[
@@ -211,12 +285,12 @@ class TaskSpec(_Strict):
     coordinating: list[NonEmpty] = Field(
         default_factory=list, description="Cơ quan phối hợp: mã (hoặc tên) đơn vị, nhóm."
     )
-    coordinating_other: str | None = Field(
+    coordinating_other: Text | None = Field(
         default=None,
         description="Phần cơ quan phối hợp không xác định được, ví dụ 'các ngành liên quan'.",
     )
-    deliverable: str | None = Field(default=None, description="Sản phẩm, yêu cầu đạt được.")
-    deadline: str | None = Field(
+    deliverable: Text | None = Field(default=None, description="Sản phẩm, yêu cầu đạt được.")
+    deadline: Text | None = Field(
         default=None,
         description="Thời hạn đúng như văn bản ghi: 'Quý IV/2013', 'Thường xuyên', 'Hàng năm'… "
         "Để trống (null) khi văn bản không ghi thời hạn.",
@@ -224,15 +298,15 @@ class TaskSpec(_Strict):
     issuing_authority: NonEmpty | None = Field(
         default=None, description="Cơ quan quyết định ban hành."
     )
-    key: bool = Field(default=False, description="Nhiệm vụ trọng tâm.")
+    key: Flag = Field(default=False, description="Nhiệm vụ trọng tâm.")
     activation: Activation | None = Field(
         default=None,
         description="'immediate' (ngay) hoặc 'on_parent_done' (khi nhiệm vụ cha hoàn thành). "
         "Mặc định: ngay với nhiệm vụ gốc, chờ cha với nhiệm vụ con.",
     )
     escalation: PolicyRef | None = None
-    note: str | None = None
-    source: str | None = Field(default=None, description="Trích dẫn vị trí trong văn bản nguồn.")
+    note: Text | None = None
+    source: Text | None = Field(default=None, description="Trích dẫn vị trí trong văn bản nguồn.")
     children: list[TaskSpec] = Field(default_factory=list)
 
 
@@ -244,15 +318,15 @@ class DirectiveFile(_Strict):
     document: Document
     implements: list[DocumentRef] = Field(default_factory=list)
     focal_unit: NonEmpty | None = Field(default=None, description="Cơ quan đầu mối theo dõi.")
-    roll_to_working_day: bool = Field(
+    roll_to_working_day: Flag = Field(
         default=True,
         description="Hạn rơi vào ngày nghỉ thì chuyển sang ngày làm việc kế tiếp (BLDS 2015, Đ.148).",
     )
-    recurrence_from: dt.date | None = Field(
+    recurrence_from: Date | None = Field(
         default=None,
         description="Sinh kỳ lặp từ ngày này; mặc định là ngày ban hành (dùng khi văn bản không ghi ngày).",
     )
-    recurrence_until: dt.date | None = Field(
+    recurrence_until: Date | None = Field(
         default=None,
         description="Sinh kỳ lặp ('Hàng năm'…) đến ngày này; mặc định đến hết năm hiện tại.",
     )
@@ -261,7 +335,7 @@ class DirectiveFile(_Strict):
     )
     groups: list[Group] = Field(default_factory=list, description="Nhóm riêng của văn bản này.")
     tasks: list[TaskSpec] = Field(default_factory=list)
-    note: str | None = None
+    note: Text | None = None
 
 
 TaskSpec.model_rebuild()

@@ -27,6 +27,7 @@ class CompletionResult:
     state: str  # task state after the operation
     completion_id: int
     activated: int = 0  # child tasks activated (verify only)
+    warnings: tuple[str, ...] = ()  # what is doubtful in the evidence (stored as parsed)
 
 
 def resolve_task(
@@ -56,6 +57,18 @@ def task_directive(conn: Connection, task_id: str) -> str:
     return str(
         conn.execute(select(task_t.c.directive_code).where(task_t.c.id == task_id)).scalar_one()
     )
+
+
+def assigned_on(conn: Connection, task_id: str) -> date | None:
+    """The date of the document that assigned the task."""
+    d = tables.directive_t
+    q = (
+        select(d.c.issued_on)
+        .join(task_t, task_t.c.directive_code == d.c.code)
+        .where(task_t.c.id == task_id)
+    )
+    value = conn.execute(q).scalar_one_or_none()
+    return value if isinstance(value, date) else None
 
 
 def _event(
@@ -101,10 +114,11 @@ def record_report(
     )
     detail = {"completion_id": cid, "on": on.isoformat(), "evidence": evidence.text}
     _event(conn, task_id, "reported", detail, at)
-    return CompletionResult(task_id, "reported", cid)
+    return CompletionResult(task_id, "reported", cid, warnings=evidence.problems)
 
 
-def _pending_report(conn: Connection, task_id: str) -> Any:
+def pending_report(conn: Connection, task_id: str) -> Any:
+    """The report of ``task_id`` that waits for the coordinator's decision."""
     row = (
         conn.execute(
             select(comp_t)
@@ -124,7 +138,7 @@ def record_verification(
     conn: Connection, task_id: str, *, on: date, at: datetime
 ) -> CompletionResult:
     """Accept the pending report: the task is done as of the report date."""
-    rep = _pending_report(conn, task_id)
+    rep = pending_report(conn, task_id)
     conn.execute(
         update(comp_t).where(comp_t.c.id == rep["id"]).values(state="verified", decided_on=on)
     )
@@ -141,7 +155,7 @@ def record_return(
     conn: Connection, task_id: str, reason: str, *, on: date, at: datetime
 ) -> CompletionResult:
     """Return the pending report with a reason: it does not count; the task is open again."""
-    rep = _pending_report(conn, task_id)
+    rep = pending_report(conn, task_id)
     conn.execute(
         update(comp_t)
         .where(comp_t.c.id == rep["id"])

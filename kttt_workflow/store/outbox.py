@@ -23,6 +23,7 @@ d_t = tables.delivery_t
 a_t = tables.attempt_t
 
 RETRYABLE = ("pending", "failed", "timeout")
+STATUSES = ("sent", "local", "no_target", "failed", "timeout", "dead", "pending", "sending")
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,12 @@ def read_policies(conn: Connection) -> dict[str, list[Step]]:
     return {r.code: [Step.from_dict(s) for s in r.steps] for r in conn.execute(select(policy_t))}
 
 
+def codes(conn: Connection, kind: str) -> set[str]:
+    """Every stored code of a ``unit`` or a ``directive``."""
+    table = unit_t if kind == "unit" else tables.directive_t
+    return {r.code for r in conn.execute(select(table.c.code))}
+
+
 def unit_names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
     codes = list(codes)
     if not codes:

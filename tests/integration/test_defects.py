@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from kttt_workflow.errors import InputError, KtttError
 from kttt_workflow.service import Tracker
@@ -349,3 +350,121 @@ def test_a_password_written_in_clear_is_a_warning_or_refused(
     code, out = cli("load", str(other[0]), "--db", db_url(store))
     assert code == 1 and "mật khẩu hoặc token ghi trực tiếp" in out and "0therPass" not in out
     assert snapshot(store) == before
+
+
+# -- 5. completion dates ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "on,evidence,expected",
+    [
+        ("2000-01-01", "Kế hoạch số 5/KH-UBND ngày 01/01/2000", "trước ngày ban hành văn bản giao nhiệm vụ (03/10/2022)"),
+        ("2099-01-01", "Kế hoạch số 5/KH-UBND ngày 01/01/2099", "sau ngày hôm nay"),
+        ("2022-12-02", "Kế hoạch số 5/KH-UBND ngày 20/12/2022", "văn bản minh chứng ngày 20/12/2022 sau ngày báo cáo 02/12/2022"),
+    ],
+)  # fmt: skip
+def test_impossible_completion_dates_are_refused(
+    store: Tracker, tmp_path: Path, on: str, evidence: str, expected: str
+) -> None:
+    store.load(write(tmp_path, {"units.yaml": UNITS, "plan.yaml": PLAN}))
+    before = snapshot(store)
+    code, out = cli(
+        "complete", "kh-1-2022/1/x-ubnd", "--evidence", evidence, "--on", on, "--db", db_url(store)
+    )
+    assert code == 1 and expected in out.replace("\n", " ") and out.startswith("Lỗi: ")
+    assert snapshot(store) == before
+
+
+def test_a_decision_before_the_report_or_in_the_future_is_refused(
+    store: Tracker, tmp_path: Path
+) -> None:
+    store.load(write(tmp_path, {"units.yaml": UNITS, "plan.yaml": PLAN}))
+    store.complete(
+        "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2)
+    )
+    with pytest.raises(
+        KtttError, match="ngày xác nhận 01/12/2022 trước ngày báo cáo hoàn thành 02/12/2022"
+    ):
+        store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 1))
+    with pytest.raises(KtttError, match="ngày xác nhận 01/01/2099 sau ngày hôm nay"):
+        store.return_("kh-1-2022/1/x-ubnd", "Thiếu phụ lục", on=date(2099, 1, 1))
+    assert store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 2)).state == "done"
+
+
+# -- 17. evidence that says nothing, or an impossible date ----------------------------------
+def test_evidence_without_symbol_and_date_or_with_an_impossible_date_is_a_warning(
+    store: Tracker, tmp_path: Path
+) -> None:
+    store.load(write(tmp_path, {"units.yaml": UNITS, "plan.yaml": PLAN}))
+    url = db_url(store)
+    code, out = cli(
+        "complete",
+        "kh-1-2022/1/x-ubnd",
+        "--evidence",
+        "Đã làm xong",
+        "--on",
+        "2022-12-02",
+        "--db",
+        url,
+    )
+    assert code == 0, out
+    assert "Lưu ý: minh chứng không ghi số, ký hiệu và ngày của văn bản đã ban hành" in out
+    code, out = cli(
+        "complete", "kh-1-2022/2/x-ubnd-a", "--evidence", "Kế hoạch số 8/KH-UBND ngày 31/02/2022",
+        "--on", "2022-12-02", "--db", url,
+    )  # fmt: skip
+    assert code == 0, out
+    assert "Lưu ý: ngày 31/02/2022 trong minh chứng không có thật" in out
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(T.completion_t.c.task_id, T.completion_t.c.evidence_symbol, T.completion_t.c.evidence_date)
+            .order_by(T.completion_t.c.id)
+        ).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [
+        ("kh-1-2022/1/x-ubnd", None, None),
+        ("kh-1-2022/2/x-ubnd-a", "8/KH-UBND", None),  # what could be read, stored
+    ]
+
+
+# -- 18. unknown filters ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (("status", "--unit", "x-ubnd-z"), "không có đơn vị mã 'x-ubnd-z' trong cơ sở dữ liệu; có phải: x-ubnd-"),
+        (("status", "--directive", "kh-1-2023"), "không có văn bản chỉ đạo mã 'kh-1-2023' trong cơ sở dữ liệu; có phải: kh-1-2022?"),
+        (("deliveries", "--status", "bogus"), "trạng thái gửi 'bogus' không hợp lệ; cần một trong: sent, local"),
+        (("deliveries", "--unit", "nobody"), "không có đơn vị mã 'nobody'"),
+        (("report", "--directive", "kh-9"), "không có nhiệm vụ nào của văn bản 'kh-9'"),
+    ],
+)  # fmt: skip
+def test_unknown_filters_are_errors_not_empty_tables(
+    store: Tracker, tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    store.load(write(tmp_path, {"units.yaml": UNITS, "plan.yaml": PLAN}))
+    code, out = cli(*args, "--db", db_url(store))
+    assert code == 1 and f"Lỗi: {expected}" in out.replace("\n", " ")
+
+
+# -- 19. configuration checked before anything is written -----------------------------------
+@pytest.mark.parametrize(
+    "env,expected",
+    [
+        ({"KTTT_MAX_ATTEMPTS": "abc"}, "biến môi trường KTTT_MAX_ATTEMPTS='abc' không hợp lệ; cần một số"),
+        ({"KTTT_APPRISE_CONFIG": "/nonexistent/apprise.yaml"}, "biến môi trường KTTT_APPRISE_CONFIG: không tìm thấy tệp cấu hình Apprise"),
+        ({"KTTT_BUSY_TIMEOUT": "-3"}, "biến môi trường KTTT_BUSY_TIMEOUT='-3' không hợp lệ; cần một số dương"),
+        ({"KTTT_TIMEZONE": "Asia/Ha_Noi"}, "biến môi trường KTTT_TIMEZONE='Asia/Ha_Noi' không phải múi giờ"),
+    ],
+)  # fmt: skip
+def test_a_bad_setting_stops_the_sweep_before_it_records_anything(
+    store: Tracker, tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    store.load(write(tmp_path, {"units.yaml": UNITS, "plan.yaml": PLAN}))
+    before = snapshot(store)
+    with store.engine.connect() as conn:
+        notices = conn.execute(select(func.count()).select_from(T.notice_t)).scalar_one()
+    code, out = cli("sweep", "--as-of", "2022-12-05", "--db", db_url(store), env=env)
+    assert code == 1 and f"Lỗi: {expected}" in out.replace("\n", " ")
+    assert "Traceback" not in out
+    assert snapshot(store) == before
+    with store.engine.connect() as conn:
+        assert (
+            conn.execute(select(func.count()).select_from(T.notice_t)).scalar_one() == notices == 0
+        )

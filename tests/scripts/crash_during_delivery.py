@@ -4,7 +4,7 @@
 
 MODE
   before-send  the notices and the digests are committed, then the process dies where sending
-               would start (``Tracker.deliver`` is entered): nothing was sent.
+               would start (``Tracker._deliver`` is entered): nothing was sent.
   after-send   the real ``kttt_workflow.notify.send.send`` runs for the first digest; as soon as a
                target has accepted it, the process dies, before the attempt is recorded (the
                documented duplicate window).
@@ -41,7 +41,7 @@ def main() -> None:
             print("crashing before any send", flush=True)
             die()
 
-        Tracker.deliver = deliver  # type: ignore[assignment,method-assign]
+        Tracker._deliver = deliver  # type: ignore[assignment,method-assign]
     elif mode == "after-send":
         real_send = dispatch.send
 
