@@ -72,6 +72,19 @@ def database_url(url: str | None = None, env: Mapping[str, str] | None = None) -
     return url or env.get(ENV_URL) or f"sqlite:///{data_dir(env) / 'kttt.db'}"
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` and its missing parents readable by their owner only (0700); folders that
+    exist keep their permissions. The data folder holds the store and the units' mail."""
+    missing = []
+    folder = path
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for d in reversed(missing):
+        d.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
 def utcnow() -> datetime:
     """The wall clock, for the audit timestamps of the store (UTC)."""
     return datetime.now(UTC)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kttt_workflow.config import data_dir
+from kttt_workflow.config import data_dir, private_dir
 from kttt_workflow.domain.calendar import DayOverride, WorkingCalendar, vietnam_holidays
 from kttt_workflow.domain.text import nfc
 
@@ -138,7 +138,7 @@ class HolidayCache:
             },
         }
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".holidays-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(data, fh, ensure_ascii=False)

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError
 
+from kttt_workflow.config import private_dir
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 READ_ONLY = "kttt_read_only"
 
@@ -27,13 +29,7 @@ def is_busy(exc: BaseException) -> bool:
 def _private_file(path: Path) -> None:
     """Create the store's folder (0700) and file (0600) when they do not exist yet: a store holds
     the registry's delivery targets. Existing folders and files keep their permissions."""
-    missing = []
-    folder = path.parent
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for d in reversed(missing):
-        d.mkdir(mode=0o700, exist_ok=True)
+    private_dir(path.parent)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 

@@ -4,7 +4,9 @@ each test failed before its fix. SQLite and PostgreSQL where the store is involv
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
 import threading
 import time
 import unicodedata
@@ -18,7 +20,7 @@ from kttt_workflow.errors import InputError, KtttError
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
 from kttt_workflow.store.registry import read_registry
-from tests.helpers import PLAN, UNITS, cli, db_url, snapshot, sub, write
+from tests.helpers import KTTT, PLAN, UNITS, cli, db_url, snapshot, sub, write
 
 
 def _issues(store: Tracker, paths: list[Path]) -> list[str]:
@@ -321,6 +323,12 @@ def test_a_new_store_is_private_to_its_owner(tmp_path: Path) -> None:
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     assert stat.S_IMODE((home / "kttt.db").stat().st_mode) == 0o600
     assert stat.S_IMODE(home.parent.stat().st_mode) == 0o700  # created by us, too
+    # The first command of a new data folder may be one that only fills the holiday cache.
+    fresh = tmp_path / "fresh"
+    env = {**os.environ, "KTTT_HOME": str(fresh)}
+    subprocess.run([str(KTTT), "deadline", "Quý IV/2013"], env=env, check=True, capture_output=True)
+    assert (fresh / "cache" / "holidays-vi.json").is_file()
+    assert {stat.S_IMODE(d.stat().st_mode) for d in (fresh, fresh / "cache")} == {0o700}
 
 
 # -- 10. secrets written literally in YAML --------------------------------------------------------
