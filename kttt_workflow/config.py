@@ -17,6 +17,7 @@ flows all take their date from :meth:`Config.today`.
 ``KTTT_MAX_ATTEMPTS``     delivery attempts before a digest is ``dead`` (default 5)
 ``KTTT_PROJECT_DIR``      the project folder holding ``prefect.yaml`` and ``flows/``
 ``KTTT_BUSY_TIMEOUT``     seconds a writer waits for another writer of a SQLite store (30)
+``KTTT_MAX_INPUT_MB``     the largest YAML file read, in MB (32: five times a national registry)
 ``KTTT_LITERAL_SECRETS``  ``refuse``: a password or token written in clear in a target is
                           an input error (default ``warn``: loaded, with a warning)
 ========================  ==========================================================
@@ -98,6 +99,7 @@ class Config:
     timezone: str = OFFICE_TZ
     busy_timeout: float = 30.0
     refuse_literal_secrets: bool = False
+    max_input_bytes: int = 32 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -119,6 +121,7 @@ class Config:
             tz,
             _number(env, "KTTT_BUSY_TIMEOUT", 30.0),
             secrets == "refuse",
+            int(_number(env, "KTTT_MAX_INPUT_MB", 32.0) * 1024 * 1024),
         )
 
     def today(self, now: datetime | None = None) -> date:

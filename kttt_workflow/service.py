@@ -204,12 +204,12 @@ class Tracker:
     # -- declare / validate / load ------------------------------------------------------------
     def _inputs(self, conn: Connection, paths: Iterable[str | Path]) -> Bundle:
         """Check files against what the store holds (nothing, if it was never migrated)."""
+        limit = self.config.max_input_bytes
         if not db.is_migrated(conn):
-            return load_inputs(paths)
+            return load_inputs(paths, max_bytes=limit)
         base = registry.read_registry(conn)
-        bundle = load_inputs(
-            paths, base, registry.read_implements(conn), registry.read_policy_codes(conn)
-        )
+        known, policies = registry.read_implements(conn), registry.read_policy_codes(conn)
+        bundle = load_inputs(paths, base, known, policies, max_bytes=limit)
         bundle.warnings.extend(_literal_secrets(bundle, base))
         if self.config.refuse_literal_secrets and bundle.warnings:
             raise InputError(bundle.warnings)
@@ -237,7 +237,7 @@ class Tracker:
         with self._write() as conn:
             registry.lock(conn)
             bundle = self._inputs(conn, paths)
-            replaced = _check_documents(conn, bundle, replace)
+            replaced = _check_documents(conn, bundle, replace, self.config.max_input_bytes)
             reg = registry.RegistrySummary()
             if bundle.registry_files:
                 reg = registry.save_registry(conn, [rf for _, rf in bundle.registry_files])
@@ -265,8 +265,7 @@ class Tracker:
         replaced: str | None,
     ) -> LoadSummary:
         focal, issuer = fanout.header_units(d, bundle.registry)
-        sha = load.sha256(bundle.sources.get(doc.file, b""))
-        src = load.DirectiveSource(d, doc.file, sha, focal, issuer)
+        src = load.DirectiveSource(d, doc.file, doc.sha256, focal, issuer)
         rows = load.task_rows(fanout.fan_out(d, bundle.registry, self.calendar, horizon))
         summary = load.merge_directive(conn, src, rows, at, replaced=replaced)
         if summary.load_id is not None:
@@ -644,7 +643,9 @@ def _describe(symbol: str | None, issued: date | None, issuer: str, title: str) 
     return f"{head}{when} của {issuer}"
 
 
-def _check_documents(conn: Connection, bundle: Bundle, replace: bool) -> dict[str, str]:
+def _check_documents(
+    conn: Connection, bundle: Bundle, replace: bool, max_bytes: int
+) -> dict[str, str]:
     """A directive code already stored for another document (other symbol, date or issuer) is an
     error naming both files and both documents, unless ``replace``. The same document from a
     moved or renamed file is an amendment. Returns the replaced documents by code."""
@@ -676,7 +677,7 @@ def _check_documents(conn: Connection, bundle: Bundle, replace: bool) -> dict[st
             )
         )
         if old.source_path and old.source_path != doc.file and Path(old.source_path).is_file():
-            other, _ = read_yaml(Path(old.source_path), old.source_path)
+            other, _ = read_yaml(Path(old.source_path), old.source_path, max_bytes=max_bytes)
             if other is not None:
                 issues.append(
                     other.issue(

@@ -21,8 +21,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from kttt_workflow.config import data_dir, private_dir
 from kttt_workflow.domain.calendar import DayOverride, WorkingCalendar, vietnam_holidays
 from kttt_workflow.domain.text import nfc
@@ -69,6 +67,19 @@ def _override_from_item(item: Any, index: int, source: str) -> DayOverride:
     return DayOverride(day=day, working=working, note=nfc(" ".join(note.split())))
 
 
+def _read(path: Path) -> Any:
+    """A shipped (or given) YAML file, read by the same rules as a coordinator's files."""
+    from kttt_workflow.inputs.reader import read_yaml
+
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not any(ln.strip() and not ln.lstrip().startswith("#") for ln in lines):
+        return None  # an empty table (comments only)
+    doc, issues = read_yaml(path)
+    if doc is None or issues:
+        raise ValueError("; ".join(str(i) for i in issues) or f"{path}: không đọc được tệp YAML")
+    return doc.data
+
+
 def load_overrides(path: Path | None = None) -> tuple[DayOverride, ...]:
     """Read the day-swap table (YAML list of ``{date, working, note}``), sorted by date.
 
@@ -79,14 +90,7 @@ def load_overrides(path: Path | None = None) -> tuple[DayOverride, ...]:
     "Làm bù cho ngày 02/05/2025")``.
     """
     source = Path(path) if path is not None else DEFAULT_OVERRIDES_PATH
-    with source.open(encoding="utf-8") as fh:
-        try:
-            data = yaml.safe_load(fh)
-        except (yaml.YAMLError, ValueError) as exc:
-            # PyYAML raises ValueError itself for timestamps such as 2030-13-01.
-            raise ValueError(
-                nfc(f"{source}: không đọc được tệp YAML (ngày hoặc cú pháp không hợp lệ): {exc}")
-            ) from exc
+    data = _read(source)
     if data is None:
         return ()
     if isinstance(data, Mapping) and "overrides" in data:
@@ -180,7 +184,7 @@ def default_policy() -> PolicyFile:
     """The shipped ladder (``kttt_workflow/data/default_policy.yaml``, code ``mac-dinh``)."""
     from kttt_workflow.domain.directive import PolicyFile
 
-    data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+    data = _read(DEFAULT_POLICY_PATH)
     return PolicyFile.model_validate(data)
 
 

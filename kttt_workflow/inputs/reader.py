@@ -21,6 +21,7 @@ and is a small multiple of the data itself (``bench/bench_input.py`` measures it
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -125,6 +126,7 @@ class LocatedDocument:
     file: str
     data: Any
     root: int = (1 << _SHIFT) | 1
+    sha256: str = ""  # of the file's bytes as read (the content hash of a load)
     positions: array[int] = field(default_factory=lambda: array("Q"))
     starts: dict[int, int] = field(default_factory=dict)
 
@@ -357,8 +359,12 @@ def read_yaml(
         return None, [
             Issue(name, line, col, "tệp không phải văn bản UTF-8; hãy lưu tệp với mã hóa UTF-8")
         ]
+    digest = hashlib.sha256(raw).hexdigest()
     del raw
-    return parse_yaml(text, name, max_bytes=max_bytes)
+    doc, issues = parse_yaml(text, name, max_bytes=max_bytes)
+    if doc is not None:
+        doc.sha256 = digest
+    return doc, issues
 
 
 def _position(text: str, index: int) -> tuple[int, int]:

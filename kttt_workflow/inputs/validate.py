@@ -28,7 +28,7 @@ from kttt_workflow.inputs.checks import (
     task_paths,
 )
 from kttt_workflow.inputs.messages import KIND_HELP, translate
-from kttt_workflow.inputs.reader import LocatedDocument, Path_, read_yaml
+from kttt_workflow.inputs.reader import MAX_BYTES, LocatedDocument, Path_, read_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
 MODELS: dict[str, type[BaseModel]] = {
@@ -46,7 +46,6 @@ class Bundle:
     registry_files: list[tuple[LocatedDocument, RegistryFile]] = field(default_factory=list)
     directives: list[tuple[LocatedDocument, DirectiveFile]] = field(default_factory=list)
     policies: list[tuple[LocatedDocument, PolicyFile]] = field(default_factory=list)
-    sources: dict[str, bytes] = field(default_factory=dict)  # file name -> raw bytes (for hashing)
     warnings: list[Issue] = field(default_factory=list)  # located, loaded anyway
 
     @property
@@ -63,7 +62,6 @@ class _Read:
         default_factory=lambda: {kind: [] for kind in MODELS}
     )
     partial: list[LocatedDocument] = field(default_factory=list)  # directives with schema errors
-    sources: dict[str, bytes] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
 
 
@@ -97,7 +95,7 @@ def _model_issues(doc: LocatedDocument, model: type[BaseModel]) -> tuple[Any, li
         return None, issues
 
 
-def _read(paths: Iterable[str | Path]) -> _Read:
+def _read(paths: Iterable[str | Path], max_bytes: int) -> _Read:
     """Parse every file and check it against the model of its ``kind``."""
     files, issues = collect_paths(paths)
     out = _Read(issues=issues)
@@ -105,11 +103,10 @@ def _read(paths: Iterable[str | Path]) -> _Read:
         out.issues.append(Issue("(không có tệp)", 0, 0, "không có tệp YAML nào để xử lý"))
     for f in files:
         name = str(f)
-        doc, found = read_yaml(f, name)
+        doc, found = read_yaml(f, name, max_bytes=max_bytes)
         out.issues.extend(found)
         if doc is None:
             continue
-        out.sources[name] = f.read_bytes()
         data = doc.data
         if not isinstance(data, dict):
             out.issues.append(doc.issue((), f"tệp cần một bảng YAML ở cấp ngoài cùng; {KIND_HELP}"))
@@ -187,13 +184,15 @@ def load_inputs(
     base: Registry | None = None,
     known_implements: dict[str, tuple[str, ...]] | None = None,
     known_policies: Iterable[str] | None = None,
+    *,
+    max_bytes: int = MAX_BYTES,
 ) -> Bundle:
     """Read and validate files; raise :class:`InputError` with every issue, or return a Bundle.
 
     ``base``, ``known_implements`` and ``known_policies`` are what the store already holds: the
     files are checked against them together with each other.
     """
-    read = _read(paths)
+    read = _read(paths, max_bytes)
     issues = read.issues
     reg, found = registry_from(read.files["registry"], base or Registry())
     issues += found
@@ -209,5 +208,4 @@ def load_inputs(
         read.files["registry"],
         read.files["directive"],
         read.files["policy"],
-        read.sources,
     )

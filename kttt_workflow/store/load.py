@@ -10,7 +10,6 @@ caller's transaction.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -112,10 +111,6 @@ class DirectiveSource:
     sha256: str
     focal_unit: str | None
     issuer_code: str | None
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 _COLUMNS = ("id", *_FROM_INSTANCE, "activated_on")
