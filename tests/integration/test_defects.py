@@ -476,3 +476,22 @@ def test_a_bad_setting_stops_the_sweep_before_it_records_anything(
         assert (
             conn.execute(select(func.count()).select_from(T.notice_t)).scalar_one() == notices == 0
         )
+
+
+# -- 8. the size bound is a setting --------------------------------------------------------------
+def test_the_input_size_limit_is_read_from_the_environment(store: Tracker, tmp_path: Path) -> None:
+    files = write(tmp_path, {"units.yaml": UNITS, "plan.yaml": PLAN})
+    size = files[0].stat().st_size
+    limit_mb = size / 2 / (1024 * 1024)  # half the registry's size
+    before = snapshot(store)
+    code, out = cli(
+        "load", str(tmp_path), "--db", db_url(store), env={"KTTT_MAX_INPUT_MB": f"{limit_mb:.6f}"}
+    )
+    assert code == 1 and f"{files[0]}:0:0: tệp quá lớn" in out and "KTTT_MAX_INPUT_MB" in out
+    assert snapshot(store) == before
+    code, out = cli("load", str(tmp_path), "--db", db_url(store))
+    assert code == 0, out
+    code, out = cli(
+        "validate", str(tmp_path), "--db", db_url(store), env={"KTTT_MAX_INPUT_MB": "x"}
+    )
+    assert code == 1 and "KTTT_MAX_INPUT_MB='x' không hợp lệ" in out
