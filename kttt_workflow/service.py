@@ -26,7 +26,7 @@ from urllib.parse import unquote
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from kttt_workflow import config as cfg
 from kttt_workflow.domain import delivery, escalation, fanout, progress
@@ -180,16 +180,20 @@ class Tracker:
     # -- transactions ---------------------------------------------------------------------------
     @contextmanager
     def _busy(self) -> Iterator[None]:
-        """SQLite's "another command holds the write lock", after the bounded wait, said plainly."""
+        """Failures of the database itself, said plainly: SQLite's "another command holds the
+        write lock" after the bounded wait, a full disk, a connection lost mid-transaction."""
         try:
             yield
-        except OperationalError as exc:
-            if not db.is_busy(exc):
+        except DBAPIError as exc:
+            if db.is_busy(exc):
+                raise KtttError(
+                    "cơ sở dữ liệu đang bận (một lệnh khác đang ghi); đã chờ "
+                    f"{self.config.busy_timeout:g} giây, hãy thử lại sau (KTTT_BUSY_TIMEOUT)"
+                ) from None
+            said = db.failure(exc)
+            if said is None:
                 raise
-            raise KtttError(
-                "cơ sở dữ liệu đang bận (một lệnh khác đang ghi); đã chờ "
-                f"{self.config.busy_timeout:g} giây, hãy thử lại sau (KTTT_BUSY_TIMEOUT)"
-            ) from None
+            raise KtttError(said) from None
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:

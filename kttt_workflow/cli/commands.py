@@ -372,8 +372,8 @@ def retry_failed(db: DbOpt = None) -> None:
     with open_tracker(db) as t:
         sm = t.deliver(force=True)
     out.print(
-        f"Gửi lại {sm.claimed}: {sm.sent} thành công, {sm.failed} lỗi, {sm.timeout} quá thời gian chờ, "
-        f"{sm.dead} ngừng gửi.",
+        f"Gửi lại {sm.claimed}: {sm.sent} thành công, {sm.local} vào hộp thư cục bộ, "
+        f"{sm.failed} lỗi, {sm.timeout} quá thời gian chờ, {sm.dead} ngừng gửi.",
         highlight=False,
     )
 

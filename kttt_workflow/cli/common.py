@@ -96,7 +96,7 @@ def open_tracker(db: str | None) -> Iterator[Tracker]:
     from kttt_workflow import config
     from kttt_workflow.errors import InputError, KtttError
     from kttt_workflow.service import Tracker
-    from kttt_workflow.store.db import normalise_url, safe_url
+    from kttt_workflow.store.db import normalise_url, safe_url, said
 
     try:
         tracker = Tracker.open(db)
@@ -112,5 +112,10 @@ def open_tracker(db: str | None) -> Iterator[Tracker]:
         raise typer.Exit(1) from None
     except KtttError as e:
         raise fail(str(e)) from None
+    except Exception as exc:  # a database failure the service did not expect: never its SQL
+        message = said(exc)
+        if message is None:
+            raise
+        raise fail(message) from None
     finally:
         tracker.close()

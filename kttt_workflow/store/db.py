@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from kttt_workflow.config import private_dir
 
@@ -24,6 +24,40 @@ def read(engine: Engine) -> Connection:
 def is_busy(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite's "another connection holds the write lock" (after the wait)."""
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def said(exc: BaseException) -> str | None:
+    """Any database error as the user is told it: :func:`failure`, else its kind only (never
+    the statement nor its values); None for an error that is not the database's."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    return failure(exc) or f"lỗi cơ sở dữ liệu ({type(exc.orig).__name__})"
+
+
+def failure(exc: BaseException) -> str | None:
+    """What a failure of the database itself means for the user (Vietnamese), else None.
+
+    The transaction was rolled back, so nothing was written: the message says so and how to go
+    on. Never quotes the statement or its parameters (a target may hold a secret).
+    """
+    if not isinstance(exc, DBAPIError):
+        return None
+    text = str(exc.orig).lower()
+    if (
+        "disk is full" in text
+        or "no space left" in text
+        or "diskfull" in type(exc.orig).__name__.lower()
+    ):
+        return (
+            "ổ đĩa chứa cơ sở dữ liệu đã đầy (hết dung lượng); không có gì được ghi. Hãy giải "
+            "phóng dung lượng rồi chạy lại lệnh"
+        )
+    if exc.connection_invalidated or "terminating connection" in text or "server closed" in text:
+        return (
+            "mất kết nối tới cơ sở dữ liệu giữa chừng; giao dịch đã bị hủy, không có gì được ghi. "
+            "Hãy chạy lại lệnh"
+        )
+    return None
 
 
 def _private_file(path: Path) -> None:
@@ -60,7 +94,8 @@ def make_engine(url: str, *, schema: str | None = None, busy_timeout: float = 30
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             _private_file(Path(u.database))
-        engine = create_engine(url, connect_args={"timeout": busy_timeout})
+        # hide_parameters: an error never quotes the values of a statement (a target's secret).
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -87,7 +122,7 @@ def make_engine(url: str, *, schema: str | None = None, busy_timeout: float = 30
 
         return engine
     args = {"options": f"-csearch_path={schema}"} if schema else {}
-    return create_engine(url, connect_args=args, pool_pre_ping=True)
+    return create_engine(url, connect_args=args, pool_pre_ping=True, hide_parameters=True)
 
 
 def _alembic() -> Any:

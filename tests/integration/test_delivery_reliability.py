@@ -322,7 +322,10 @@ def test_smtp_outage_during_sweep_then_retry_failed_delivers_each_digest_once(
     url = db_url(store)
     code, out = cli("retry-failed", "--db", url, env=cli_env(tmp_path))
     assert code == 0, out
-    assert "Gửi lại 4: 4 thành công, 0 lỗi, 0 quá thời gian chờ, 0 ngừng gửi." in out
+    assert (
+        "Gửi lại 4: 4 thành công, 0 vào hộp thư cục bộ, 0 lỗi, 0 quá thời gian chờ, 0 ngừng gửi."
+        in out
+    )
 
     by_unit = one_per_unit(store, DAY)
     assert {d["status"] for d in by_unit.values()} == {"sent"}
@@ -837,7 +840,7 @@ def test_secrets_never_appear_in_ledger_cli_or_logs(
     [(code, out, err)] = finish(kttt("retry-failed"))
     texts += [out, err]
     assert code == 0, err
-    assert "Gửi lại 4: 0 thành công, 4 lỗi" in out
+    assert "Gửi lại 4: 0 thành công, 0 vào hộp thư cục bộ, 4 lỗi" in out
 
     [(code, js, err)] = finish(kttt("deliveries", "--json"))
     texts += [js, err]

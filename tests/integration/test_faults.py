@@ -23,8 +23,7 @@ the command runs again and the store is compared with a control store that ran t
 without any fault (timestamps, and the numbers the database hands out for surrogate keys, left
 aside: PostgreSQL does not give back the sequence values a killed transaction used).
 
-What each fault leaves, and which of these tests are strict xfails (a defect the owners fix):
-``docs/security.md``, section 5.
+What each fault leaves, and what the command says: ``docs/security.md``, section 5.
 """
 
 from __future__ import annotations
@@ -558,12 +557,6 @@ def test_load_on_a_full_disk_leaves_the_store_unchanged_and_usable_once_space_is
         s.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kttt load on a full disk ends with a raw traceback: open_tracker "
-    "(kttt_workflow/cli/common.py) turns only InputError and KtttError into messages, and "
-    "sqlalchemy.exc.OperationalError 'database or disk is full' (raised at COMMIT) escapes",
-)
 def test_load_on_a_full_disk_says_so_in_vietnamese(small_disk: Path, tmp_path: Path) -> None:
     _, before, r, s = full_disk_load(tmp_path, small_disk)
     try:
@@ -613,12 +606,6 @@ def test_sweep_on_a_full_disk_records_failed_local_deliveries_and_retry_failed_d
     assert {u: len(m) for u, m in mailboxes(mail).items()} == dict.fromkeys(UNITS, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kttt retry-failed (kttt_workflow/cli/commands.py: retry_failed) prints sent, failed, "
-    "timeout and dead but not SendSummary.local: after the disk is freed it says "
-    "'Gửi lại 6: 0 thành công, 0 lỗi, …' while the 6 digests were written to the local Maildir",
-)
 def test_retry_failed_says_how_many_digests_went_to_the_local_mailbox(
     sqlite_store: Tracker, small_disk: Path, tmp_path: Path
 ) -> None:
@@ -736,13 +723,6 @@ def test_postgres_connection_dropped_mid_transaction_leaves_the_store_unchanged_
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="a PostgreSQL connection terminated mid-transaction ends kttt load / kttt sweep with "
-    "a raw traceback (psycopg.OperationalError 'terminating connection due to administrator "
-    "command', wrapped in sqlalchemy.exc.OperationalError): open_tracker "
-    "(kttt_workflow/cli/common.py) does not turn a lost connection into a Vietnamese message",
-)
 @pytest.mark.parametrize("command", ["load", "sweep"])
 def test_postgres_connection_dropped_mid_transaction_is_said_in_vietnamese(
     pg_store: Tracker, tmp_path: Path, command: str
@@ -759,13 +739,6 @@ LITERAL = "L1tS3cretPw"  # a password written in clear in a target: loaded, with
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="the raw traceback of a dropped connection quotes SQLAlchemy's '[parameters: …]' of "
-    "the statement that failed (the engines of kttt_workflow/store/db.py:make_engine are made "
-    "without hide_parameters=True): cut off while writing the registry, kttt load prints the "
-    "unit's targets as written, a password written in clear included",
-)
 def test_postgres_connection_dropped_while_writing_the_registry_prints_no_target(
     pg_store: Tracker, tmp_path: Path
 ) -> None:
