@@ -108,10 +108,11 @@ def lock(conn: Connection) -> None:
     against what the first one stored.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-
-
-_LOCK_KEY = 0x6B747474  # "kttt"
+        # One lock per store: a key from the schema's name, so that stores in other schemas of
+        # the same database do not wait for each other.
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('kttt-registry:' || current_schema()))")
+        )
 
 
 # -- upserts ---------------------------------------------------------------------------------
