@@ -21,9 +21,10 @@ Directives state deadlines as free text. :func:`parse_deadline` turns one into a
 * ``RECURRING``: "Hàng năm"/"hằng năm", "định kỳ hàng quý", "định kỳ 6 tháng", "hàng tháng", and
   the report rule "trước ngày 20 của tháng cuối kỳ báo cáo" (due on the 19th of the period's last
   month; annual unless a recurrence is stated with it, e.g. "định kỳ hàng quý, trước ngày 20 của
-  tháng cuối kỳ báo cáo"). When several recurrences are stated ("định kỳ 6 tháng và hàng năm") the
-  most frequent one is kept: its instances also cover the rarer one. :func:`occurrences` expands a
-  recurring spec into periods.
+  tháng cuối kỳ báo cáo"). Several recurrences may be combined ("Định kỳ 6 tháng, hằng năm",
+  "định kỳ 6 tháng và hàng năm"): each is kept, in :attr:`DeadlineSpec.recurrences` (most frequent
+  first; :attr:`DeadlineSpec.recurrence` is the first of them), and :func:`occurrences` expands the
+  spec into the periods of every one of them (2014-H1, 2014-H2 and 2014), sorted by due date.
 
 * ``ONGOING``: "Thường xuyên", "thường xuyên, liên tục", "Liên tục": no single deadline.
 
@@ -31,6 +32,9 @@ Directives state deadlines as free text. :func:`parse_deadline` turns one into a
   "Theo nhiệm kỳ …", any "Theo <reference>".
 
 * ``UNSPECIFIED``: no text at all.
+
+A date or period without its year ("trước ngày 25/10", "Quý IV") is an error that says to add the
+year and, given the document's date, which year to write.
 
 Nominal due dates are never moved here; :func:`effective_due` rolls a nominal date forward to the
 next working day (Civil Code 2015, art. 148(5)). A strict "trước ngày 25/10/2021" therefore ends on
@@ -113,8 +117,9 @@ class DeadlineSpec:
     """A parsed deadline.
 
     ``text`` is the original text exactly as given; ``due`` (FIXED only) is the nominal due date
-    before any working-day roll; ``recurrence`` and ``due_day_in_last_month`` describe a RECURRING
-    deadline (``None`` day = the last day of each period); ``label`` is a Vietnamese label.
+    before any working-day roll; ``recurrences`` (most frequent first), ``recurrence`` (the first
+    of them) and ``due_day_in_last_month`` describe a RECURRING deadline (``None`` day = the last
+    day of each period); ``label`` is a Vietnamese label.
 
     Ví dụ: ``parse_deadline("Quý IV/2013")`` cho ``DeadlineSpec(text="Quý IV/2013",
     kind=DeadlineKind.FIXED, due=date(2013, 12, 31), label="Hạn: 31/12/2013 (hết Quý IV/2013)")``.
@@ -126,6 +131,18 @@ class DeadlineSpec:
     recurrence: Recurrence | None = None
     due_day_in_last_month: int | None = None
     label: str = ""
+    recurrences: tuple[Recurrence, ...] = ()
+
+    def all_recurrences(self) -> tuple[Recurrence, ...]:
+        """Every recurrence of a RECURRING deadline, most frequent first (``()`` for other kinds).
+
+        A spec built with ``recurrence`` alone counts as that one recurrence.
+        """
+        if self.kind is not DeadlineKind.RECURRING:
+            return ()
+        if self.recurrences:
+            return self.recurrences
+        return (self.recurrence or Recurrence.ANNUAL,)
 
 
 ACCEPTED_FORMS: tuple[str, ...] = (
@@ -151,6 +168,7 @@ ACCEPTED_FORMS: tuple[str, ...] = (
     "hàng tháng",
     "trước ngày 20 của tháng cuối kỳ báo cáo",
     "Hàng năm, trước ngày 20 của tháng cuối kỳ báo cáo",
+    "Định kỳ 6 tháng, hằng năm",
     "Thường xuyên",
     "Liên tục",
     "Theo Kế hoạch được phê duyệt",
@@ -163,25 +181,26 @@ class DeadlineError(ValueError):
     """A deadline text that cannot be understood or names an impossible date.
 
     ``text`` is the text as given, ``reason`` a short Vietnamese reason; ``str(err)`` is a full
-    Vietnamese message listing :data:`ACCEPTED_FORMS`.
+    Vietnamese message listing :data:`ACCEPTED_FORMS`, unless ``forms`` is false: when the reason
+    already says how to write the text (a missing year), the list would only bury it.
 
     Ví dụ: ``parse_deadline("Quý V/2013")`` gây ``DeadlineError`` với
     ``reason == "quý phải từ I đến IV"``.
     """
 
-    def __init__(self, text: str, reason: str) -> None:
+    def __init__(self, text: str, reason: str, forms: bool = True) -> None:
         self.text = text
         self.reason = nfc(reason)
+        self.forms = forms
         shown = nfc(" ".join(text.split()))
-        forms = "; ".join(f"“{form}”" for form in ACCEPTED_FORMS)
-        message = (
-            f"Thời hạn “{shown}” không hợp lệ: {self.reason}. "
-            f"Các cách ghi thời hạn được chấp nhận: {forms}; hoặc để trống."
-        )
+        message = f"Thời hạn “{shown}” không hợp lệ: {self.reason}."
+        if forms:
+            listed = "; ".join(f"“{form}”" for form in ACCEPTED_FORMS)
+            message += f" Các cách ghi thời hạn được chấp nhận: {listed}; hoặc để trống."
         super().__init__(nfc(message))
 
-    def __reduce__(self) -> tuple[type[DeadlineError], tuple[str, str]]:
-        return (type(self), (self.text, self.reason))
+    def __reduce__(self) -> tuple[type[DeadlineError], tuple[str, str, bool]]:
+        return (type(self), (self.text, self.reason, self.forms))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -339,12 +358,17 @@ _MODIFIER = re.compile(
 )
 
 
-def _parse_fixed(text: str, s: str) -> DeadlineSpec | None:
-    before = False
+def _split_modifiers(s: str) -> tuple[str, str]:
+    """``s`` split into its leading modifiers ("chậm nhất trong ", "trước ", …) and the rest."""
     core = s
     while m := _MODIFIER.match(core):
-        before = before or m["word"] == "trước"
         core = core[m.end() :]
+    return s[: len(s) - len(core)], core
+
+
+def _parse_fixed(text: str, s: str) -> DeadlineSpec | None:
+    prefix, core = _split_modifiers(s)
+    before = any(m["word"] == "trước" for m in _MODIFIER.finditer(prefix))
     period = _period(text, core)
     if period is None:
         return None
@@ -359,6 +383,86 @@ def _parse_fixed(text: str, s: str) -> DeadlineSpec | None:
         due = period.end
         label = f"Hạn: {_fmt(due)} (hết {period.name})"
     return DeadlineSpec(text=text, kind=DeadlineKind.FIXED, due=due, label=nfc(label))
+
+
+# A day, month, quarter or half-year written without its year, and how its year is joined on:
+# "trước ngày 25/10" + "/2013", "25 tháng 10" + " năm 2013", "6 tháng đầu năm" + " 2013".
+_YEARLESS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?:ngày\s+)?(?P<d>[0-9]{1,2})\s*[/.-]\s*(?P<m>[0-9]{1,2})"), "/"),
+    (re.compile(r"(?:ngày\s+)?(?P<d>[0-9]{1,2})\s+tháng\s+(?P<m>[0-9]{1,2})"), " năm "),
+    (re.compile(r"tháng\s+(?P<m>[0-9]{1,2})"), "/"),
+    (re.compile(r"quý\s+(?P<q>[ivx]+|[0-9]{1,2})"), "/"),
+    (re.compile(r"(?:(?:6|sáu)\s+tháng|nửa)\s+(?:đầu|cuối|sau)(?:\s+của)?\s+năm"), " "),
+)
+# Quotes, brackets and end punctuation around the text as written.
+_TRAILING = re.compile(r"[\s" + re.escape(_QUOTES + _END_PUNCTUATION + ")]") + r"]*$")
+# How many years after the document's a year-less date may be looked for (29/02 needs up to 8).
+_YEAR_SEARCH = 9
+
+
+def _check_yearless(text: str, m: re.Match[str]) -> None:
+    """Raise for a day, month or quarter that exists in no year ("31/02", "tháng 13", "Quý V")."""
+    groups = m.groupdict()
+    if groups.get("q") is not None:
+        _quarter_number(text, groups["q"])
+    if groups.get("m") is not None:
+        _check_month(text, int(groups["m"]))
+    if groups.get("d") is not None:
+        day, month = int(groups["d"]), int(groups["m"])
+        try:
+            date(2000, month, day)  # a leap year: 29/02 exists
+        except ValueError:
+            raise DeadlineError(text, f"ngày {day:02d}/{month:02d} không tồn tại") from None
+
+
+def _with_year(text: str, joiner: str, year: int | str) -> str:
+    """The text as written, with ``year`` joined on after its last word (before end punctuation)."""
+    shown = nfc(" ".join(text.split()))
+    end = _TRAILING.search(shown)
+    cut = end.start() if end else len(shown)
+    return f"{shown[:cut]}{joiner}{year}{shown[cut:]}"
+
+
+def _missing_year(text: str, s: str, issued: date | None) -> DeadlineError | None:
+    """The error for a date or period written without its year, or ``None`` if ``s`` is not one.
+
+    The suggested year is the document's, unless the deadline would then fall before the document's
+    date: then the first later year in which it does not.
+    """
+    prefix, core = _split_modifiers(s)
+    for pattern, joiner in _YEARLESS:
+        m = pattern.fullmatch(core)
+        if m is None:
+            continue
+        _check_yearless(text, m)
+        if issued is None:
+            written = _with_year(text, joiner, "<năm>")
+            return DeadlineError(text, f"thiếu năm: hãy ghi thêm năm, dạng “{written}”", False)
+        dues: dict[int, date] = {}
+        for year in range(max(issued.year, MIN_YEAR), issued.year + _YEAR_SEARCH):
+            try:
+                spec = _parse_fixed(text, f"{prefix}{core}{joiner}{year}")
+            except DeadlineError:
+                continue  # 29/02 of a common year, or a year past MAX_YEAR
+            if spec is None or spec.due is None:
+                continue
+            dues[year] = spec.due
+            if spec.due < issued:
+                continue
+            written = _with_year(text, joiner, year)
+            if year == issued.year:
+                why = "năm của văn bản"
+            elif year == issued.year + 1 and issued.year in dues:
+                why = (
+                    f"năm sau năm của văn bản: năm {issued.year} thì hạn {_fmt(dues[issued.year])} "
+                    f"đã trước ngày ban hành {_fmt(issued)}"
+                )
+            else:
+                why = f"năm gần nhất có hạn không trước ngày ban hành {_fmt(issued)}"
+            return DeadlineError(text, f"thiếu năm: hãy ghi “{written}” ({why})", False)
+        written = _with_year(text, joiner, "<năm>")
+        return DeadlineError(text, f"thiếu năm: hãy ghi thêm năm, dạng “{written}”", False)
+    return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -469,23 +573,26 @@ def _parse_recurring(text: str, s: str) -> DeadlineSpec | None:
     due_day = next(iter(due_days), None)
     if not recurrences and due_day is None:
         return None
-    # The most frequent recurrence wins: its instances also cover the rarer ones.
-    recurrence = (
-        min(recurrences, key=lambda r: _MONTHS_PER_PERIOD[r]) if recurrences else Recurrence.ANNUAL
+    # Every recurrence stated is kept ("Định kỳ 6 tháng, hằng năm": the half-yearly reports and
+    # the annual one), most frequent first; the report rule alone is annual.
+    kept = tuple(sorted(recurrences, key=_MONTHS_PER_PERIOD.__getitem__)) or (Recurrence.ANNUAL,)
+    names = [_RECURRENCE_LABEL[r] for r in kept]
+    label = "Định kỳ " + (
+        names[0] if len(names) == 1 else ", ".join(names[:-1]) + " và " + names[-1]
     )
-    label = f"Định kỳ {_RECURRENCE_LABEL[recurrence]}, "
     if due_day is None:
-        label += "hạn ngày cuối cùng của kỳ"
-    elif recurrence is Recurrence.MONTHLY:
-        label += f"hạn ngày {due_day} hằng tháng"
+        label += ", hạn ngày cuối cùng của kỳ"
+    elif kept == (Recurrence.MONTHLY,):
+        label += f", hạn ngày {due_day} hằng tháng"
     else:
-        label += f"hạn ngày {due_day} của tháng cuối kỳ"
+        label += f", hạn ngày {due_day} của tháng cuối kỳ"
     return DeadlineSpec(
         text=text,
         kind=DeadlineKind.RECURRING,
-        recurrence=recurrence,
+        recurrence=kept[0],
         due_day_in_last_month=due_day,
         label=nfc(label),
+        recurrences=kept,
     )
 
 
@@ -499,15 +606,18 @@ _PENDING = re.compile(r"theo\s+\w.*")
 def parse_deadline(text: str | None, issued: date | None = None) -> DeadlineSpec:
     """Parse a Vietnamese deadline text into a :class:`DeadlineSpec`.
 
-    ``None`` or blank text gives ``UNSPECIFIED``. ``issued`` (the directive's date) is accepted for
-    future sanity checks; a due date before it is not an error here. Unknown or impossible texts
-    raise :class:`DeadlineError`.
+    ``None`` or blank text gives ``UNSPECIFIED``. ``issued`` (the directive's date) only serves the
+    message for a date written without its year, which names the year to write; a due date before
+    it is not an error here (the loader decides what it means). Unknown or impossible texts raise
+    :class:`DeadlineError`.
 
     Ví dụ: ``parse_deadline("hoàn thành trong tháng 11/2022").due == date(2022, 11, 30)``;
     ``parse_deadline("trước ngày 25/10/2021").due == date(2021, 10, 24)``;
-    ``parse_deadline("Hàng năm").recurrence == Recurrence.ANNUAL``.
+    ``parse_deadline("Hàng năm").recurrence == Recurrence.ANNUAL``;
+    ``parse_deadline("Định kỳ 6 tháng, hằng năm").recurrences == (Recurrence.HALF_YEARLY,
+    Recurrence.ANNUAL)``; ``parse_deadline("trước ngày 25/10", date(2013, 10, 1))`` gây
+    ``DeadlineError``: "thiếu năm: hãy ghi “trước ngày 25/10/2013” (năm của văn bản)".
     """
-    del issued  # reserved: the loader decides what a due date before the issue date means
     if text is None or not text.strip():
         return DeadlineSpec(
             text="" if text is None else text,
@@ -535,6 +645,9 @@ def parse_deadline(text: str | None, issued: date | None = None) -> DeadlineSpec
     spec = _parse_fixed(text, s)
     if spec is not None:
         return spec
+    missing = _missing_year(text, s, issued)
+    if missing is not None:
+        raise missing
     raise DeadlineError(text, "không nhận dạng được")
 
 
@@ -568,18 +681,28 @@ def _period_code(recurrence: Recurrence, year: int, index: int) -> str:
 
 
 def occurrences(spec: DeadlineSpec, start: date, until: date) -> list[Occurrence]:
-    """The periods of a RECURRING deadline that overlap ``[start, until]``, in order.
+    """The periods of a RECURRING deadline that overlap ``[start, until]``, sorted by due date,
+    then by period code.
 
-    The first one is the period containing ``start``. Other kinds, or ``until < start``, give
-    ``[]``. A due day past the end of a short month is clamped to its last day.
+    For each recurrence the first period is the one containing ``start``; a combined deadline
+    gives the periods of each of its recurrences. Other kinds, or ``until < start``, give ``[]``.
+    A due day past the end of a short month is clamped to its last day.
 
     Ví dụ: với ``parse_deadline("Hàng năm, trước ngày 20 của tháng cuối kỳ báo cáo")``,
     ``occurrences(spec, date(2013, 10, 1), date(2015, 6, 30))`` cho các kỳ "2013", "2014", "2015",
-    hạn 19/12 mỗi năm.
+    hạn 19/12 mỗi năm; với "Định kỳ 6 tháng, hằng năm" từ 01/01/2014 đến 31/12/2014: "2014-H1"
+    (hạn 30/06), "2014" và "2014-H2" (cùng hạn 31/12).
     """
     if spec.kind is not DeadlineKind.RECURRING or until < start:
         return []
-    recurrence = spec.recurrence or Recurrence.ANNUAL
+    result = [o for r in spec.all_recurrences() for o in _occurrences_of(spec, r, start, until)]
+    return sorted(result, key=lambda o: (o.due, o.period))
+
+
+def _occurrences_of(
+    spec: DeadlineSpec, recurrence: Recurrence, start: date, until: date
+) -> list[Occurrence]:
+    """The periods of one ``recurrence`` that overlap ``[start, until]``, in order."""
     months = _MONTHS_PER_PERIOD[recurrence]
     index = (start.month - 1) // months  # 0-based period index within the year
     year = start.year
@@ -642,6 +765,7 @@ class DeadlineExplanation:
             "kind": s.kind.value,
             "label": s.label,
             "recurrence": s.recurrence.value if s.recurrence else None,
+            "recurrences": [r.value for r in s.all_recurrences()],
             "nominal_due": s.due.isoformat() if s.due else None,
             "due": self.due.isoformat() if self.due else None,
             "occurrences": [

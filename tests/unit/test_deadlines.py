@@ -6,7 +6,7 @@ import calendar
 import pickle
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -180,6 +180,7 @@ def test_recurring_forms(text: str, recurrence: Recurrence, day: int | None) -> 
         spec = parse_deadline(variant)
         assert spec.kind is DeadlineKind.RECURRING
         assert spec.recurrence is recurrence
+        assert spec.recurrences[0] is recurrence
         assert spec.due_day_in_last_month == day
         assert spec.due is None
         assert spec.text == variant
@@ -301,7 +302,12 @@ def test_accepted_forms_all_parse() -> None:
         ("trước ngày 15/6 hằng năm", "hạn hằng năm chỉ được ghi vào tháng 12"),
         ("Hàng ngày", "không nhận dạng được"),
         ("sớm nhất có thể", "không nhận dạng được"),
-        ("Quý IV", "không nhận dạng được"),
+        ("Quý sau", "không nhận dạng được"),
+        ("trước ngày 20", "không nhận dạng được"),
+        # a year-less day, month or quarter that exists in no year is said as such
+        ("trước ngày 31/02", "ngày 31/02 không tồn tại"),
+        ("Quý V", "quý phải từ I đến IV"),
+        ("tháng 13", "tháng phải từ 1 đến 12"),
         ("Theo", "không nhận dạng được"),
         ("hoàn thành", "không nhận dạng được"),
     ],
@@ -334,6 +340,95 @@ def test_error_pickles() -> None:
     err = DeadlineError("Quý V/2013", "quý phải từ I đến IV")
     clone = pickle.loads(pickle.dumps(err))
     assert (clone.text, clone.reason, str(clone)) == (err.text, err.reason, str(err))
+    with pytest.raises(DeadlineError) as excinfo:
+        parse_deadline("trước ngày 25/10", date(2013, 10, 1))
+    short = pickle.loads(pickle.dumps(excinfo.value))
+    assert str(short) == str(excinfo.value) and "Các cách ghi" not in str(short)
+
+
+# --------------------------------------------------------------------------------------------------
+# A date or period without its year
+# --------------------------------------------------------------------------------------------------
+KH_67 = date(2013, 10, 1)  # Kế hoạch 67/KH-UBND, seed 004
+
+
+@pytest.mark.parametrize(
+    ("text", "issued", "reason"),
+    [
+        ("trước ngày 25/10", KH_67, "thiếu năm: hãy ghi “trước ngày 25/10/2013” (năm của văn bản)"),
+        (
+            "ngày 15/9",
+            KH_67,
+            "thiếu năm: hãy ghi “ngày 15/9/2014” (năm sau năm của văn bản: năm"
+            " 2013 thì hạn 15/09/2013 đã trước ngày ban hành 01/10/2013)",
+        ),
+        ("chậm nhất ngày 31/12", KH_67, "thiếu năm: hãy ghi “chậm nhất ngày 31/12/2013”"),
+        ("trước ngày 25 tháng 10", KH_67, "thiếu năm: hãy ghi “trước ngày 25 tháng 10 năm 2013”"),
+        ("Quý IV", KH_67, "thiếu năm: hãy ghi “Quý IV/2013” (năm của văn bản)"),
+        ("Quý I", KH_67, "thiếu năm: hãy ghi “Quý I/2014” (năm sau năm của văn bản"),
+        (
+            "hoàn thành trong tháng 11",
+            date(2022, 9, 1),
+            "thiếu năm: hãy ghi “hoàn thành trong tháng 11/2022” (năm của văn bản)",
+        ),
+        ("6 tháng cuối năm", date(2023, 1, 15), "thiếu năm: hãy ghi “6 tháng cuối năm 2023”"),
+        ("(trước ngày 25/10).", KH_67, "thiếu năm: hãy ghi “(trước ngày 25/10/2013).”"),
+        (
+            "ngày 29/02",
+            KH_67,
+            "thiếu năm: hãy ghi “ngày 29/02/2016” (năm gần nhất có hạn không"
+            " trước ngày ban hành 01/10/2013)",
+        ),
+        ("trước ngày 25/10", None, "thiếu năm: hãy ghi thêm năm, dạng “trước ngày 25/10/<năm>”"),
+    ],
+)
+def test_missing_year_says_which_year_to_write(text: str, issued: date | None, reason: str) -> None:
+    with pytest.raises(DeadlineError) as excinfo:
+        parse_deadline(text, issued)
+    err = excinfo.value
+    assert err.reason.startswith(reason)
+    message = str(err)
+    assert message == f"Thời hạn “{text}” không hợp lệ: {err.reason}."
+    assert "Các cách ghi thời hạn" not in message  # not buried under the list of forms
+    assert is_nfc(message)
+
+
+def test_the_suggested_text_parses_to_a_deadline_of_that_year() -> None:
+    with pytest.raises(DeadlineError) as excinfo:
+        parse_deadline("trước ngày 25/10", KH_67)
+    suggested = re.search(r"“(.*?)”", excinfo.value.reason)
+    assert suggested is not None
+    spec = parse_deadline(suggested[1], KH_67)
+    assert (spec.kind, spec.due) == (DeadlineKind.FIXED, date(2013, 10, 24))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2000, 12, 31)),
+    st.dates(min_value=date(1950, 1, 1), max_value=date(2090, 12, 31)),
+    st.sampled_from(["trước ngày {d}/{m}", "ngày {d}/{m}", "chậm nhất ngày {d}/{m}"]),
+)
+def test_any_yearless_date_gets_the_first_year_not_before_the_document(
+    day: date, issued: date, form: str
+) -> None:
+    text = form.format(d=day.day, m=day.month)
+    with pytest.raises(DeadlineError) as excinfo:
+        parse_deadline(text, issued)
+    reason = excinfo.value.reason
+    suggested = re.search(r"“(.*?)”", reason)
+    assert reason.startswith("thiếu năm: hãy ghi “") and suggested is not None
+    assert suggested[1].startswith(text + "/")
+    year = int(suggested[1].rpartition("/")[2])
+    spec = parse_deadline(suggested[1], issued)
+    assert spec.due is not None and spec.due >= issued
+    assert issued.year <= year <= issued.year + 8
+    for earlier in range(issued.year, year):  # no earlier year would do
+        try:
+            earlier_spec = parse_deadline(f"{text}/{earlier}")
+        except DeadlineError:
+            continue  # 29/02 of a common year
+        assert earlier_spec.due is not None and earlier_spec.due < issued
+    assert ("(năm của văn bản)" in reason) == (year == issued.year)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -393,6 +488,158 @@ def test_monthly_occurrences_clamp_the_due_day() -> None:
     ]
 
 
+# --------------------------------------------------------------------------------------------------
+# Combined recurrences
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "recurrences", "label"),
+    [
+        (
+            "Định kỳ 6 tháng, hằng năm",
+            (Recurrence.HALF_YEARLY, Recurrence.ANNUAL),
+            "Định kỳ 6 tháng một lần và hằng năm, hạn ngày cuối cùng của kỳ",
+        ),
+        (
+            "định kỳ 6 tháng và hàng năm",
+            (Recurrence.HALF_YEARLY, Recurrence.ANNUAL),
+            "Định kỳ 6 tháng một lần và hằng năm, hạn ngày cuối cùng của kỳ",
+        ),
+        (
+            "Báo cáo hằng năm; hàng quý",
+            (Recurrence.QUARTERLY, Recurrence.ANNUAL),
+            "Định kỳ hằng quý và hằng năm, hạn ngày cuối cùng của kỳ",
+        ),
+        (
+            "Định kỳ hàng quý, 6 tháng, hằng năm, trước ngày 20 của tháng cuối kỳ báo cáo",
+            (Recurrence.QUARTERLY, Recurrence.HALF_YEARLY, Recurrence.ANNUAL),
+            "Định kỳ hằng quý, 6 tháng một lần và hằng năm, hạn ngày 19 của tháng cuối kỳ",
+        ),
+        (
+            "trước ngày 20 hằng tháng và hằng năm",
+            (Recurrence.MONTHLY, Recurrence.ANNUAL),
+            "Định kỳ hằng tháng và hằng năm, hạn ngày 19 của tháng cuối kỳ",
+        ),
+        ("hằng năm, hàng năm", (Recurrence.ANNUAL,), "Định kỳ hằng năm, hạn ngày cuối cùng của kỳ"),
+        (
+            "trước ngày 20 hằng tháng",
+            (Recurrence.MONTHLY,),
+            "Định kỳ hằng tháng, hạn ngày 19 hằng tháng",
+        ),
+    ],
+)
+def test_combined_recurrences_keep_each(
+    text: str, recurrences: tuple[Recurrence, ...], label: str
+) -> None:
+    spec = parse_deadline(text)
+    assert spec.kind is DeadlineKind.RECURRING
+    assert spec.recurrences == recurrences
+    assert spec.recurrence is recurrences[0]
+    assert spec.label == label and is_nfc(label)
+
+
+def test_half_yearly_and_annual_give_both_periods() -> None:
+    spec = parse_deadline("Định kỳ 6 tháng, hằng năm")
+    assert occurrences(spec, date(2014, 1, 1), date(2014, 12, 31)) == [
+        Occurrence("2014-H1", date(2014, 1, 1), date(2014, 6, 30), date(2014, 6, 30)),
+        Occurrence("2014", date(2014, 1, 1), date(2014, 12, 31), date(2014, 12, 31)),
+        Occurrence("2014-H2", date(2014, 7, 1), date(2014, 12, 31), date(2014, 12, 31)),
+    ]
+
+
+def test_combined_recurrences_with_the_report_rule_sort_by_due_date() -> None:
+    spec = parse_deadline("Định kỳ 6 tháng và hằng năm, trước ngày 20 của tháng cuối kỳ báo cáo")
+    result = occurrences(spec, date(2013, 10, 1), date(2014, 12, 31))
+    assert [(o.period, o.due) for o in result] == [
+        ("2013", date(2013, 12, 19)),
+        ("2013-H2", date(2013, 12, 19)),
+        ("2014-H1", date(2014, 6, 19)),
+        ("2014", date(2014, 12, 19)),
+        ("2014-H2", date(2014, 12, 19)),
+    ]
+
+
+def test_explain_shows_the_periods_of_each_recurrence() -> None:
+    e = explain("Định kỳ 6 tháng, hằng năm", date(2014, 1, 1), CAL, date(2026, 12, 1), count=3)
+    data = e.as_json()
+    assert data["recurrence"] == "half_yearly"
+    assert data["recurrences"] == ["half_yearly", "annual"]
+    assert data["label"] == "Định kỳ 6 tháng một lần và hằng năm, hạn ngày cuối cùng của kỳ"
+    assert [(p.period, p.nominal_due, p.due) for p in e.periods] == [
+        ("2014-H1", date(2014, 6, 30), date(2014, 6, 30)),
+        ("2014", date(2014, 12, 31), date(2014, 12, 31)),
+        ("2014-H2", date(2014, 12, 31), date(2014, 12, 31)),
+    ]
+    assert explain("Hàng năm", None, CAL, date(2026, 12, 1)).as_json()["recurrences"] == ["annual"]
+    assert explain("Quý IV/2013", None, CAL, date(2026, 12, 1)).as_json()["recurrences"] == []
+
+
+def test_a_spec_built_with_one_recurrence_still_expands() -> None:
+    spec = DeadlineSpec("x", DeadlineKind.RECURRING, recurrence=Recurrence.QUARTERLY)
+    assert spec.all_recurrences() == (Recurrence.QUARTERLY,)
+    assert [o.period for o in occurrences(spec, date(2014, 1, 1), date(2014, 6, 30))] == [
+        "2014-Q1",
+        "2014-Q2",
+    ]
+
+
+RECURRENCE_WORDS = {
+    Recurrence.ANNUAL: st.sampled_from(["hằng năm", "hàng năm", "năm một lần"]),
+    Recurrence.HALF_YEARLY: st.sampled_from(["6 tháng", "6 tháng một lần", "hằng nửa năm"]),
+    Recurrence.QUARTERLY: st.sampled_from(["hằng quý", "hàng quý", "quý một lần"]),
+    Recurrence.MONTHLY: st.sampled_from(["hằng tháng", "hàng tháng"]),
+}
+FREQUENT_FIRST = [
+    Recurrence.MONTHLY,
+    Recurrence.QUARTERLY,
+    Recurrence.HALF_YEARLY,
+    Recurrence.ANNUAL,
+]
+
+
+@st.composite
+def combined_deadlines(draw: st.DrawFn) -> tuple[str, tuple[Recurrence, ...]]:
+    chosen = draw(st.lists(st.sampled_from(FREQUENT_FIRST), min_size=1, max_size=4, unique=True))
+    words = [draw(RECURRENCE_WORDS[r]) for r in chosen]
+    text = words[0]
+    for word in words[1:]:
+        text += draw(st.sampled_from([", ", "; ", " và "])) + word
+    if draw(st.booleans()):
+        text = "Định kỳ " + text
+    if draw(st.booleans()):
+        text += ", trước ngày 20 của tháng cuối kỳ báo cáo"
+    return text, tuple(r for r in FREQUENT_FIRST if r in chosen)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    combined_deadlines(),
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31)),
+    st.integers(0, 800),
+)
+def test_combined_occurrences_are_the_union_of_each_recurrence(
+    case: tuple[str, tuple[Recurrence, ...]], start: date, days: int
+) -> None:
+    text, expected = case
+    spec = parse_deadline(text)
+    assert spec.recurrences == expected and spec.recurrence is expected[0]
+    until = start + timedelta(days=days)
+    result = occurrences(spec, start, until)
+    union: list[Occurrence] = []
+    for r in expected:
+        alone = DeadlineSpec(
+            text,
+            DeadlineKind.RECURRING,
+            recurrence=r,
+            due_day_in_last_month=spec.due_day_in_last_month,
+        )
+        union += occurrences(alone, start, until)
+    assert sorted(result, key=lambda o: o.period) == sorted(union, key=lambda o: o.period)
+    assert result == sorted(result, key=lambda o: (o.due, o.period))
+    assert len({o.period for o in result}) == len(result)  # distinct task ids
+    for o in result:
+        assert o.start <= until and o.end >= start and o.start <= o.due <= o.end
+
+
 def test_occurrences_of_other_kinds_are_empty() -> None:
     for text in ("Quý IV/2013", "Thường xuyên", "Theo dự án", None):
         assert occurrences(parse_deadline(text), date(2013, 1, 1), date(2015, 1, 1)) == []
@@ -409,6 +656,29 @@ def test_effective_due_rolls_to_the_next_working_day() -> None:
     assert effective_due(date(2013, 12, 31), CAL) == date(2013, 12, 31)
     custom = WorkingCalendar([DayOverride(date(2021, 10, 24), True, "Làm bù")])
     assert effective_due(date(2021, 10, 24), custom) == date(2021, 10, 24)
+
+
+def test_before_a_sunday_ends_on_the_day_named() -> None:
+    # docs/deadlines.md: "trước ngày 25/10/2021" is nominally 24/10/2021, a Sunday, which rolls to
+    # Monday 25/10/2021, the day the text names.
+    assert date(2021, 10, 24).weekday() == 6
+    spec = parse_deadline("trước ngày 25/10/2021")
+    assert spec.due == date(2021, 10, 24)
+    assert effective_due(spec.due, CAL) == date(2021, 10, 25)
+    assert effective_due(spec.due, CAL, roll=False) == date(2021, 10, 24)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(2000, 1, 2), max_value=date(2035, 12, 31)))
+def test_before_a_day_and_the_roll_combined(d: date) -> None:
+    before = parse_deadline(f"trước ngày {d:%d/%m/%Y}").due
+    on = parse_deadline(f"ngày {d:%d/%m/%Y}").due
+    assert before is not None and on is not None
+    rolled_before, rolled_on = effective_due(before, CAL), effective_due(on, CAL)
+    # "before D" never ends after "on D"; the two end on the same day exactly when the day
+    # before D is not a working day (the strict reading is undone by the roll).
+    assert rolled_before <= rolled_on
+    assert (rolled_before == rolled_on) == (not CAL.is_working_day(d - timedelta(days=1)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -450,10 +720,10 @@ def test_any_date_round_trips(d: date) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text())
-def test_parse_never_raises_anything_but_deadline_error(text: str) -> None:
+@given(st.text(), st.none() | st.dates())
+def test_parse_never_raises_anything_but_deadline_error(text: str, issued: date | None) -> None:
     try:
-        spec = parse_deadline(text)
+        spec = parse_deadline(text, issued)
     except DeadlineError as err:
         assert err.text == text
         assert is_nfc(str(err))
@@ -496,12 +766,18 @@ DEADLINE_WORDS = st.sampled_from(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(DEADLINE_WORDS, max_size=8), st.sampled_from([" ", "", "  "]))
-def test_near_miss_phrases_only_raise_deadline_error(words: list[str], sep: str) -> None:
+@given(
+    st.lists(DEADLINE_WORDS, max_size=8),
+    st.sampled_from([" ", "", "  "]),
+    st.none() | st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)),
+)
+def test_near_miss_phrases_only_raise_deadline_error(
+    words: list[str], sep: str, issued: date | None
+) -> None:
     text = sep.join(words)
     for variant in (text, nfd(text)):
         try:
-            spec = parse_deadline(variant)
+            spec = parse_deadline(variant, issued)
         except DeadlineError:
             continue
         assert spec.text == variant
