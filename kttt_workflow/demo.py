@@ -48,7 +48,7 @@ def _tasks_table(store: Tracker, day: date, directive: str, title: str) -> Table
         label = r.status_label + (f" {r.days_overdue} ngày" if r.days_overdue else "")
         table.add_row(
             r.task_id,
-            r.unit_name,
+            r.lead_shown,
             r.deadline_text or "(không ghi)",
             r.due.strftime("%d/%m/%Y") if r.due else "—",
             label,

@@ -40,6 +40,8 @@ STYLE = {
     Status.pending: "dim",
     Status.ongoing: "blue",
     Status.awaiting_deadline: "magenta",
+    Status.awaiting_verification: "bright_blue",
+    Status.unit_dissolved: "bright_black",
 }
 
 
@@ -197,7 +199,7 @@ def status(
         title = r.title if len(r.title) <= 80 else r.title[:77] + "…"
         table.add_row(
             r.task_id,
-            r.unit_name,
+            r.lead_shown,
             title,
             r.deadline_text or "—",
             fmt_date(r.due),

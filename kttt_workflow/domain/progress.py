@@ -195,7 +195,7 @@ class ProgressReport:
         return [
             {
                 "Mã nhiệm vụ": t.task_id,
-                "Đơn vị chủ trì": t.unit_name,
+                "Đơn vị chủ trì": t.lead_shown,
                 "Nội dung": t.title,
                 "Thời hạn (văn bản ghi)": t.deadline_text or "",
                 "Hạn": t.due.strftime("%d/%m/%Y") if t.due else "",

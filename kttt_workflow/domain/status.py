@@ -7,6 +7,7 @@ in full, ``SHORT`` for table columns, in ``ORDER``) are the only status vocabula
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -21,6 +22,8 @@ class Status(StrEnum):
     done_late = "done_late"
     ongoing = "ongoing"  # "Thường xuyên": no single deadline
     awaiting_deadline = "awaiting_deadline"  # "Theo Kế hoạch được phê duyệt", or no deadline given
+    awaiting_verification = "awaiting_verification"  # reported, the coordinator has not decided
+    unit_dissolved = "unit_dissolved"  # the unit that answers for it ceased, with no successor
 
 
 LABELS: dict[Status, str] = {
@@ -31,17 +34,21 @@ LABELS: dict[Status, str] = {
     Status.done_late: "Đã hoàn thành, quá hạn",
     Status.ongoing: "Thường xuyên",
     Status.awaiting_deadline: "Chờ xác định thời hạn",
+    Status.awaiting_verification: "Đã báo cáo, chờ xác nhận",
+    Status.unit_dissolved: "Đơn vị đã giải thể, chưa có đơn vị kế thừa",
 }
 
 # Short labels for table columns, in the office's reading order (done, then open, then the rest).
 SHORT: dict[Status, str] = {
     Status.done_on_time: "Xong đúng hạn",
     Status.done_late: "Xong quá hạn",
+    Status.awaiting_verification: "Chờ xác nhận",
     Status.on_track: "Trong hạn",
     Status.overdue: "Quá hạn",
     Status.pending: "Chờ cấp trên",
     Status.ongoing: "Thường xuyên",
     Status.awaiting_deadline: "Chờ thời hạn",
+    Status.unit_dissolved: "Đơn vị giải thể",
 }
 ORDER: tuple[Status, ...] = tuple(SHORT)
 
@@ -109,6 +116,18 @@ class TaskStatus:
     key_task: bool
     state: str
     coordinating: list[str]
+    # Who answers for it on the as-of date: the lead, or the successor of a lead that ceased.
+    answering_unit: str = ""
+    answering_name: str = ""
+    inherited_from: str | None = None  # the ceased lead's name, when a successor answers
+    waiting_for_parent: bool = False  # overdue although its parent task is not done yet
+
+    @property
+    def lead_shown(self) -> str:
+        """The lead as every view names it: "Sở Tài chính Bắc Ninh (kế thừa từ Sở KH&ĐT …)"."""
+        if self.inherited_from:
+            return f"{self.answering_name} (kế thừa từ {self.inherited_from})"
+        return self.unit_name
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -129,6 +148,10 @@ class TaskStatus:
             "key_task": self.key_task,
             "report_state": self.state,
             "coordinating": self.coordinating,
+            "answering_unit": self.answering_unit or self.unit,
+            "answering_name": self.answering_name or self.unit_name,
+            "inherited_from": self.inherited_from,
+            "waiting_for_parent": self.waiting_for_parent,
         }
 
 
@@ -142,6 +165,33 @@ class StatusResult:
         return LABELS[self.status]
 
 
+@dataclass(frozen=True)
+class Report:
+    """A completion report as the status rule sees it."""
+
+    reported_on: date
+    state: str  # reported | verified | returned
+    decided_on: date | None = None
+
+
+def awaiting_since(reports: Sequence[Report], as_of: date) -> date | None:
+    """The date of the report that waits for the coordinator's decision as of ``as_of``, if any.
+
+    A report waits from its date until it is decided; one returned later was waiting until then.
+    The SQL mirror is :func:`kttt_workflow.store.status.awaiting_clause`.
+    """
+    waiting = [
+        r.reported_on
+        for r in reports
+        if r.reported_on <= as_of
+        and (
+            r.state == "reported"
+            or (r.state == "returned" and r.decided_on is not None and r.decided_on > as_of)
+        )
+    ]
+    return min(waiting) if waiting else None
+
+
 def status_of(
     *,
     as_of: date,
@@ -150,10 +200,16 @@ def status_of(
     activation: str,
     activated_on: date | None,
     completed_on: date | None,
+    reported_on: date | None = None,
+    unit_ceased: bool = False,
 ) -> StatusResult:
     """Status of one task as of ``as_of``.
 
-    A completion counts once it is verified and its report date is on or before ``as_of``.
+    A completion counts once it is verified and its report date is on or before ``as_of``; a
+    report awaiting verification (``reported_on``, see :func:`awaiting_since`) is counted apart,
+    never as overdue, and so is a task whose answering unit ceased with no successor
+    (``unit_ceased``). A task waiting for its parent is pending until its own deadline passes:
+    then it is overdue like any other.
 
     >>> status_of(as_of=date(2022, 12, 5), deadline_kind="fixed", due=date(2022, 11, 30),
     ...           activation="immediate", activated_on=None, completed_on=None).status
@@ -163,7 +219,13 @@ def status_of(
         if due is not None and completed_on > due:
             return StatusResult(Status.done_late, (completed_on - due).days)
         return StatusResult(Status.done_on_time, 0)
-    if activation == "on_parent_done" and (activated_on is None or activated_on > as_of):
+    if reported_on is not None and reported_on <= as_of:
+        return StatusResult(Status.awaiting_verification, 0)
+    if unit_ceased:
+        return StatusResult(Status.unit_dissolved, 0)
+    dated = deadline_kind in ("fixed", "recurring") and due is not None
+    waiting = activation == "on_parent_done" and (activated_on is None or activated_on > as_of)
+    if waiting and not (dated and due is not None and due < as_of):
         return StatusResult(Status.pending, 0)
     if deadline_kind == "ongoing":
         return StatusResult(Status.ongoing, 0)

@@ -12,21 +12,29 @@ from sqlalchemy.engine import Connection
 
 from kttt_workflow.domain.progress import CountRow, DirectiveInfo
 from kttt_workflow.store import tables
+from kttt_workflow.store.registry import answering
 from kttt_workflow.store.status import started, status_columns
 
 _CHUNK = 1000  # codes per IN (...) list
 
 
 def count_rows(conn: Connection, as_of: date, directive: str | None = None) -> list[CountRow]:
-    """How many tasks share each (directive, unit, status, due by ``as_of``, key task)."""
+    """How many tasks share each (directive, answering unit, status, due by ``as_of``, key task).
+
+    A task of a unit that has ceased is counted with the unit that answers for it on ``as_of``
+    (its successor, down the chain).
+    """
     t = tables.task_t
-    status, _ = status_columns(as_of, conn.dialect.name)
+    ans = answering(as_of)
+    status, _ = status_columns(as_of, conn.dialect.name, ans.c.ceased)
     d = literal(as_of, type_=Date)
     due_by = case((t.c.due_on.is_not(None) & (t.c.due_on <= d), 1), else_=0).label("due_by")
+    unit = func.coalesce(ans.c.current, t.c.unit_code).label("unit")
     q = (
-        select(t.c.directive_code, t.c.unit_code, status, due_by, t.c.key_task, func.count())
+        select(t.c.directive_code, unit, status, due_by, t.c.key_task, func.count())
+        .select_from(t.outerjoin(ans, ans.c.code == t.c.unit_code))
         .where(t.c.state != "removed", started(as_of))
-        .group_by(t.c.directive_code, t.c.unit_code, status, due_by, t.c.key_task)
+        .group_by(t.c.directive_code, unit, status, due_by, t.c.key_task)
     )
     if directive:
         q = q.where(t.c.directive_code == directive)

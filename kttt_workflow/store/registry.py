@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, delete, func, insert, literal, select, text, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
@@ -254,4 +266,19 @@ def current_units(as_of: date) -> Select[Any]:
     )
     return select(chain.c.origin.label("code"), chain.c.code.label("current")).select_from(
         chain.join(last, and_(last.c.origin == chain.c.origin, last.c.depth == chain.c.depth))
+    )
+
+
+def answering(as_of: date) -> Any:
+    """``(code, current, ceased)`` for every unit, as a subquery to join: the unit that answers
+    for it on ``as_of`` (:func:`current_units`) and whether that unit has ceased too (1: it
+    ceased with no successor, so nobody answers; 0 otherwise)."""
+    cur = current_units(as_of).subquery("succession_now")
+    end = unit_t.alias("succession_last")
+    day = literal(as_of, type_=Date)
+    ceased = case((and_(end.c.valid_to.is_not(None), end.c.valid_to < day), 1), else_=0)
+    return (
+        select(cur.c.code, cur.c.current, ceased.label("ceased"))
+        .select_from(cur.join(end, end.c.code == cur.c.current))
+        .subquery("answering")
     )

@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Date, Integer, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from kttt_workflow.domain.status import LABELS, Status, TaskStatus, bucket
 from kttt_workflow.store import tables
+from kttt_workflow.store.registry import answering
 
 task_t = tables.task_t
 unit_t = tables.unit_t
@@ -27,18 +28,44 @@ def _days(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:
     return later - earlier  # PostgreSQL: date - date is an integer number of days
 
 
-def status_columns(as_of: date, dialect: str) -> tuple[ColumnElement[str], ColumnElement[int]]:
-    """SQL expressions for (status, days_overdue) of ``task`` as of ``as_of``."""
+def awaiting_clause(as_of: date) -> ColumnElement[bool]:
+    """Tasks with a report waiting for the coordinator's decision as of ``as_of``.
+
+    SQL mirror of :func:`kttt_workflow.domain.status.awaiting_since`.
+    """
+    c, d = tables.completion_t, literal(as_of, type_=Date)
+    return exists().where(
+        c.c.task_id == task_t.c.id,
+        c.c.reported_on <= d,
+        or_(c.c.state == "reported", and_(c.c.state == "returned", c.c.decided_on > d)),
+    )
+
+
+def status_columns(
+    as_of: date, dialect: str, ceased: ColumnElement[Any] | None = None
+) -> tuple[ColumnElement[str], ColumnElement[int]]:
+    """SQL expressions for (status, days_overdue) of ``task`` as of ``as_of``.
+
+    ``ceased`` is the answering unit's "ceased with no successor" flag (1/0) of a joined
+    :func:`kttt_workflow.store.registry.answering`; without it no unit counts as ceased.
+    """
     t = task_t
     d = literal(as_of, type_=Date)
     done = and_(t.c.completed_on.is_not(None), t.c.completed_on <= d)
     late = and_(done, t.c.due_on.is_not(None), t.c.completed_on > t.c.due_on)
+    dated_past = and_(t.c.deadline_kind.in_(("fixed", "recurring")), t.c.due_on < d)
     waiting = and_(
-        t.c.activation == "on_parent_done", or_(t.c.activated_on.is_(None), t.c.activated_on > d)
+        t.c.activation == "on_parent_done",
+        or_(t.c.activated_on.is_(None), t.c.activated_on > d),
+        ~dated_past,  # a waiting task whose own deadline passed is overdue like any other
     )
+    gone = (ceased == 1) if ceased is not None else literal(False)
+    awaiting = awaiting_clause(as_of)
     status = case(
         (late, Status.done_late.value),
         (done, Status.done_on_time.value),
+        (awaiting, Status.awaiting_verification.value),
+        (gone, Status.unit_dissolved.value),
         (waiting, Status.pending.value),
         (t.c.deadline_kind == "ongoing", Status.ongoing.value),
         (
@@ -50,10 +77,7 @@ def status_columns(as_of: date, dialect: str) -> tuple[ColumnElement[str], Colum
     )
     days = case(
         (late, _days(t.c.completed_on, t.c.due_on, dialect)),
-        (
-            and_(~done, ~waiting, t.c.deadline_kind.in_(("fixed", "recurring")), t.c.due_on < d),
-            _days(d, t.c.due_on, dialect),
-        ),
+        (and_(~done, ~awaiting, ~gone, dated_past), _days(d, t.c.due_on, dialect)),
         else_=0,
     )
     return status.label("status"), days.label("days_overdue")
@@ -77,16 +101,25 @@ def task_statuses(
     task_ids: Sequence[str] | None = None,
     limit: int | None = None,
 ) -> list[TaskStatus]:
-    """Status of every (non-removed) task matching the filters, as of ``as_of``."""
+    """Status of every (non-removed) task matching the filters, as of ``as_of``, with the unit
+    that answers for it that day (a ceased unit's successor, down the chain).
+
+    ``unit`` selects the tasks a unit answers for: its own, and those it inherited.
+    """
     t = task_t
-    status, days = status_columns(as_of, conn.dialect.name)
+    ans = answering(as_of)
+    lead, now = unit_t.alias("lead"), unit_t.alias("now")
+    status, days = status_columns(as_of, conn.dialect.name, ans.c.ceased)
+    answers = func.coalesce(ans.c.current, t.c.unit_code)
     q = (
         select(
             t.c.id,
             t.c.directive_code,
             t.c.task_key,
             t.c.unit_code,
-            unit_t.c.name,
+            lead.c.name,
+            answers.label("answering"),
+            now.c.name.label("answering_name"),
             t.c.period,
             t.c.title,
             t.c.deliverable,
@@ -97,14 +130,20 @@ def task_statuses(
             t.c.key_task,
             t.c.state,
             t.c.coordinating,
+            t.c.activation,
+            t.c.activated_on,
         )
-        .join(unit_t, unit_t.c.code == t.c.unit_code, isouter=True)
+        .select_from(
+            t.outerjoin(ans, ans.c.code == t.c.unit_code)
+            .outerjoin(lead, lead.c.code == t.c.unit_code)
+            .outerjoin(now, now.c.code == answers)
+        )
         .where(t.c.state != "removed", started(as_of))
     )
     if directive:
         q = q.where(t.c.directive_code == directive)
     if unit:
-        q = q.where(t.c.unit_code == unit)
+        q = q.where(or_(t.c.unit_code == unit, answers == unit))
     if task_ids:
         q = q.where(t.c.id.in_(list(task_ids)))
     if statuses:
@@ -112,28 +151,37 @@ def task_statuses(
     q = q.order_by(t.c.directive_code, t.c.task_key, t.c.unit_code, t.c.period)
     if limit:
         q = q.limit(limit)
-    out = []
-    for r in conn.execute(q):
-        st = Status(r.status)
-        out.append(
-            TaskStatus(
-                r.id,
-                r.directive_code,
-                r.task_key,
-                r.unit_code,
-                r.name or r.unit_code,
-                r.period,
-                r.title,
-                r.deliverable,
-                r.deadline_text,
-                r.due_on,
-                st.value,
-                LABELS[st],
-                int(r.days_overdue or 0),
-                bucket(int(r.days_overdue or 0)) if st == Status.overdue else None,
-                bool(r.key_task),
-                r.state,
-                list(r.coordinating or []),
-            )
-        )
-    return out
+    return [_row(r, as_of) for r in conn.execute(q)]
+
+
+def _row(r: Any, as_of: date) -> TaskStatus:
+    st = Status(r.status)
+    days = int(r.days_overdue or 0)
+    name = r.name or r.unit_code
+    inherited = r.answering != r.unit_code
+    waiting = r.activation == "on_parent_done" and (
+        r.activated_on is None or r.activated_on > as_of
+    )
+    return TaskStatus(
+        r.id,
+        r.directive_code,
+        r.task_key,
+        r.unit_code,
+        name,
+        r.period,
+        r.title,
+        r.deliverable,
+        r.deadline_text,
+        r.due_on,
+        st.value,
+        LABELS[st],
+        days,
+        bucket(days) if st == Status.overdue else None,
+        bool(r.key_task),
+        r.state,
+        list(r.coordinating or []),
+        answering_unit=r.answering,
+        answering_name=(r.answering_name or r.answering) if inherited else name,
+        inherited_from=name if inherited else None,
+        waiting_for_parent=waiting and st == Status.overdue,
+    )

@@ -133,9 +133,9 @@ def test_completion_verify_activates_children_and_return_does_not_count(
     assert r.state == "reported"
     with pytest.raises(KtttError, match="đang chờ xác nhận"):
         store.complete("kh-1-2022/1/x-ubnd", "lần hai", on=date(2022, 12, 11))
-    # Not verified yet: still overdue, children still waiting.
+    # Not verified yet: awaiting verification (counted apart, never as overdue), children waiting.
     st = by_id(store, date(2022, 12, 15))
-    assert st["kh-1-2022/1/x-ubnd"].status == "overdue"  # type: ignore[attr-defined]
+    assert st["kh-1-2022/1/x-ubnd"].status == "awaiting_verification"  # type: ignore[attr-defined]
     assert st["kh-1-2022/1.1/x-so-tc"].status == "pending"  # type: ignore[attr-defined]
     v = store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 12))
     assert v.activated == 2
@@ -155,6 +155,9 @@ def test_completion_verify_activates_children_and_return_does_not_count(
     store.return_("kh-1-2022/2/x-ubnd-a", "Chưa đủ nội dung", on=date(2022, 12, 21))
     st = by_id(store, date(2023, 1, 10))
     assert st["kh-1-2022/2/x-ubnd-a"].status == "overdue"  # type: ignore[attr-defined]
+    # Between the report and the return, it was waiting for the decision.
+    st = by_id(store, date(2022, 12, 20))
+    assert st["kh-1-2022/2/x-ubnd-a"].status == "awaiting_verification"  # type: ignore[attr-defined]
     hist = [e["event"] for e in store.history("kh-1-2022/2/x-ubnd-a")]
     assert hist == ["created", "reported", "returned"]
     # Reported again, verified on time.
