@@ -476,7 +476,7 @@ class Tracker:
             trans = conn.begin()
             try:
                 counts = self._record(conn, day, None, self.clock())
-                pending = sweep.pending_lines(conn)
+                pending = sweep.pending_lines(conn, day)
                 names = registry.unit_names(conn, pending)
             finally:
                 trans.rollback()
@@ -489,7 +489,7 @@ class Tracker:
     def _build_deliveries(self, day: date, sweep_id: int | None) -> list[str]:
         """One digest per recipient unit from the notices not yet in a delivery; new ids."""
         with self._read() as conn:
-            pending = sweep.pending_lines(conn)
+            pending = sweep.pending_lines(conn, day)
             names = registry.unit_names(conn, pending)
         created: list[str] = []
         for recipient, items in pending.items():

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from sqlalchemy import func, select, text
 
-from kttt_workflow.domain.escalation import Step, TaskView, decide
+from kttt_workflow.domain.escalation import (
+    FollowUpView,
+    ReportView,
+    Step,
+    TaskView,
+    decide,
+    follow_ups,
+)
+from kttt_workflow.domain.status import Report, awaiting_since
 from kttt_workflow.inputs.defaults import default_calendar
 from kttt_workflow.store import tables as T
 from kttt_workflow.store.registry import read_registry
@@ -248,42 +256,62 @@ def ledger(store: Tracker) -> list[tuple[str, str, str, bool, str]]:
 def reference(
     store: Tracker, as_of: date, sent: set[tuple[str, str, str]]
 ) -> list[tuple[str, str, str, bool, str]]:
-    """The sweep's notices as the pure decision makes them, on the tasks read back from the store
-    (``sent``: what the ledger already has); a ceased recipient answers
-    through its successor (``Registry.current``, the whole chain)."""
-    t, u, d, p = T.task_t, T.unit_t, T.directive_t, T.policy_t
+    """The sweep's notices as the pure decisions make them (the ladder's, then the follow-ups),
+    on the tasks read back from the store (``sent``: what the ledger already has); a ceased
+    recipient answers through its successor (``Registry.current``, the whole chain), and one whose
+    chain ends in a ceased unit gets nothing (``Registry.gone``)."""
+    t, u, d, p, c = T.task_t, T.unit_t, T.directive_t, T.policy_t, T.completion_t
     with store.engine.connect() as conn:
         registry = read_registry(conn)
         units = {r.code: r.parent_code for r in conn.execute(select(u.c.code, u.c.parent_code))}
         dirs = {r.code: (r.issuer_code, r.focal_unit) for r in conn.execute(select(d))}
         policies = {r.code: [Step.from_dict(s) for s in r.steps] for r in conn.execute(select(p))}
-        rows = conn.execute(
-            select(t).where(t.c.state != "removed", t.c.policy_code.is_not(None))
-        ).all()
-    views = []
+        rows = conn.execute(select(t).where(t.c.state != "removed")).all()
+        reports: dict[str, list[ReportView]] = {}
+        for r in conn.execute(select(c).order_by(c.c.id)):
+            view = ReportView(r.id, r.reported_on, r.state, r.decided_on)
+            reports.setdefault(r.task_id, []).append(view)
+    current = lambda unit: registry.current(unit, as_of)  # noqa: E731
+    gone = lambda unit: registry.gone(unit, as_of)  # noqa: E731
+    views, follow = [], []
     for r in rows:
+        started = r.starts_on is None or r.starts_on <= as_of
+        open_ = r.completed_on is None or r.completed_on > as_of
+        if not (started and open_):
+            continue
+        lead = r.assigned_code if r.assigned_on and r.assigned_on <= as_of else r.unit_code
+        issuer, focal = dirs[r.directive_code]
+        focal = focal if focal in units else None
+        mine = tuple(reports.get(r.id, ()))
+        follow.append(FollowUpView(r.id, lead, issuer, focal, gone(lead), mine))
+        waiting = awaiting_since(
+            [Report(x.reported_on, x.state, x.decided_on) for x in mine], as_of
+        )
+        if waiting is not None:
+            continue  # the unit reported: the ladder waits for the coordinator
         active = r.activation == "immediate" or (
             r.activated_on is not None and r.activated_on <= as_of
         )
-        started = r.starts_on is None or r.starts_on <= as_of
-        open_ = r.completed_on is None or r.completed_on > as_of
-        if not (active and started and open_ and r.due_on):
+        dated = r.deadline_kind in ("fixed", "recurring")
+        if not (r.policy_code and r.due_on and (active or dated)):
             continue
-        parent = units.get(r.unit_code)
-        issuer, focal = dirs[r.directive_code]
+        parent = units.get(lead)
         views.append(
             TaskView(
                 r.id,
                 r.policy_code,
                 r.due_on,
-                r.unit_code,
+                lead,
                 parent,
                 units.get(parent) if parent else None,
                 tuple(r.coordinating),
                 issuer,
-                focal if focal in units else None,
+                focal,
+                lead_gone=gone(lead),
             )
         )
-    current = lambda unit: registry.current(unit, as_of)  # noqa: E731
-    got = decide(views, policies, default_calendar(), as_of, sent, set(units), current=current)
+    got = decide(
+        views, policies, default_calendar(), as_of, sent, set(units), current=current, ceased=gone
+    )
+    got += follow_ups(follow, as_of, sent, current, gone)
     return [(x.task_id, x.step_code, x.recipient, x.is_cc, x.severity) for x in got]

@@ -121,6 +121,7 @@ class TaskView:
     coordinators: tuple[str, ...] = ()
     issuer: str | None = None
     focal: str | None = None
+    lead_gone: bool = False  # the lead's chain of successors ends in a unit that ceased
 
 
 @dataclass(frozen=True, order=True)
@@ -164,14 +165,19 @@ def decide(
     sent: set[tuple[str, str, str]],
     units: set[str] | None = None,
     current: Callable[[str], str] | None = None,
+    ceased: Callable[[str], bool] | None = None,
 ) -> list[NoticeDue]:
     """The notices due as of ``as_of`` that the ledger (``sent``) does not have yet.
 
     ``current`` names the unit that answers for a recipient as of ``as_of`` (a ceased unit's
-    successor, down the whole chain: ``lambda u: registry.current(u, as_of)``).
+    successor, down the whole chain: ``lambda u: registry.current(u, as_of)``); ``ceased`` says
+    whether that unit had ceased too (nobody answers: no notice). A task whose lead is gone is
+    not urged: its coordinator is asked to reassign it (:func:`follow_ups`).
     """
     out: list[NoticeDue] = []
     for t in tasks:
+        if t.lead_gone:
+            continue
         reached = reached_step(policies.get(t.policy_code, ()), t.due, as_of, calendar)
         if reached is None:
             continue
@@ -180,6 +186,81 @@ def decide(
         for unit, is_cc in recipients(st, t, units):  # 'to' first: it wins over 'cc'
             answering.setdefault(current(unit) if current is not None else unit, is_cc)
         for unit, is_cc in answering.items():
+            if ceased is not None and ceased(unit):
+                continue
             if (t.task_id, st.code, unit) not in sent:
                 out.append(NoticeDue(t.task_id, st.code, unit, is_cc, st.severity, when))
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """One completion report of a task, as the follow-ups see it."""
+
+    id: int
+    reported_on: date
+    state: str  # reported | verified | returned
+    decided_on: date | None = None
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    """What the follow-ups need to know about one started, not yet done task."""
+
+    task_id: str
+    lead: str
+    issuer: str | None
+    focal: str | None  # None unless a unit of the registry
+    lead_gone: bool
+    reports: tuple[ReportView, ...] = ()
+
+
+def follow_ups(
+    tasks: Iterable[FollowUpView],
+    as_of: date,
+    sent: set[tuple[str, str, str]],
+    current: Callable[[str], str],
+    ceased: Callable[[str], bool],
+) -> list[NoticeDue]:
+    """The notices a sweep sends besides the ladder (each once, ever):
+
+    * a report awaiting verification → the focal unit (else the issuer), step
+      ``cho-xac-nhan-<report id>``, severity ``verify``;
+    * the latest report, returned by ``as_of`` → the lead, ``tra-lai-<report id>``, ``returned``;
+    * a task whose lead ceased with no successor → the issuer and the focal unit, ``giao-lai``,
+      ``reassign``.
+
+    Recipients answer through their successors; one that had ceased gets nothing.
+    """
+    out: set[NoticeDue] = set()
+
+    def add(task: str, step: str, unit: str | None, severity: str, when: date) -> None:
+        if unit is None:
+            return
+        now = current(unit)
+        if not ceased(now) and (task, step, now) not in sent:
+            out.add(NoticeDue(task, step, now, False, severity, when))
+
+    for t in tasks:
+        seen = [r for r in t.reports if r.reported_on <= as_of]
+        waiting = [
+            r
+            for r in seen
+            if r.state == "reported"
+            or (r.state == "returned" and r.decided_on is not None and r.decided_on > as_of)
+        ]
+        for r in waiting:
+            add(t.task_id, f"cho-xac-nhan-{r.id}", t.focal or t.issuer, "verify", r.reported_on)
+        latest = max(seen, key=lambda r: r.id, default=None)
+        if (
+            latest is not None
+            and latest.state == "returned"
+            and latest.decided_on is not None
+            and latest.decided_on <= as_of
+            and not t.lead_gone
+        ):
+            add(t.task_id, f"tra-lai-{latest.id}", t.lead, "returned", latest.decided_on)
+        if t.lead_gone and not waiting:  # a report waits: the coordinator decides on it first
+            for unit in (t.issuer, t.focal):
+                add(t.task_id, "giao-lai", unit, "reassign", as_of)
     return sorted(out)

@@ -173,3 +173,9 @@ class Registry:
                 return cur
             seen.add(u.successor)
             cur = u.successor
+
+    def gone(self, code: str, day: date) -> bool:
+        """Nobody answers for ``code`` on ``day``: its chain of successors ends in a unit that
+        had ceased (a district dissolved on 1/7/2025 with no successor)."""
+        u = self.units.get(self.current(code, day))
+        return u is not None and u.valid_to is not None and u.valid_to < day

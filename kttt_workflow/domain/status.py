@@ -120,11 +120,14 @@ class TaskStatus:
     answering_unit: str = ""
     answering_name: str = ""
     inherited_from: str | None = None  # the ceased lead's name, when a successor answers
+    reassigned_from: str | None = None  # the named lead's name, when a coordinator reassigned it
     waiting_for_parent: bool = False  # overdue although its parent task is not done yet
 
     @property
     def lead_shown(self) -> str:
         """The lead as every view names it: "Sở Tài chính Bắc Ninh (kế thừa từ Sở KH&ĐT …)"."""
+        if self.reassigned_from:
+            return f"{self.answering_name} (giao lại từ {self.reassigned_from})"
         if self.inherited_from:
             return f"{self.answering_name} (kế thừa từ {self.inherited_from})"
         return self.unit_name
@@ -151,6 +154,7 @@ class TaskStatus:
             "answering_unit": self.answering_unit or self.unit,
             "answering_name": self.answering_name or self.unit_name,
             "inherited_from": self.inherited_from,
+            "reassigned_from": self.reassigned_from,
             "waiting_for_parent": self.waiting_for_parent,
         }
 

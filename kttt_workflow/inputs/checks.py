@@ -378,6 +378,7 @@ def check_fragments(doc: LocatedDocument, reg: Registry) -> list[Issue]:
         except ValidationError:
             continue
         local[gm.code] = gm.info()
+    issued = _issued(data.get("date"))
     issues: list[Issue] = []
 
     def unknown(value: Any, path: Path_) -> None:
@@ -398,7 +399,7 @@ def check_fragments(doc: LocatedDocument, reg: Registry) -> list[Issue]:
             dl = raw.get("deadline")
             if isinstance(dl, str):
                 try:
-                    parse_deadline(dl)
+                    parse_deadline(dl, issued)
                 except DeadlineError as exc:
                     issues.append(doc.issue((*p, "deadline"), str(exc)))
             visit(raw.get("children"), (*p, "children"))
@@ -453,3 +454,16 @@ def _unknown(
 def _name(reg: Registry, local: dict[str, GroupInfo] | None, code: str) -> str:
     info = reg.units.get(code) or reg.groups.get(code) or (local or {}).get(code)
     return info.name if info else code
+
+
+def _issued(value: Any) -> date | None:
+    """The document's date of a file that failed validation, when it can still be read: it tells
+    a deadline written without its year which year to suggest."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None

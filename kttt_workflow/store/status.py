@@ -28,6 +28,15 @@ def _days(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:
     return later - earlier  # PostgreSQL: date - date is an integer number of days
 
 
+def lead_code(as_of: date) -> ColumnElement[str]:
+    """The unit a task is assigned to on ``as_of``: a coordinator's reassignment once it has taken
+    effect, else the unit the directive named. Who *answers* for it is that unit's successor when
+    it has ceased (join :func:`kttt_workflow.store.registry.answering` on this)."""
+    t = task_t
+    moved = and_(t.c.assigned_code.is_not(None), t.c.assigned_on <= literal(as_of, type_=Date))
+    return case((moved, t.c.assigned_code), else_=t.c.unit_code)
+
+
 def awaiting_clause(as_of: date) -> ColumnElement[bool]:
     """Tasks with a report waiting for the coordinator's decision as of ``as_of``.
 
@@ -110,7 +119,8 @@ def task_statuses(
     ans = answering(as_of)
     lead, now = unit_t.alias("lead"), unit_t.alias("now")
     status, days = status_columns(as_of, conn.dialect.name, ans.c.ceased)
-    answers = func.coalesce(ans.c.current, t.c.unit_code)
+    assigned = lead_code(as_of)
+    answers = func.coalesce(ans.c.current, assigned)
     q = (
         select(
             t.c.id,
@@ -119,6 +129,7 @@ def task_statuses(
             t.c.unit_code,
             lead.c.name,
             answers.label("answering"),
+            assigned.label("assigned"),
             now.c.name.label("answering_name"),
             t.c.period,
             t.c.title,
@@ -134,7 +145,7 @@ def task_statuses(
             t.c.activated_on,
         )
         .select_from(
-            t.outerjoin(ans, ans.c.code == t.c.unit_code)
+            t.outerjoin(ans, ans.c.code == assigned)
             .outerjoin(lead, lead.c.code == t.c.unit_code)
             .outerjoin(now, now.c.code == answers)
         )
@@ -143,7 +154,7 @@ def task_statuses(
     if directive:
         q = q.where(t.c.directive_code == directive)
     if unit:
-        q = q.where(or_(t.c.unit_code == unit, answers == unit))
+        q = q.where(or_(t.c.unit_code == unit, assigned == unit, answers == unit))
     if task_ids:
         q = q.where(t.c.id.in_(list(task_ids)))
     if statuses:
@@ -159,6 +170,7 @@ def _row(r: Any, as_of: date) -> TaskStatus:
     days = int(r.days_overdue or 0)
     name = r.name or r.unit_code
     inherited = r.answering != r.unit_code
+    reassigned = r.assigned != r.unit_code
     waiting = r.activation == "on_parent_done" and (
         r.activated_on is None or r.activated_on > as_of
     )
@@ -182,6 +194,7 @@ def _row(r: Any, as_of: date) -> TaskStatus:
         list(r.coordinating or []),
         answering_unit=r.answering,
         answering_name=(r.answering_name or r.answering) if inherited else name,
-        inherited_from=name if inherited else None,
+        inherited_from=name if inherited and not reassigned else None,
+        reassigned_from=name if reassigned else None,
         waiting_for_parent=waiting and st == Status.overdue,
     )

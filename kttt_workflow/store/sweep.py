@@ -28,6 +28,9 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
+    cast,
+    exists,
     func,
     insert,
     literal,
@@ -44,8 +47,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from kttt_workflow.domain.digest import Digest, DigestLine
 from kttt_workflow.domain.escalation import FireRow
 from kttt_workflow.store import tables
-from kttt_workflow.store.registry import current_units
-from kttt_workflow.store.status import started
+from kttt_workflow.store.registry import answering
+from kttt_workflow.store.status import awaiting_clause, lead_code, started
 
 t = tables.task_t
 n = tables.notice_t
@@ -63,10 +66,13 @@ NOTICE_COLUMNS = (
     "created_at",
 )
 _CLAIM_CHUNK = 500  # notice ids per UPDATE … WHERE id IN (...)
+DATED_KINDS = ("fixed", "recurring")  # deadlines that are a date of their own
 
 
 def open_tasks(as_of: date) -> ColumnElement[bool]:
-    """Tasks a ladder applies to as of ``as_of``: started, active, not done, with a due date."""
+    """Tasks a ladder applies to as of ``as_of``: started, not done, with a due date, active (or
+    waiting for their parent but with a dated deadline of their own: they escalate like any
+    other), and not waiting for the coordinator to verify a report (the unit did report)."""
     d = literal(as_of, type_=Date)
     return and_(
         t.c.state != "removed",
@@ -77,7 +83,9 @@ def open_tasks(as_of: date) -> ColumnElement[bool]:
         or_(
             t.c.activation == "immediate",
             and_(t.c.activated_on.is_not(None), t.c.activated_on <= d),
+            t.c.deadline_kind.in_(DATED_KINDS),
         ),
+        ~awaiting_clause(as_of),
     )
 
 
@@ -109,6 +117,7 @@ def _current_table() -> Table:
         MetaData(),
         Column("code", String(64), primary_key=True),
         Column("current", String(64)),
+        Column("ceased", Integer),  # 1: the chain ends in a unit that ceased (nobody answers)
         prefixes=["TEMPORARY"],
     )
 
@@ -127,69 +136,93 @@ def _insert_ignore(conn: Connection, sel: Select[Any], cols: list[str]) -> int:
 # The recipient of each role: a column reached from the task row through these joins.
 _Joins = tuple[tuple[Any, Any], ...]
 _u, _u2, _d = tables.unit_t.alias("u"), tables.unit_t.alias("u2"), tables.directive_t
-_ROLES: dict[str, tuple[ColumnElement[Any], _Joins]] = {
-    "lead": (t.c.unit_code, ()),
-    "lead_parent": (_u.c.parent_code, ((_u, _u.c.code == t.c.unit_code),)),
-    "lead_grandparent": (
-        _u2.c.parent_code,
-        ((_u, _u.c.code == t.c.unit_code), (_u2, _u2.c.code == _u.c.parent_code)),
-    ),
-    "issuer": (_d.c.issuer_code, ((_d, _d.c.code == t.c.directive_code),)),
-    "focal": (
-        _d.c.focal_unit,
-        ((_d, _d.c.code == t.c.directive_code), (_u, _u.c.code == _d.c.focal_unit)),
-    ),
-}
 
 
-def _recipient(role: str, dialect: str) -> tuple[ColumnElement[Any], _Joins]:
+def _roles(lead: ColumnElement[Any]) -> dict[str, tuple[ColumnElement[Any], _Joins]]:
+    """The recipient of each role for a task assigned to ``lead`` (:func:`lead_code`)."""
+    return {
+        "lead": (lead, ()),
+        "lead_parent": (_u.c.parent_code, ((_u, _u.c.code == lead),)),
+        "lead_grandparent": (
+            _u2.c.parent_code,
+            ((_u, _u.c.code == lead), (_u2, _u2.c.code == _u.c.parent_code)),
+        ),
+        "issuer": (_d.c.issuer_code, ((_d, _d.c.code == t.c.directive_code),)),
+        "focal": (
+            _d.c.focal_unit,
+            ((_d, _d.c.code == t.c.directive_code), (_u, _u.c.code == _d.c.focal_unit)),
+        ),
+    }
+
+
+def _recipient(
+    role: str, dialect: str, lead: ColumnElement[Any]
+) -> tuple[ColumnElement[Any], _Joins]:
     """The recipient column of ``role`` (one of ``ROLES``, or a unit named in the policy)."""
     if role == "coordinators":
         # The coordinating units are a JSON array on the task row: expand it in SQL.
         elements = func.json_array_elements_text if dialect == "postgresql" else func.json_each
         coord = elements(t.c.coordinating).table_valued("value").alias("c")
         return coord.c.value, ((coord, true()),)
-    return _ROLES.get(role) or (literal(role, type_=String(64)), ())
+    return _roles(lead).get(role) or (literal(role, type_=String(64)), ())
 
 
 def record_notices(
     conn: Connection, as_of: date, rows: Sequence[FireRow], sweep_id: int | None, at: datetime
 ) -> dict[str, int]:
-    """Write the ledger rows of ``rows`` for every open task (inside the caller's transaction).
+    """Write the ledger rows of ``rows`` for every open task, and the follow-ups (inside the
+    caller's transaction).
 
-    Returns the number of new notices by recipient role.
+    Returns the number of new notices by recipient role (``verify``, ``returned`` and
+    ``reassign`` for the follow-ups, see :func:`_follow_ups`).
     """
-    if not rows:
-        return {}
     fire, cur = _fire_table(), _current_table()
-    fire.create(conn)
-    conn.execute(insert(fire), [asdict(r) for r in rows])
     cur.create(conn)
-    units = current_units(as_of).subquery("now_answering")
+    units = answering(as_of)
     conn.execute(
         insert(cur).from_select(
-            ["code", "current"],
-            select(units.c.code, units.c.current).where(units.c.code != units.c.current),
+            ["code", "current", "ceased"],
+            select(units.c.code, units.c.current, units.c.ceased).where(
+                or_(units.c.code != units.c.current, units.c.ceased == 1)
+            ),
         )
     )
     if conn.dialect.name == "postgresql":
-        # Without statistics the planner takes the temporary table for one row and nests loops
-        # over the task index (measured: 15 s → 9 s for the largest statement at 1M tasks).
-        conn.exec_driver_sql("ANALYZE kttt_fire")
         conn.exec_driver_sql("ANALYZE kttt_current")
     counts: dict[str, int] = {}
-    fire_roles = [r.role for r in conn.execute(select(fire.c.role).distinct())]
-    for ord_ in (0, 1):  # 'to' rows first: a unit that is both to and cc is a 'to'
-        for role in fire_roles:
-            recipient, joins = _recipient(role, conn.dialect.name)
-            q = _notice_select(fire, cur, as_of, sweep_id, at, recipient, joins)
-            q = q.where(fire.c.ord == ord_, fire.c.role == role)
-            added = _insert_ignore(conn, q, list(NOTICE_COLUMNS))
-            if added:
-                counts[role] = counts.get(role, 0) + added
+    if rows:
+        fire.create(conn)
+        conn.execute(insert(fire), [asdict(r) for r in rows])
+        if conn.dialect.name == "postgresql":
+            # Without statistics the planner takes the temporary table for one row and nests
+            # loops over the task index (measured: 15 s → 9 s for the largest statement at 1M).
+            conn.exec_driver_sql("ANALYZE kttt_fire")
+        fire_roles = [r.role for r in conn.execute(select(fire.c.role).distinct())]
+        for ord_ in (0, 1):  # 'to' rows first: a unit that is both to and cc is a 'to'
+            for role in fire_roles:
+                q = _notice_select(fire, cur, as_of, sweep_id, at, role, conn.dialect.name)
+                q = q.where(fire.c.ord == ord_, fire.c.role == role)
+                added = _insert_ignore(conn, q, list(NOTICE_COLUMNS))
+                if added:
+                    counts[role] = counts.get(role, 0) + added
+        fire.drop(conn)
+    for kind, q in _follow_ups(cur, as_of, sweep_id, at):
+        added = _insert_ignore(conn, q, [*NOTICE_COLUMNS, "completion_id"])
+        if added:
+            counts[kind] = counts.get(kind, 0) + added
     cur.drop(conn)
-    fire.drop(conn)
     return counts
+
+
+def _answered(cur: Table, unit: ColumnElement[Any], name: str) -> tuple[Any, ColumnElement[Any]]:
+    """An alias of the "who answers now" table joined on ``unit``, and the unit that answers."""
+    now = cur.alias(name)
+    return now, func.coalesce(now.c.current, unit)
+
+
+def _alive(now: Any) -> ColumnElement[bool]:
+    """The unit of ``now`` (an alias of the "who answers now" table) has not ceased unanswered."""
+    return func.coalesce(now.c.ceased, 0) == 0
 
 
 def _notice_select(
@@ -198,22 +231,32 @@ def _notice_select(
     as_of: date,
     sweep_id: int | None,
     at: datetime,
-    recipient: ColumnElement[Any],
-    joins: tuple[tuple[Any, Any], ...],
+    role: str,
+    dialect: str,
 ) -> Select[Any]:
-    """The ledger rows of one role: every open task joined with its fire rows and recipient."""
+    """The ledger rows of one role: every open task joined with its fire rows and recipient.
+
+    A task whose lead ceased with no successor is not urged (nobody would read it: the
+    coordinator is asked to reassign it instead), and no notice goes to a recipient that ceased.
+    """
+    lead = lead_code(as_of)
+    recipient, joins = _recipient(role, dialect, lead)
     frm: Any = t.join(
         fire, and_(fire.c.policy_code == t.c.policy_code, fire.c.due_on == t.c.due_on)
     )
     for target, on in joins:
         frm = frm.join(target, on)
-    frm = frm.outerjoin(cur, cur.c.code == recipient)
+    lead_now, _ = _answered(cur, lead, "lead_now")
+    rcpt_now, answers = _answered(cur, recipient, "rcpt_now")
+    frm = frm.outerjoin(lead_now, lead_now.c.code == lead).outerjoin(
+        rcpt_now, rcpt_now.c.code == recipient
+    )
     return (
         select(
             t.c.id,
             t.c.policy_code,
             fire.c.step_code,
-            func.coalesce(cur.c.current, recipient),
+            answers,
             fire.c.is_cc,
             fire.c.severity,
             fire.c.fire_on,
@@ -222,17 +265,134 @@ def _notice_select(
             literal(at, type_=n.c.created_at.type),
         )
         .select_from(frm)
-        .where(open_tasks(as_of), recipient.is_not(None))
+        .where(open_tasks(as_of), recipient.is_not(None), _alive(lead_now), _alive(rcpt_now))
         # In key order: SQLite fills the ledger's unique index sequentially (30 s → 19 s at 1M).
         .order_by(t.c.id)
     )
 
 
+def _follow_ups(
+    cur: Table, as_of: date, sweep_id: int | None, at: datetime
+) -> list[tuple[str, Select[Any]]]:
+    """The notices a sweep sends besides the ladder, once each (the ledger's unique key):
+
+    * ``verify``: a report awaiting verification, to the focal unit (else the issuer):
+      step ``cho-xac-nhan-<report id>``;
+    * ``returned``: the latest report of an open task, returned, to the unit that answers:
+      step ``tra-lai-<report id>``, with the reason in the digest;
+    * ``reassign``: an open task whose unit ceased with no successor, to the issuer and the focal
+      unit: step ``giao-lai``.
+    """
+    c, c2 = tables.completion_t, tables.completion_t.alias("later")
+    d = literal(as_of, type_=Date)
+    lead = lead_code(as_of)
+    live = and_(
+        t.c.state != "removed",
+        started(as_of),
+        or_(t.c.completed_on.is_(None), t.c.completed_on > d),
+    )
+    policy = func.coalesce(t.c.policy_code, literal(""))
+    sweep = literal(sweep_id, type_=Integer)
+    created = literal(at, type_=n.c.created_at.type)
+
+    def step(prefix: str) -> ColumnElement[Any]:
+        return literal(prefix, type_=String(64)) + cast(c.c.id, String(16))
+
+    # verify: to the focal unit when it is a unit of the registry, else the issuer.
+    focal = _u.alias("focal_u")
+    to = case((focal.c.code.is_not(None), focal.c.code), else_=_d.c.issuer_code)
+    rcpt, answers = _answered(cur, to, "verify_now")
+    verify = (
+        select(
+            t.c.id,
+            policy,
+            step("cho-xac-nhan-"),
+            answers,
+            literal(False),
+            literal("verify", type_=String(16)),
+            c.c.reported_on,
+            func.coalesce(t.c.due_on, c.c.reported_on),
+            sweep,
+            created,
+            c.c.id,
+        )
+        .select_from(
+            t.join(c, c.c.task_id == t.c.id)
+            .join(_d, _d.c.code == t.c.directive_code)
+            .outerjoin(focal, focal.c.code == _d.c.focal_unit)
+            .outerjoin(rcpt, rcpt.c.code == to)
+        )
+        .where(
+            live,
+            c.c.reported_on <= d,
+            or_(c.c.state == "reported", and_(c.c.state == "returned", c.c.decided_on > d)),
+            to.is_not(None),
+            _alive(rcpt),
+        )
+    )
+    # returned: the latest report, returned by ``as_of``, of a task with no newer report.
+    lead_now, answers = _answered(cur, lead, "returned_now")
+    returned = (
+        select(
+            t.c.id,
+            policy,
+            step("tra-lai-"),
+            answers,
+            literal(False),
+            literal("returned", type_=String(16)),
+            c.c.decided_on,
+            func.coalesce(t.c.due_on, c.c.decided_on),
+            sweep,
+            created,
+            c.c.id,
+        )
+        .select_from(t.join(c, c.c.task_id == t.c.id).outerjoin(lead_now, lead_now.c.code == lead))
+        .where(
+            live,
+            c.c.state == "returned",
+            c.c.decided_on <= d,
+            ~exists().where(c2.c.task_id == t.c.id, c2.c.id > c.c.id, c2.c.reported_on <= d),
+            _alive(lead_now),
+        )
+    )
+    out = [("verify", verify), ("returned", returned)]
+    # reassign: the lead's chain ends in a unit that ceased; to the issuer and the focal unit.
+    gone = cur.alias("gone")
+    for role in ("issuer", "focal"):
+        recipient, joins = _roles(lead)[role]
+        frm: Any = t.join(gone, and_(gone.c.code == lead, gone.c.ceased == 1))
+        for target, on in joins:
+            frm = frm.join(target, on)
+        rnow, answers = _answered(cur, recipient, "reassign_now")
+        frm = frm.outerjoin(rnow, rnow.c.code == recipient)
+        q = select(
+            t.c.id,
+            policy,
+            literal("giao-lai", type_=String(64)),
+            answers,
+            literal(False),
+            literal("reassign", type_=String(16)),
+            d,
+            func.coalesce(t.c.due_on, d),
+            sweep,
+            created,
+            literal(None, type_=Integer),
+        ).select_from(frm)
+        q = q.where(live, ~awaiting_clause(as_of), recipient.is_not(None), _alive(rnow))
+        out.append(("reassign", q))
+    return out
+
+
 def pending_lines(
-    conn: Connection, recipient: str | None = None
+    conn: Connection, as_of: date, recipient: str | None = None
 ) -> dict[str, list[tuple[int, DigestLine]]]:
-    """The notices not yet in a delivery, as digest lines, by recipient unit."""
-    d, lead = tables.directive_t, tables.unit_t.alias("lead")
+    """The notices not yet in a delivery, as digest lines, by recipient unit; each names the
+    unit that answers for the task on ``as_of`` (and the one it inherited the task from)."""
+    d, c = tables.directive_t, tables.completion_t
+    named, now = tables.unit_t.alias("named"), tables.unit_t.alias("now")
+    ans = answering(as_of)
+    lead = lead_code(as_of)
+    day = literal(as_of, type_=Date)
     q = (
         select(
             n.c.id,
@@ -246,13 +406,27 @@ def pending_lines(
             t.c.directive_code,
             d.c.symbol,
             d.c.title.label("dtitle"),
-            lead.c.name.label("lead_name"),
+            named.c.name.label("named_name"),
             t.c.unit_code,
+            lead.label("assigned"),
+            func.coalesce(ans.c.current, lead).label("answering"),
+            now.c.name.label("answering_name"),
+            and_(
+                t.c.activation == "on_parent_done",
+                or_(t.c.activated_on.is_(None), t.c.activated_on > day),
+            ).label("waiting"),
+            c.c.reported_on,
+            c.c.evidence,
+            c.c.reason,
+            c.c.decided_on,
         )
         .select_from(
             n.join(t, t.c.id == n.c.task_id)
             .join(d, d.c.code == t.c.directive_code)
-            .join(lead, lead.c.code == t.c.unit_code, isouter=True)
+            .outerjoin(named, named.c.code == t.c.unit_code)
+            .outerjoin(ans, ans.c.code == lead)
+            .outerjoin(now, now.c.code == func.coalesce(ans.c.current, lead))
+            .outerjoin(c, c.c.id == n.c.completion_id)
         )
         .where(n.c.delivery_id.is_(None))
         .order_by(n.c.recipient, n.c.id)
@@ -268,12 +442,30 @@ def pending_lines(
             r.title,
             r.deadline_text,
             r.due_on,
-            r.lead_name or r.unit_code,
+            _lead_shown(r),
             r.severity,
             bool(r.is_cc),
+            waiting_for_parent=bool(r.waiting) and r.severity != "verify",
+            reported_on=r.reported_on,
+            evidence=r.evidence,
+            reason=r.reason,
+            decided_on=r.decided_on,
         )
         out.setdefault(r.recipient, []).append((r.id, line))
     return out
+
+
+def _lead_shown(r: Any) -> str:
+    """The unit that answers, with the unit it took the task over from (as in ``kttt status``)."""
+    named = r.named_name or r.unit_code
+    answering = r.answering_name or r.answering
+    if r.severity == "reassign":
+        return f"{answering} (đã giải thể, chưa có đơn vị kế thừa)"
+    if r.assigned != r.unit_code:
+        return f"{answering} (giao lại từ {named})"
+    if r.answering != r.unit_code:
+        return f"{answering} (kế thừa từ {named})"
+    return named
 
 
 def claim_notices(

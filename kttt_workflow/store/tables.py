@@ -83,7 +83,10 @@ class Task(SQLModel, table=True):
     task_key: str = Field(max_length=32)
     parent_key: str | None = Field(default=None, max_length=32)
     parent_task_id: str | None = Field(default=None, max_length=255, index=True)
-    unit_code: str = Field(max_length=64, index=True)
+    unit_code: str = Field(max_length=64, index=True)  # the unit the directive named
+    # A coordinator's reassignment (``kttt reassign``): this unit answers from ``assigned_on``.
+    assigned_code: str | None = Field(default=None, max_length=64)
+    assigned_on: date | None = None
     period: str | None = Field(default=None, max_length=16)
     starts_on: date | None = None  # first day of a recurring instance's period
     title: str
@@ -193,6 +196,7 @@ class Notice(SQLModel, table=True):
     sweep_id: int | None = None
     created_at: datetime
     delivery_id: str | None = Field(default=None, max_length=64, index=True)
+    completion_id: int | None = None  # the report a follow-up notice is about (verify, returned)
 
 
 class Delivery(SQLModel, table=True):

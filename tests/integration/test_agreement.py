@@ -42,7 +42,7 @@ def test_successor_chain_in_sql_matches_the_registry_on_the_real_directives(
         registry = read_registry(conn)
     for day in REFORM_DAYS:
         assert _sql_current(loaded, day) == {c: registry.current(c, day) for c in registry.units}
-    # The focal unit of the NQ 20 programme, down the whole chain (not one hop).
+    # Sở KH&ĐT Bắc Giang (the State-side advisory body of NQ 20), down the whole chain.
     assert registry.current("bg-so-kh-dt", date(2025, 2, 28)) == "bg-so-kh-dt"
     assert registry.current("bg-so-kh-dt", date(2025, 3, 1)) == "bg-so-tai-chinh"
     assert registry.current("bg-so-kh-dt", date(2026, 3, 2)) == "bn-so-tai-chinh"
@@ -117,8 +117,12 @@ def test_escalation_after_the_reform_goes_to_who_answers_now(loaded: Tracker) ->
     }
     assert got == {
         ("bao-cao-30", "bn-btv-tu", False),  # the issuer, BTV Tỉnh ủy Bắc Giang → Bắc Ninh
-        ("bao-cao-30", "bn-dang-uy-ubnd", True),  # the lead, Ban cán sự đảng UBND → Đảng ủy UBND
-        ("bao-cao-30", "bn-so-tai-chinh", True),  # the focal unit, two links: KH&ĐT → TC → TC BN
+        # the lead and the focal unit (the same body: §IV.7), Ban cán sự đảng UBND → Đảng ủy UBND
+        ("bao-cao-30", "bn-dang-uy-ubnd", True),
     }
+    # The State-side advisory body follows two links: Sở KH&ĐT → Sở Tài chính → Sở TC Bắc Ninh.
+    with loaded.engine.connect() as conn:
+        now = {r.code: r.current for r in conn.execute(current_units(date(2026, 3, 2)))}
+    assert now["bg-so-kh-dt"] == "bn-so-tai-chinh"
     ceased = {"bg-so-kh-dt", "bg-so-tai-chinh", "bg-bcsd-ubnd", "bg-btv-tu"}
     assert not [n for n in ledger(loaded) if n[2] in ceased]
