@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kttt_workflow import config as cfg
 from kttt_workflow.domain import delivery, escalation, fanout, progress
+from kttt_workflow.domain import progress as reporting  # in the class, progress() hides it
 from kttt_workflow.domain.calendar import WorkingCalendar
 from kttt_workflow.domain.deadlines import DeadlineExplanation, explain
 from kttt_workflow.domain.digest import Digest, render
@@ -51,6 +52,7 @@ from kttt_workflow.store import (
     facts,
     load,
     outbox,
+    reassign,
     registry,
     status,
     sweep,
@@ -63,6 +65,7 @@ from kttt_workflow.store.registry import RegistrySummary
 __all__ = [
     "CompletionResult",
     "LoadResult",
+    "ReassignResult",
     "SendSummary",
     "SweepReport",
     "Tracker",
@@ -99,6 +102,15 @@ class SendSummary:
 
     def add(self, status: str) -> None:
         setattr(self, status, getattr(self, status) + 1)
+
+
+@dataclass(frozen=True)
+class ReassignResult:
+    """What a reassignment did: the tasks moved (with the unit that answered before)."""
+
+    to_unit: str
+    on: date
+    moved: list[tuple[str, str]]
 
 
 @dataclass
@@ -245,6 +257,7 @@ class Tracker:
             reg = registry.RegistrySummary()
             if bundle.registry_files:
                 reg = registry.save_registry(conn, [rf for _, rf in bundle.registry_files])
+                reg.tasks_inherited = reassign.record_successions(conn, reg.successions, at)
             policies: dict[str, PolicyFile | EscalationPolicy] = {
                 fanout.DEFAULT_POLICY: defaults.default_policy()
             }
@@ -312,30 +325,18 @@ class Tracker:
         as_of: date | None = None,
         directive: str | None = None,
         overdue_limit: int = progress.OVERDUE_LIMIT,
+        period: str | progress.Period | None = None,
+        unit: str | None = None,
+        level: str | None = None,
+        regime: str | progress.Regime | None = None,
     ) -> progress.ProgressReport:
-        """The consolidated report by directive, unit and level (one ``GROUP BY``).
+        """The consolidated report by directive, unit and level (set-based ``GROUP BY``s), as of
+        a date or for a reporting ``period`` ("2022-Q4": as of the end of its data cut-off),
+        of one directive, unit or level. See :meth:`_progress` (section "reports").
 
         A directive that is not stored (or has no task) is an error.
         """
-        day = as_of or self.today()
-        with self._read() as conn:
-            counts = progress_sql.count_rows(conn, day, directive)
-            with_tasks = {c.directive for c in counts}
-            infos = progress_sql.directive_infos(
-                conn, with_tasks | ({directive} if directive else set())
-            )
-            units = progress_sql.unit_infos(conn, {c.unit for c in counts})
-            levels = progress_sql.level_infos(conn)
-            overdue = status.task_statuses(
-                conn, day, directive=directive, statuses=["overdue"], limit=overdue_limit
-            )
-        if directive and directive not in infos:
-            raise KtttError(f"không có nhiệm vụ nào của văn bản '{directive}'")
-        for code in with_tasks - set(infos):  # tasks always belong to a stored directive
-            infos[code] = progress.DirectiveInfo(code, "", None, None, code)
-        return progress.assemble(
-            day, directive, counts, infos, units, levels, overdue, overdue_limit
-        )
+        return self._progress(as_of, directive, overdue_limit, period, unit, level, regime)
 
     def explain_deadline(
         self, text: str, *, issued: date | None = None, roll: bool = True, count: int = 4
@@ -412,6 +413,53 @@ class Tracker:
         problem = decision_date_error(day, today=self.today(), reported_on=reported)
         if problem:
             raise KtttError(problem)
+
+    # -- reassignment -----------------------------------------------------------------------------
+    def reassign(
+        self,
+        to_unit: str,
+        reason: str,
+        *,
+        task: str | None = None,
+        from_unit: str | None = None,
+        on: date | None = None,
+        unit: str | None = None,
+    ) -> ReassignResult:
+        """Move open tasks to ``to_unit`` from ``on`` (default today): one task (``task``, with
+        ``unit`` as in ``kttt complete``), or every open task ``from_unit`` answers for on that
+        day (a dissolved district's tasks to the commune or department that takes them over).
+        Each move is in the task's history with the reason; nothing moves on an error."""
+        if (task is None) == (from_unit is None):
+            raise KtttError("cần ghi một nhiệm vụ hoặc --from ĐƠN_VỊ (không ghi cả hai)")
+        if not reason or not reason.strip():
+            raise KtttError("cần ghi lý do giao lại (--reason), ví dụ số và ngày văn bản giao")
+        day = on or self.today()
+        with self._write() as conn:
+            _known(conn, "unit", to_unit)
+            _known(conn, "unit", from_unit)
+            _, starts, ends = reassign.unit_on(conn, to_unit, day) or ("", None, None)
+            if ends is not None and ends < day:
+                raise KtttError(
+                    f"đơn vị '{to_unit}' đã thôi hoạt động từ sau ngày {ends:%d/%m/%Y}; "
+                    "không thể giao nhiệm vụ cho đơn vị này"
+                )
+            if starts is not None and starts > day:
+                raise KtttError(
+                    f"đơn vị '{to_unit}' bắt đầu hoạt động từ ngày {starts:%d/%m/%Y}; "
+                    f"không thể giao nhiệm vụ từ ngày {day:%d/%m/%Y}"
+                )
+            ids = [completion.resolve_task(conn, task, unit)] if task is not None else []
+            moves = reassign.movable(conn, day, task_ids=ids, from_unit=from_unit)
+            if task is not None and not moves:
+                raise KtttError(f"nhiệm vụ '{ids[0]}' đã hoàn thành hoặc đã bỏ: không giao lại")
+            if from_unit is not None and not moves:
+                raise KtttError(
+                    f"đơn vị '{from_unit}' không có nhiệm vụ nào chưa hoàn thành vào ngày "
+                    f"{day:%d/%m/%Y}"
+                )
+            moves = [(t, old) for t, old in moves if old != to_unit]
+            reassign.move(conn, moves, to_unit, day, reason.strip(), self.clock())
+        return ReassignResult(to_unit, day, moves)
 
     def history(self, task: str, *, unit: str | None = None) -> list[dict[str, Any]]:
         """The task's history (created, changed, reported, verified…), oldest first."""
@@ -621,6 +669,200 @@ class Tracker:
     def delivery_facts(self, after: int) -> list[facts.Fact]:
         with self._read() as conn:
             return facts.delivery_facts(conn, after)
+
+    # -- reports (issue 9) ----------------------------------------------------------------------
+    def _progress(
+        self,
+        as_of: date | None,
+        directive: str | None,
+        overdue_limit: int,
+        period: str | reporting.Period | None,
+        unit: str | None,
+        level: str | None,
+        regime: str | reporting.Regime | None,
+    ) -> reporting.ProgressReport:
+        from kttt_workflow.domain import periods
+
+        try:
+            if isinstance(period, str):
+                period = periods.parse_period(period)
+            if isinstance(regime, str):
+                regime = periods.parse_regime(regime)
+        except periods.PeriodError as e:
+            raise KtttError(str(e)) from None
+        if period is not None and as_of is not None:
+            raise KtttError("chỉ chọn một trong ngày tính (--as-of) và kỳ báo cáo (--period)")
+        day = period.cutoff_end if period else (as_of or self.today())
+        window = (period.cutoff_start, period.cutoff_end) if period else None
+        scope = progress_sql.Scope(day, directive, unit, level, window)
+        with self._read() as conn:
+            _known(conn, "unit", unit)
+            self._known_level(conn, level)
+            counts = progress_sql.count_rows(conn, scope)
+            with_tasks = {c.directive for c in counts}
+            infos = progress_sql.directive_infos(
+                conn, with_tasks | ({directive} if directive else set())
+            )
+            units = progress_sql.unit_infos(conn, {c.unit for c in counts} | {unit or ""})
+            levels = progress_sql.level_infos(conn)
+            ids = progress_sql.overdue_ids(conn, scope, overdue_limit)
+            found = progress_sql.statuses(conn, day, ids)
+            overdue = [found[i] for i in ids if i in found]
+            plans = self._plans(conn, scope, with_tasks, overdue)
+        if directive and directive not in infos:
+            raise KtttError(f"không có nhiệm vụ nào của văn bản '{directive}'")
+        for code in with_tasks - set(infos):  # tasks always belong to a stored directive
+            infos[code] = reporting.DirectiveInfo(code, "", None, None, code)
+        return reporting.assemble(
+            day,
+            directive,
+            counts,
+            infos,
+            units,
+            levels,
+            overdue,
+            overdue_limit,
+            period=period,
+            regime=(regime or periods.DEFAULT_REGIME) if period else regime,
+            unit=unit,
+            unit_name=units[unit][0] if unit and unit in units else None,
+            level=level,
+            level_name=levels[level][0] if level and level in levels else None,
+            plans=plans,
+        )
+
+    def _plans(
+        self,
+        conn: Connection,
+        scope: progress_sql.Scope,
+        codes: set[str],
+        overdue: list[TaskStatus],
+    ) -> list[reporting.PlanTable]:
+        """The appendix table of each directive: its plan's tasks, counted by status."""
+        counts = progress_sql.plan_counts(conn, scope)
+        singles: list[str] = []
+        per_key: dict[tuple[str, str], list[reporting.PlanCount]] = {}
+        for c in counts:
+            per_key.setdefault((c.directive, c.key), []).append(c)
+        for group in per_key.values():
+            if sum(c.count for c in group) == 1:
+                singles.append(group[0].first_id)
+        found = progress_sql.statuses(conn, scope.as_of, singles)
+        done = progress_sql.completions(conn, scope.as_of, singles)
+        specs = progress_sql.directive_specs(conn, codes)
+        named: set[str] = set()
+        for spec in specs.values():
+            for task in reporting.spec_tasks(spec):
+                named.add(str(task.get("lead", "")))
+                named.update(str(x) for x in task.get("coordinating") or [])
+        names = progress_sql.names(conn, named)
+        return [
+            reporting.plan_table(
+                code,
+                specs[code],
+                [c for c in counts if c.directive == code],
+                names,
+                found,
+                done,
+                overdue,
+            )  # fmt: skip
+            for code in sorted(specs)
+        ]
+
+    @contextmanager
+    def report_tasks(
+        self, report: reporting.ProgressReport, limit: int = reporting.SHEET_LIMIT
+    ) -> Iterator[Iterator[tuple[TaskStatus, reporting.Completed | None]]]:
+        """Every task of ``report`` (at most ``limit``) with the report that counts for it, in the
+        plan's order, streamed from one read connection (``with t.report_tasks(r) as rows:``)."""
+        window = (report.period.cutoff_start, report.as_of) if report.period else None
+        scope = progress_sql.Scope(
+            report.as_of, report.directive, report.unit, report.level, window
+        )
+        order = {p.directive: [r.key for r in p.rows] for p in report.plans}
+        with self._read() as conn:
+            yield progress_sql.task_lines(conn, scope, order, limit)
+
+    def letterhead(self, unit: str) -> tuple[str, str | None]:
+        """(name, parent's name) of the unit issuing a report, for its heading block."""
+        with self._read() as conn:
+            _known(conn, "unit", unit)
+            found = progress_sql.unit_parent(conn, unit)
+        assert found is not None  # _known checked it
+        return found
+
+    def record_completions(
+        self, entries: Sequence[reporting.SheetCompletion]
+    ) -> reporting.CompletionBatch:
+        """Record the completion reports of a returned sheet (``kttt import-progress``), each
+        waiting for verification, in one transaction: any wrong row (unknown task, impossible
+        date…) is an ``InputError`` naming its sheet, row and column, and nothing is written.
+
+        A task already reported or done is left as it is (listed in ``skipped``).
+        """
+        issues: list[Issue] = []
+        batch = reporting.CompletionBatch()
+        today = self.today()
+        at = self.clock()
+        with self._write() as conn:
+            for e in entries:
+                try:
+                    task_id = completion.resolve_task(conn, e.task_id)
+                except KtttError as x:
+                    issues.append(self._sheet_issue(e, "key", str(x)))
+                    continue
+                if task_id != e.task_id:
+                    issues.append(
+                        self._sheet_issue(e, "key", f"không có nhiệm vụ mã '{e.task_id}'")
+                    )
+                    continue
+                state = progress_sql.task_state(conn, task_id)
+                if state in ("reported", "done"):
+                    batch.skipped.append((task_id, state))
+                    continue
+                ev = parse_evidence(e.evidence)
+                day = e.on or ev.issued_on
+                if day is None:
+                    issues.append(
+                        self._sheet_issue(e, "on", "cần ghi ngày hoàn thành (dd/mm/yyyy)")
+                    )
+                    continue
+                problem = report_date_error(
+                    day,
+                    today=today,
+                    assigned_on=completion.assigned_on(conn, task_id),
+                    evidence_on=ev.issued_on,
+                )
+                if problem:
+                    issues.append(self._sheet_issue(e, "on" if e.on else "evidence", problem))
+                    continue
+                if issues:
+                    continue  # nothing will be written: only look for more problems
+                r = completion.record_report(
+                    conn, task_id, ev, on=day, note=e.note, attachment=None, at=at
+                )
+                batch.recorded.append((r.task_id, r.warnings))
+            if issues:
+                raise InputError(issues)
+        return batch
+
+    @staticmethod
+    def _sheet_issue(e: reporting.SheetCompletion, column: str, message: str) -> Issue:
+        """An issue at the cell of ``e``'s row that holds ``column`` (key, on, evidence)."""
+        file, row, col, where = e.locate(column)
+        return Issue(file, row, col, f"{where}: {message}")
+
+    @staticmethod
+    def _known_level(conn: Connection, level: str | None) -> None:
+        """A level given to filter a report by must exist (close matches otherwise)."""
+        if level is None:
+            return
+        levels = sorted(progress_sql.level_infos(conn))
+        if level in levels:
+            return
+        close = get_close_matches(level, levels, n=3, cutoff=0.6)
+        hint = f"có phải: {', '.join(close)}?" if close else f"các cấp: {', '.join(levels)}"
+        raise KtttError(f"không có cấp mã '{level}' trong cơ sở dữ liệu; {hint}")
 
 
 # -- checks that need the store or the adapter --------------------------------------------------

@@ -102,6 +102,14 @@ def load(
             f"thêm {reg.groups_added} nhóm, sửa {reg.groups_changed}.",
             highlight=False,
         )
+    for unit, successor, _ in reg.successions:
+        out.print(f"Đơn vị kế thừa: {unit} → {successor}.", highlight=False)
+    if reg.tasks_inherited:
+        out.print(
+            f"  {reg.tasks_inherited} nhiệm vụ chưa hoàn thành chuyển cho đơn vị kế thừa "
+            "(ghi vào lịch sử nhiệm vụ).",
+            highlight=False,
+        )
     if reg.policies_changed:
         out.print(f"Chính sách nhắc việc: {reg.policies_changed} thêm hoặc sửa.", highlight=False)
     for s in summaries:
@@ -274,6 +282,60 @@ def return_(
 
 
 @app.command()
+def reassign(
+    task: Annotated[
+        str | None, typer.Argument(help="Mã nhiệm vụ (hoặc dùng --from cho mọi nhiệm vụ).")
+    ] = None,
+    to: Annotated[str, typer.Option("--to", help="Mã đơn vị nhận nhiệm vụ.")] = "",
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Giao lại mọi nhiệm vụ chưa hoàn thành của đơn vị này."),
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option(help="Ngày giao lại có hiệu lực (mặc định: hôm nay).")
+    ] = None,
+    reason: Annotated[
+        str, typer.Option(help="Lý do, căn cứ (số, ký hiệu, ngày văn bản giao lại).")
+    ] = "",
+    unit: Annotated[
+        str | None, typer.Option(help="Mã đơn vị (khi TASK là 'văn bản/nhiệm vụ').")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Giao lại nhiệm vụ chưa hoàn thành cho đơn vị khác (ghi vào lịch sử nhiệm vụ)."""
+    if not to:
+        fail("cần ghi đơn vị nhận nhiệm vụ (--to ĐƠN_VỊ)")
+    with open_tracker(db) as t:
+        r = t.reassign(to, reason, task=task, from_unit=from_, on=parse_date(on), unit=unit)
+    if not r.moved:
+        out.print(f"Không có nhiệm vụ nào cần giao lại: đã thuộc {r.to_unit}.", highlight=False)
+        return
+    out.print(
+        f"Đã giao lại {len(r.moved)} nhiệm vụ cho {r.to_unit} từ ngày {fmt_date(r.on)}.",
+        highlight=False,
+    )
+    for task_id, old in r.moved[:20]:
+        out.print(f"  {task_id} (trước đó: {old})", highlight=False)
+    if len(r.moved) > 20:
+        out.print(f"  … và {len(r.moved) - 20} nhiệm vụ khác (xem kttt history)", highlight=False)
+
+
+# What the history calls each event (the stored names are English).
+EVENT_LABELS = {
+    "created": "tạo",
+    "changed": "sửa",
+    "removed": "bỏ",
+    "restored": "khôi phục",
+    "activated": "kích hoạt",
+    "reported": "báo cáo hoàn thành",
+    "verified": "xác nhận hoàn thành",
+    "returned": "trả lại báo cáo",
+    "reassigned": "giao lại",
+    "inherited": "chuyển cho đơn vị kế thừa",
+}
+
+
+@app.command()
 def history(
     task: Annotated[str, typer.Argument(help="Mã nhiệm vụ.")],
     unit: Annotated[str | None, typer.Option(help="Mã đơn vị.")] = None,
@@ -284,7 +346,8 @@ def history(
         rows = t.history(task, unit=unit)
     for r in rows:
         detail = json.dumps(r["detail"], ensure_ascii=False, default=str)
-        out.print(f"{r['at']:%Y-%m-%d %H:%M} {r['event']} {detail}", highlight=False)
+        label = EVENT_LABELS.get(r["event"], r["event"])
+        out.print(f"{r['at']:%Y-%m-%d %H:%M} {label} {detail}", highlight=False, markup=False)
 
 
 @app.command()

@@ -1,23 +1,31 @@
-"""The consolidated progress report: per directive, per unit and per level, as of a date. Pure.
+"""The consolidated progress report: across documents, per directive, per unit and per level, as
+of a date or for a reporting period, the way the Government Office reports. Pure.
 
-The store counts the tasks of every (directive, unit, status, due-by, key task) in one
-``GROUP BY`` (:mod:`kttt_workflow.store.progress`); :func:`assemble` builds the report from those
-few aggregate rows, never from task rows.
+The store counts the tasks of every (directive, unit, status, due-by, key task, overdue age, …)
+in one ``GROUP BY`` (:mod:`kttt_workflow.store.progress`); :func:`assemble` builds the report from
+those aggregate rows, never from task rows. The appendix ("Phụ lục") has one row per task of the
+plan (:class:`PlanRow`, counted by a second ``GROUP BY``), in the plan's order and groups.
 
-Counts and percentages (also in ``docs/prefect.md``), as of ``as_of``:
+Counts and percentages (also in ``docs/reports.md``), as of ``as_of``:
 
-* **total** (*Tổng số nhiệm vụ*): tasks not removed whose period has begun (recurring instances
-  of later periods are not counted yet), in the seven statuses of ``domain.status.Status``;
+* **total** (*Tổng số nhiệm vụ được giao*): tasks not removed whose period has begun (recurring
+  instances of later periods are not counted yet), whatever their status;
 * **done** (*Đã hoàn thành*): ``done_on_time + done_late`` (a verified report dated on or before
-  ``as_of``);
-* **due** (*Đến hạn*, the denominator of the deadline percentages): tasks whose computed due
-  date is on or before ``as_of`` and that are in one of ``done_on_time``, ``done_late``,
-  ``overdue``, ``on_track`` (due today). Tasks waiting for their parent task (``pending``), with
-  no single deadline (``ongoing``) or no deadline yet (``awaiting_deadline``) are never "due";
-  a task done early, before a due date that is still to come, is done but not yet due;
-* ``done_pct`` = done among due / due; ``on_time_pct`` = done on time among due / due;
-  ``overdue_pct`` = overdue / due; ``completion_pct`` = done / total.
-  A percentage with a zero denominator is ``None`` (shown as "—").
+  ``as_of``); a task without a deadline that was done is "đã hoàn thành" (counted with
+  ``done_on_time``: it cannot be late), and said apart in the text;
+* **due** (*Đến hạn*, the first denominator): tasks whose computed due date is on or before
+  ``as_of`` and that are in one of ``done_on_time``, ``done_late``, ``overdue``, ``on_track`` (due
+  today). Tasks waiting for their parent task, with no single deadline ("Thường xuyên"), with no
+  deadline yet, reported and awaiting verification, or of a unit that ceased with no successor
+  are never "due" and never overdue: they are counted apart;
+* every percentage names its denominator, and both customary ones are given:
+  ``done_pct`` = done among due / due ("x% số nhiệm vụ đến hạn"), ``completion_pct`` = done /
+  total ("y% tổng số nhiệm vụ được giao"); likewise ``overdue_pct`` and ``overdue_total_pct``.
+  A percentage with a zero denominator is ``None`` (shown as "—");
+* overdue tasks by age: up to 30 days, 31–90, 91–120, more than 120 (:data:`AGE_BUCKETS`);
+* key tasks (*nhiệm vụ trọng tâm*) are counted apart in the same categories;
+* for a reporting period (:mod:`kttt_workflow.domain.periods`) the report is as of the end of its
+  data cut-off, and also counts the tasks due within the cut-off window and the tasks done in it.
 
 >>> from kttt_workflow.service import Tracker                 # doctest: +SKIP
 >>> r = Tracker.open().progress(as_of=date(2022, 12, 5), directive="ctr-nq20-2022")  # doctest: +SKIP
@@ -26,33 +34,133 @@ Counts and percentages (also in ``docs/prefect.md``), as of ``as_of``:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from kttt_workflow.domain.status import DUE_STATUSES, ORDER, SHORT, Status, TaskStatus
+from kttt_workflow.domain.periods import Period, Regime
+from kttt_workflow.domain.status import DUE_STATUSES, LABELS, ORDER, SHORT, Status, TaskStatus
 
 OVERDUE_LIMIT = 500  # overdue tasks listed per report (the counts are always complete)
+SHEET_LIMIT = 200_000  # task rows of a spreadsheet's appendix (Excel holds 1,048,576 rows)
+BODY_UNITS = 15  # units shown in the body's table (most behind first); all in the appendix
 OTHER_LEVEL = "khac"
+TOTAL = "Cộng"
+
+# Overdue age, in days past due, as the Government Office reports it.
+AGE_BUCKETS: tuple[tuple[int, int | None, str], ...] = (
+    (1, 30, "Đến 30 ngày"),
+    (31, 90, "Từ 31 đến 90 ngày"),
+    (91, 120, "Từ 91 đến 120 ngày"),
+    (121, None, "Trên 120 ngày"),
+)
+
+# Counted apart, never as overdue (and never "due"), in this order.
+APART: tuple[Status, ...] = (
+    Status.awaiting_verification,
+    Status.ongoing,
+    Status.awaiting_deadline,
+    Status.pending,
+    Status.unit_dissolved,
+)
+DONE = (Status.done_on_time.value, Status.done_late.value)
+
+
+def age_bucket(days_overdue: int) -> int | None:
+    """The index in :data:`AGE_BUCKETS` of an overdue task's age (None when not overdue).
+
+    The SQL mirror is ``kttt_workflow.store.progress._age_bucket``.
+
+    >>> age_bucket(30), age_bucket(31), age_bucket(120), age_bucket(121), age_bucket(0)
+    (0, 1, 2, 3, None)
+    """
+    for i, (low, high, _) in enumerate(AGE_BUCKETS):
+        if days_overdue >= low and (high is None or days_overdue <= high):
+            return i
+    return None
+
+
+def fmt_pct(value: float | None) -> str:
+    """A percentage the way a Vietnamese report writes it: ``66,7%`` (``—`` when undefined)."""
+    if value is None:
+        return "—"
+    return f"{value:.1f}".replace(".", ",") + "%"
+
+
+def fmt_int(n: int) -> str:
+    """A count with Vietnamese digit grouping: ``12.345``."""
+    return f"{n:,}".replace(",", ".")
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+DUE_OF = "số nhiệm vụ đến hạn"
+TOTAL_OF = "tổng số nhiệm vụ được giao"
+
+
+def share(part: int, whole: int, of: str) -> str:
+    """A percentage naming its denominator: "66,7% số nhiệm vụ đến hạn (10/15)".
+
+    >>> share(0, 0, DUE_OF)
+    '— (chưa có nhiệm vụ đến hạn)'
+    """
+    if not whole:
+        return f"— (chưa có {of.removeprefix('số ').removeprefix('tổng số ')})"
+    return f"{fmt_pct(_pct(part, whole))} {of} ({fmt_int(part)}/{fmt_int(whole)})"
+
+
+# --------------------------------------------------------------------------------------------------
+# Aggregate rows
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CountRow:
+    """One aggregate row of the store: how many tasks share these values."""
+
+    directive: str
+    unit: str
+    status: str
+    due_by: bool  # the computed due date is on or before the report date
+    key_task: bool
+    count: int
+    age: int | None = None  # overdue tasks: the index of their age in AGE_BUCKETS
+    undated: bool = False  # the task has no due date
+    due_in: bool = False  # due within the period's cut-off window
+    done_in: bool = False  # done (report date) within the period's cut-off window
+
+
+def _zero() -> dict[str, int]:
+    return {s.value: 0 for s in ORDER}
 
 
 @dataclass
 class ProgressRow:
-    """Counts for one scope: a directive, a unit within a directive, or a level within one."""
+    """Counts for one scope: all documents, a directive, a unit within a directive (or across
+    documents), or a level within one."""
 
-    scope: str  # "directive" | "unit" | "level"
+    scope: str  # "total" | "directive" | "unit" | "level"
     directive: str
     code: str  # directive code, unit code or level code
     name: str
     level: str | None = None  # the unit's level code (unit rows)
     level_name: str | None = None
     position: int = 0  # level order (level rows)
-    counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in ORDER})
+    counts: dict[str, int] = field(default_factory=_zero)
     due: int = 0
     done_due: int = 0
     done_on_time_due: int = 0
-    key_overdue: int = 0  # overdue key tasks ("nhiệm vụ trọng tâm")
+    key_counts: dict[str, int] = field(default_factory=_zero)
+    key_due: int = 0
+    key_done_due: int = 0
+    ages: list[int] = field(default_factory=lambda: [0] * len(AGE_BUCKETS))
+    done_undated: int = 0  # done tasks without a deadline ("đã hoàn thành")
+    period_due: int = 0  # due within the cut-off window
+    period_done_due: int = 0  # … and done by the report date
+    period_on_time_due: int = 0  # … on time
+    period_overdue: int = 0  # … and overdue
+    period_done: int = 0  # done within the cut-off window, whatever their due date
 
     @property
     def total(self) -> int:
@@ -65,6 +173,23 @@ class ProgressRow:
     @property
     def overdue(self) -> int:
         return self.counts[Status.overdue.value]
+
+    @property
+    def apart(self) -> int:
+        """Tasks counted apart (never due, never overdue): see :data:`APART`."""
+        return sum(self.counts[s.value] for s in APART)
+
+    @property
+    def key_total(self) -> int:
+        return sum(self.key_counts.values())
+
+    @property
+    def key_done(self) -> int:
+        return sum(self.key_counts[s] for s in DONE)
+
+    @property
+    def key_overdue(self) -> int:
+        return self.key_counts[Status.overdue.value]
 
     @property
     def done_pct(self) -> float | None:
@@ -82,16 +207,59 @@ class ProgressRow:
     def completion_pct(self) -> float | None:
         return _pct(self.done, self.total)
 
-    def add(self, status: str, due_by: bool, key_task: bool, n: int) -> None:
+    @property
+    def overdue_total_pct(self) -> float | None:
+        return _pct(self.overdue, self.total)
+
+    def add(self, c: CountRow) -> None:
+        n, status = c.count, c.status
         self.counts[status] = self.counts.get(status, 0) + n
-        if due_by and status in DUE_STATUSES:
+        due = c.due_by and status in DUE_STATUSES
+        if due:
             self.due += n
-            if status in (Status.done_on_time.value, Status.done_late.value):
-                self.done_due += n
-            if status == Status.done_on_time.value:
-                self.done_on_time_due += n
-        if key_task and status == Status.overdue.value:
-            self.key_overdue += n
+            self.done_due += n if status in DONE else 0
+            self.done_on_time_due += n if status == Status.done_on_time.value else 0
+        if c.key_task:
+            self.key_counts[status] = self.key_counts.get(status, 0) + n
+            self.key_due += n if due else 0
+            self.key_done_due += n if due and status in DONE else 0
+        if status == Status.overdue.value and c.age is not None:
+            self.ages[c.age] += n
+        if c.undated and status in DONE:
+            self.done_undated += n
+        if c.due_in and status in DUE_STATUSES:
+            self.period_due += n
+            self.period_done_due += n if status in DONE else 0
+            self.period_on_time_due += n if status == Status.done_on_time.value else 0
+            self.period_overdue += n if status == Status.overdue.value else 0
+        if c.done_in and status in DONE:
+            self.period_done += n
+
+    def merge(self, other: ProgressRow) -> None:
+        """Add ``other``'s counts to this row's."""
+        for s, n in other.counts.items():
+            self.counts[s] = self.counts.get(s, 0) + n
+        for s, n in other.key_counts.items():
+            self.key_counts[s] = self.key_counts.get(s, 0) + n
+        for i, n in enumerate(other.ages):
+            self.ages[i] += n
+        for name in _SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def behind(self) -> tuple[Any, ...]:
+        """Sort key, the units most behind first: most overdue tasks, highest share of overdue
+        among due, most overdue key tasks, most tasks not done; then by name."""
+        return (-self.overdue, -(self.overdue_pct or 0.0), -self.key_overdue,
+                -(self.total - self.done), self.name, self.code)  # fmt: skip
+
+    def due_share_cell(self) -> str:
+        """The "% đã hoàn thành / số đến hạn" cell: a unit with nothing due yet whose tasks are
+        all done (e.g. "Thường xuyên" tasks it reported) is "đã hoàn thành", never "— (0/0)"."""
+        if self.due:
+            return fmt_pct(self.done_pct)
+        if self.total and self.done == self.total:
+            return "đã hoàn thành"
+        return "chưa đến hạn"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -104,18 +272,38 @@ class ProgressRow:
             "counts": dict(self.counts),
             "total": self.total,
             "done": self.done,
+            "done_undated": self.done_undated,
             "due": self.due,
             "done_due": self.done_due,
             "done_on_time_due": self.done_on_time_due,
+            "apart": self.apart,
+            "overdue_by_age": {
+                label: n for (_, _, label), n in zip(AGE_BUCKETS, self.ages, strict=True)
+            },
+            "key_tasks": {
+                "total": self.key_total,
+                "counts": dict(self.key_counts),
+                "due": self.key_due,
+                "done_due": self.key_done_due,
+            },
             "key_overdue": self.key_overdue,
             "done_pct": self.done_pct,
             "on_time_pct": self.on_time_pct,
             "overdue_pct": self.overdue_pct,
             "completion_pct": self.completion_pct,
+            "overdue_total_pct": self.overdue_total_pct,
+            "period": {
+                "due": self.period_due,
+                "done_due": self.period_done_due,
+                "on_time_due": self.period_on_time_due,
+                "overdue": self.period_overdue,
+                "done": self.period_done,
+            },
         }
 
     def table_row(self, first: dict[str, Any]) -> dict[str, Any]:
-        """One row of a UI/terminal table: ``first`` columns, then the counts and percentages."""
+        """One row of a Prefect UI table: ``first`` columns, then the counts and percentages
+        (short column names; the report files use the official labels, :data:`COLUMNS`)."""
         row = dict(first)
         row["Tổng"] = self.total
         row["Đến hạn"] = self.due
@@ -128,6 +316,323 @@ class ProgressRow:
         return row
 
 
+_SUMMED = ("due", "done_due", "done_on_time_due", "key_due", "key_done_due", "done_undated",
+           "period_due", "period_done_due", "period_on_time_due", "period_overdue",
+           "period_done")  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------------
+# Table columns of the report files, with the official labels
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    """One count column of a report table: its heading (under ``group`` when a two-row header
+    groups it) and how a row gives its value."""
+
+    group: str
+    heading: str
+    value: Callable[[ProgressRow], int | str]
+    percent: bool = False
+
+
+def _c(s: Status) -> Callable[[ProgressRow], int]:
+    return lambda r: r.counts[s.value]
+
+
+def _age(i: int) -> Callable[[ProgressRow], int]:
+    return lambda r: r.ages[i]
+
+
+# Every count, for the spreadsheet and Markdown.
+COLUMNS: tuple[Column, ...] = (
+    Column("", "Tổng số nhiệm vụ", lambda r: r.total),
+    Column("", "Đến hạn", lambda r: r.due),
+    Column("Đã hoàn thành", "Đúng hạn", _c(Status.done_on_time)),
+    Column("Đã hoàn thành", "Quá hạn", _c(Status.done_late)),
+    Column("Chưa hoàn thành", "Trong hạn", _c(Status.on_track)),
+    Column("Chưa hoàn thành", "Quá hạn", _c(Status.overdue)),
+    *(Column("Không tính là quá hạn", LABELS[s], _c(s)) for s in APART),
+    Column("Tỷ lệ hoàn thành", "% số nhiệm vụ đến hạn", lambda r: r.due_share_cell(), True),
+    Column("Tỷ lệ hoàn thành", "% tổng số nhiệm vụ được giao", lambda r: fmt_pct(r.completion_pct), True),
+    Column("Tỷ lệ quá hạn", "% số nhiệm vụ đến hạn", lambda r: fmt_pct(r.overdue_pct), True),
+    *(Column("Quá hạn theo thời gian", label, _age(i)) for i, (_, _, label) in enumerate(AGE_BUCKETS)),
+    Column("Nhiệm vụ trọng tâm", "Quá hạn", lambda r: r.key_overdue),
+)  # fmt: skip
+
+# The same on a portrait page (.docx): the categories counted apart in one column.
+COMPACT: tuple[Column, ...] = (
+    *COLUMNS[:6],
+    Column("", "Không tính là quá hạn (*)", lambda r: r.apart),
+    *(c for c in COLUMNS if c.group == "Tỷ lệ hoàn thành"),
+)
+APART_NOTE = "(*) Không tính là quá hạn: " + "; ".join(LABELS[s].lower() for s in APART) + "."
+
+
+# --------------------------------------------------------------------------------------------------
+# The plan's tasks (the appendix)
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlanCount:
+    """The store's count of the instances of one task of a plan in one status."""
+
+    directive: str
+    key: str
+    status: str
+    count: int
+    first_id: str  # the smallest task id among them (the instance, when there is one)
+    days: int = 0  # the most days overdue among them
+    undated: bool = False  # no instance has a due date
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The latest report of a task that counts: its date, evidence and state."""
+
+    reported_on: date
+    evidence: str
+    state: str  # reported | verified
+
+
+@dataclass
+class PlanRow:
+    """One task of the plan, as the appendix table shows it."""
+
+    directive: str
+    key: str
+    number: str  # the "STT" cell: the key within its group ("1", "1.1")
+    title: str
+    lead: str  # as the plan names it (unit or group)
+    coordinating: str
+    deliverable: str
+    deadline: str  # as written
+    counts: dict[str, int] = field(default_factory=_zero)
+    days: int = 0
+    undated: bool = False
+    task: TaskStatus | None = None  # the one instance, when the plan task has one
+    completed: Completed | None = None
+    overdue_units: list[str] = field(default_factory=list)  # names, as far as listed
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def overdue(self) -> int:
+        return self.counts[Status.overdue.value]
+
+    def status_text(self) -> str:
+        """The "Tình trạng" cell, with the official labels.
+
+        One instance: its label ("Chưa hoàn thành, quá hạn 15 ngày"; a done task without a
+        deadline is "Đã hoàn thành"); several (a task of every district, a yearly report): the
+        count of each status among them.
+        """
+        if self.task is not None and self.total == 1:
+            return _one_status(self.task, self.undated)
+        parts = []
+        for s in ORDER:
+            n = self.counts[s.value]
+            if not n:
+                continue
+            label = "Đã hoàn thành" if s == Status.done_on_time and self.undated else LABELS[s]
+            parts.append(f"{label}: {fmt_int(n)}")
+        return f"{fmt_int(self.total)} nhiệm vụ. " + "; ".join(parts) + "."
+
+    def note_text(self) -> str:
+        """The "Ghi chú" cell: the evidence of a done task, who answers for it today, the units
+        whose share is overdue."""
+        notes: list[str] = []
+        t = self.task
+        if t is not None and self.total == 1:
+            if t.lead_shown != t.unit_name:
+                notes.append(f"Đơn vị thực hiện: {t.lead_shown}")
+            if self.completed is not None:
+                when = f"{self.completed.reported_on:%d/%m/%Y}"
+                notes.append(f"Báo cáo ngày {when}: {self.completed.evidence}")
+        elif self.overdue:
+            shown = self.overdue_units[:5]
+            more = self.overdue - len(shown)
+            text = "Quá hạn: " + ", ".join(shown) if shown else "Quá hạn"
+            if more > 0:
+                text += f"{' và' if shown else ':'} {fmt_int(more)} nhiệm vụ khác (Phụ lục II)"
+            notes.append(text)
+        return "; ".join(notes)
+
+
+def _one_status(t: TaskStatus, undated: bool) -> str:
+    if t.status == Status.done_on_time.value and (undated or t.due is None):
+        return "Đã hoàn thành"
+    if t.status in (Status.overdue.value, Status.done_late.value) and t.days_overdue:
+        return f"{t.status_label} {fmt_int(t.days_overdue)} ngày"
+    return t.status_label
+
+
+@dataclass
+class PlanGroup:
+    """A group of the plan's table ("I", "II"…), or the tasks of a plan without groups."""
+
+    numeral: str | None
+    title: str
+    rows: list[PlanRow] = field(default_factory=list)
+
+
+@dataclass
+class PlanTable:
+    """The appendix table of one directive."""
+
+    directive: str
+    groups: list[PlanGroup]
+
+    @property
+    def rows(self) -> list[PlanRow]:
+        return [r for g in self.groups for r in g.rows]
+
+
+_ROMANS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
+           "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX")  # fmt: skip
+
+
+def spec_tasks(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The tasks of a stored directive spec, parents before their children, in the plan's order."""
+    out: list[dict[str, Any]] = []
+
+    def walk(tasks: Sequence[Mapping[str, Any]]) -> None:
+        for t in tasks:
+            out.append(dict(t))
+            walk(t.get("children") or [])
+
+    walk(spec.get("tasks") or [])
+    return out
+
+
+def plan_table(
+    directive: str,
+    spec: Mapping[str, Any],
+    counts: Iterable[PlanCount],
+    names: Mapping[str, str],
+    singles: Mapping[str, TaskStatus],
+    completed: Mapping[str, Completed],
+    overdue: Sequence[TaskStatus],
+) -> PlanTable:
+    """The appendix table of ``directive``: one row per task of the plan that has instances in
+    the report, in the plan's order, grouped as the plan numbers them.
+
+    A task numbered ``I.1`` is task 1 of group I; a plan numbered ``1``, ``1.1``, ``2`` has no
+    groups; tasks of another prefix (``TCTH.1``) form a group of their own, numbered after the
+    plan's. ``names`` gives the name of every unit and group code the plan names (its own
+    groups included); ``singles`` and ``completed`` the instance (and its report) of the tasks
+    that have one instance.
+    """
+    local = {g["code"]: g["name"] for g in spec.get("groups") or [] if "code" in g}
+    named = {**names, **local}
+    tasks = spec_tasks(spec)
+    wanted: dict[str, list[PlanCount]] = {}
+    for c in counts:
+        wanted.setdefault(c.key, []).append(c)
+    heads = {str(t["id"]).split(".", 1)[0] for t in tasks if "." in str(t["id"])}
+    last = max((_ROMANS.index(h) + 1 for h in heads if h in _ROMANS), default=0)
+    spare = iter(_ROMANS[last:])
+    groups: list[PlanGroup] = []
+    prefixes: dict[str, PlanGroup] = {}
+    for t in tasks:
+        key = str(t["id"])
+        if key not in wanted:
+            continue
+        head, _, rest = key.partition(".")
+        if rest and (head in _ROMANS or not head.isdigit()):
+            group = prefixes.get(head)
+            if group is None:
+                numeral = head if head in _ROMANS else next(spare, head)
+                title = f"Nhóm nhiệm vụ {head}" if head in _ROMANS else f"Nhiệm vụ {head}"
+                group = prefixes[head] = PlanGroup(numeral, title)
+                groups.append(group)
+            number = rest
+        else:
+            if not groups or groups[-1].numeral is not None:
+                groups.append(PlanGroup(None, ""))
+            group, number = groups[-1], key
+        row = PlanRow(
+            directive,
+            key,
+            number,
+            str(t.get("title", "")),
+            _name(named, t.get("lead")),
+            "; ".join(
+                [_name(named, c) for c in t.get("coordinating") or []]
+                + ([t["coordinating_other"]] if t.get("coordinating_other") else [])
+            ),
+            str(t.get("deliverable") or ""),
+            str(t.get("deadline") or ""),
+        )
+        for c in wanted[key]:
+            row.counts[c.status] = row.counts.get(c.status, 0) + c.count
+            row.days = max(row.days, c.days)
+        row.undated = all(c.undated for c in wanted[key])
+        if row.total == 1:
+            [only] = wanted[key]
+            row.task = singles.get(only.first_id)
+            row.completed = completed.get(only.first_id)
+        row.overdue_units = [
+            o.lead_shown for o in overdue if o.directive == directive and o.task_key == key
+        ]
+        group.rows.append(row)
+    return PlanTable(directive, groups)
+
+
+def _name(names: Mapping[str, str], code: Any) -> str:
+    return names.get(str(code), str(code)) if code else ""
+
+
+# --------------------------------------------------------------------------------------------------
+# A returned sheet (kttt import-progress)
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SheetCompletion:
+    """A row of a returned spreadsheet that reports a task done: which task, on what day (None:
+    the evidence's date), with what evidence; and where the row is, for messages."""
+
+    task_id: str
+    on: date | None
+    evidence: str
+    note: str | None
+    file: str
+    sheet: str
+    row: int
+    columns: Mapping[str, tuple[int, str]]  # "key" | "on" | "evidence" → (column, heading)
+
+    def locate(self, column: str) -> tuple[str, int, int, str]:
+        """(file, row, column number, "trang «…», ô H12 (Tình trạng)") of a cell of this row."""
+        number, heading = self.columns.get(column, (0, ""))
+        return self.file, self.row, number, cell_name(self.sheet, self.row, number, heading)
+
+
+@dataclass
+class CompletionBatch:
+    """What recording a returned sheet did: the reports recorded (task id, doubts about the
+    evidence), and the tasks left as they were (task id, state: already reported or done)."""
+
+    recorded: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def column_letter(n: int) -> str:
+    """``1`` → ``A``, ``28`` → ``AB`` (a spreadsheet's column names)."""
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def cell_name(sheet: str, row: int, column: int, heading: str = "") -> str:
+    """How a message names a cell: "trang «Phụ lục», ô H12 (Tình trạng)"."""
+    where = f"trang «{sheet}», " + (f"ô {column_letter(column)}{row}" if column else f"dòng {row}")
+    return where + (f" ({heading})" if heading else "")
+
+
+# --------------------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DirectiveInfo:
     code: str
@@ -135,6 +640,8 @@ class DirectiveInfo:
     symbol: str | None
     issued_on: date | None
     title: str
+    issuer: str = ""  # the issuing body's name
+    focal: str | None = None  # the focal unit's code
 
     @property
     def heading(self) -> str:
@@ -143,10 +650,35 @@ class DirectiveInfo:
             head += f" ngày {self.issued_on:%d/%m/%Y}"
         return f"{head} — {self.title}"
 
+    @property
+    def cited(self) -> str:
+        """The document as a report's title cites it: "Kế hoạch số 67/KH-UBND ngày 01/10/2013
+        của Ủy ban nhân dân tỉnh Tuyên Quang"."""
+        kind = DOC_TYPES.get(self.doc_type, "Văn bản")
+        head = f"{kind} số {self.symbol}" if self.symbol else f"{kind} «{self.title}»"
+        if self.issued_on:
+            head += f" ngày {self.issued_on:%d/%m/%Y}"
+        return head + (f" của {self.issuer}" if self.issuer else "")
+
+
+DOC_TYPES = {
+    "resolution": "Nghị quyết",
+    "conclusion": "Kết luận",
+    "instruction": "Chỉ thị",
+    "action_programme": "Chương trình hành động",
+    "plan": "Kế hoạch",
+    "decision": "Quyết định",
+    "official_letter": "Công văn",
+    "report": "Báo cáo",
+    "law": "Luật",
+    "decree": "Nghị định",
+}
+
 
 @dataclass
 class ProgressReport:
-    """The consolidated report as of ``as_of`` (for one directive, or all when ``directive`` is None)."""
+    """The consolidated report as of ``as_of`` (for one directive, or all when ``directive`` is
+    None; for one unit or level when given), for a reporting ``period`` when given."""
 
     as_of: date
     directive: str | None
@@ -154,6 +686,23 @@ class ProgressReport:
     rows: list[ProgressRow]
     overdue_tasks: list[TaskStatus]
     overdue_limit: int = OVERDUE_LIMIT
+    period: Period | None = None
+    regime: Regime | None = None
+    unit: str | None = None
+    unit_name: str | None = None
+    level: str | None = None
+    level_name: str | None = None
+    plans: list[PlanTable] = field(default_factory=list)
+
+    # -- scopes ------------------------------------------------------------------------------
+    @property
+    def cutoff_start(self) -> date | None:
+        """The first day of the data cut-off (a period's), else None (everything until as_of)."""
+        return self.period.cutoff_start if self.period else None
+
+    @property
+    def submission_due(self) -> date | None:
+        return self.period.submission_due(self.regime) if self.period and self.regime else None
 
     def directive_rows(self) -> list[ProgressRow]:
         return [r for r in self.rows if r.scope == "directive"]
@@ -164,16 +713,144 @@ class ProgressReport:
                 return r
         raise KeyError(code)
 
-    def unit_rows(self, directive: str) -> list[ProgressRow]:
-        return [r for r in self.rows if r.scope == "unit" and r.directive == directive]
+    def total_row(self) -> ProgressRow:
+        """The "Cộng" row: every directive of the report together."""
+        total = ProgressRow("total", "", "", TOTAL)
+        for r in self.directive_rows():
+            total.merge(r)
+        return total
 
-    def level_rows(self, directive: str) -> list[ProgressRow]:
-        return [r for r in self.rows if r.scope == "level" and r.directive == directive]
+    def unit_rows(self, directive: str | None = None) -> list[ProgressRow]:
+        """Per-unit rows of one directive, or across every directive of the report (``None``),
+        the units most behind first."""
+        if directive is not None:
+            return [r for r in self.rows if r.scope == "unit" and r.directive == directive]
+        merged: dict[str, ProgressRow] = {}
+        for r in self.rows:
+            if r.scope == "unit":
+                m = merged.setdefault(
+                    r.code,
+                    ProgressRow("unit", "", r.code, r.name, level=r.level, level_name=r.level_name),
+                )
+                m.merge(r)
+        return sorted(merged.values(), key=ProgressRow.behind)
+
+    def level_rows(self, directive: str | None = None) -> list[ProgressRow]:
+        """Per-level rows of one directive, or across every directive (``None``), in level order."""
+        if directive is not None:
+            return [r for r in self.rows if r.scope == "level" and r.directive == directive]
+        merged: dict[str, ProgressRow] = {}
+        for r in self.rows:
+            if r.scope == "level":
+                m = merged.setdefault(
+                    r.code, ProgressRow("level", "", r.code, r.name, position=r.position)
+                )
+                m.merge(r)
+        return sorted(merged.values(), key=lambda r: (r.position, r.code))
 
     def overdue_of(self, directive: str) -> list[TaskStatus]:
         return [t for t in self.overdue_tasks if t.directive == directive]
 
-    # -- tables (Prefect UI artifacts, terminal) ----------------------------------------------
+    def plan_of(self, directive: str) -> PlanTable | None:
+        return next((p for p in self.plans if p.directive == directive), None)
+
+    # -- words ---------------------------------------------------------------------------------
+    @property
+    def subject(self) -> str:
+        """What the report is about, as its title says it: "Tình hình thực hiện Kế hoạch số …"."""
+        infos = [self.directives[r.code] for r in self.directive_rows()]
+        if len(infos) == 1:
+            text = f"Tình hình thực hiện {infos[0].cited}"
+        else:
+            text = f"Tình hình thực hiện {fmt_int(len(infos))} văn bản chỉ đạo"
+        if self.unit_name:
+            text += f" của {self.unit_name}"
+        elif self.level_name:
+            text += f", {self.level_name.lower()}"
+        if self.period:
+            text += f" {self.period.label}"
+        return text
+
+    def cutoff_text(self) -> str:
+        """The as-of date and the data cut-off, as every format prints them."""
+        if self.period:
+            text = (
+                f"Kỳ báo cáo: {self.period.label}. Số liệu tính từ ngày "
+                f"{self.period.cutoff_start:%d/%m/%Y} đến hết ngày {self.as_of:%d/%m/%Y} "
+                "(thời gian chốt số liệu theo Nghị định số 09/2019/NĐ-CP)"
+            )
+            if self.submission_due:
+                text += f"; thời hạn gửi báo cáo: {self.submission_due:%d/%m/%Y}"
+                if self.regime:
+                    text += f" ({self.regime.text})"
+            return text + "."
+        return f"Số liệu tính đến hết ngày {self.as_of:%d/%m/%Y}."
+
+    def summary(self, row: ProgressRow | None = None) -> list[list[tuple[str, bool]]]:
+        """The summary paragraphs for ``row`` (default: every directive together), as segments
+        ``(text, bold)``: total, done (both percentages), not done (within deadline, overdue with
+        both percentages and by age), counted apart, key tasks, the period."""
+        r = row or self.total_row()
+        c = r.counts
+        on_time_dated = c[Status.done_on_time.value] - r.done_undated
+        paras: list[list[tuple[str, bool]]] = []
+        paras.append([
+            ("Tổng số nhiệm vụ được giao: ", False), (fmt_int(r.total), True),
+            (f"; trong đó {fmt_int(r.due)} nhiệm vụ đã đến hạn (hạn hoàn thành đến hết ngày "
+             f"{self.as_of:%d/%m/%Y}).", False),
+        ])  # fmt: skip
+        done = [
+            f"đúng hạn {fmt_int(on_time_dated)}",
+            f"quá hạn {fmt_int(c[Status.done_late.value])}",
+        ]
+        if r.done_undated:
+            done.append(f"không có thời hạn {fmt_int(r.done_undated)}")
+        paras.append([
+            ("Đã hoàn thành: ", False), (fmt_int(r.done), True),
+            (f" nhiệm vụ ({', '.join(done)}); đạt {share(r.done_due, r.due, DUE_OF)} và "
+             f"{share(r.done, r.total, TOTAL_OF)}.", False),
+        ])  # fmt: skip
+        overdue = [
+            ("Chưa hoàn thành: trong hạn ", False), (fmt_int(c[Status.on_track.value]), True),
+            ("; quá hạn ", False), (fmt_int(r.overdue), True),
+            (f", bằng {share(r.overdue, r.due, DUE_OF)} và "
+             f"{share(r.overdue, r.total, TOTAL_OF)}", False),
+        ]  # fmt: skip
+        if r.overdue:
+            ages = "; ".join(
+                f"{label.lower()}: {fmt_int(n)}"
+                for (_, _, label), n in zip(AGE_BUCKETS, r.ages, strict=True)
+            )
+            overdue.append((f". Thời gian quá hạn: {ages}", False))
+        paras.append([*overdue, (".", False)])
+        apart = [f"{LABELS[s].lower()}: {fmt_int(c[s.value])}" for s in APART if c[s.value]]
+        if apart:
+            paras.append([("Không tính là quá hạn: " + "; ".join(apart) + ".", False)])
+        paras.append(self._key_sentence(r))
+        if self.period:
+            paras.append([(
+                f"Trong kỳ báo cáo (từ {self.period.cutoff_start:%d/%m/%Y} đến "
+                f"{self.as_of:%d/%m/%Y}): {fmt_int(r.period_due)} nhiệm vụ đến hạn, đã hoàn "
+                f"thành {fmt_int(r.period_done_due)} (đúng hạn {fmt_int(r.period_on_time_due)}), "
+                f"quá hạn {fmt_int(r.period_overdue)}; {fmt_int(r.period_done)} nhiệm vụ được "
+                "hoàn thành trong kỳ.", False)])  # fmt: skip
+        return paras
+
+    @staticmethod
+    def _key_sentence(r: ProgressRow) -> list[tuple[str, bool]]:
+        if not r.key_total:
+            return [("Không có nhiệm vụ nào được xác định là nhiệm vụ trọng tâm.", False)]
+        k = r.key_counts
+        return [
+            ("Nhiệm vụ trọng tâm: ", False), (fmt_int(r.key_total), True),
+            (f" nhiệm vụ; đã hoàn thành {fmt_int(r.key_done)} (đúng hạn "
+             f"{fmt_int(k[Status.done_on_time.value])}, quá hạn {fmt_int(k[Status.done_late.value])}), "
+             f"đạt {share(r.key_done_due, r.key_due, DUE_OF)}; chưa hoàn thành: trong hạn "
+             f"{fmt_int(k[Status.on_track.value])}, quá hạn ", False),
+            (fmt_int(r.key_overdue), True), (".", False),
+        ]  # fmt: skip
+
+    # -- tables (Prefect UI artifacts) ---------------------------------------------------------
     def unit_table(self, directive: str) -> list[dict[str, Any]]:
         """Per-unit rows of one directive, for a table artifact (column names in Vietnamese)."""
         rows = [r.table_row({"Đơn vị": r.name}) for r in self.unit_rows(directive)]
@@ -200,7 +877,7 @@ class ProgressReport:
                 "Thời hạn (văn bản ghi)": t.deadline_text or "",
                 "Hạn": t.due.strftime("%d/%m/%Y") if t.due else "",
                 "Số ngày quá hạn": t.days_overdue,
-                "Nhóm quá hạn": t.overdue_bucket or "",
+                "Nhóm quá hạn": overdue_age_label(t.days_overdue),
                 "Trọng tâm": "Có" if t.key_task else "",
             }
             for t in self.overdue_of(directive)
@@ -209,8 +886,15 @@ class ProgressReport:
     def as_json(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
+            "cutoff_start": self.cutoff_start.isoformat() if self.cutoff_start else None,
+            "period": self.period.code if self.period else None,
+            "period_label": self.period.label if self.period else None,
+            "submission_due": self.submission_due.isoformat() if self.submission_due else None,
             "directive": self.directive,
+            "unit": self.unit,
+            "level": self.level,
             "definitions": DEFINITIONS,
+            "total": self.total_row().as_json(),
             "directives": [
                 {
                     **r.as_json(),
@@ -224,85 +908,116 @@ class ProgressReport:
             ],
         }
 
+    # -- Markdown ------------------------------------------------------------------------------
     def to_markdown(self, directive: str | None = None) -> str:
-        """The report in Vietnamese Markdown (one directive, or every directive of the report)."""
+        """The report in Vietnamese Markdown (one directive, or every directive of the report):
+        the summary across documents first, then each document, by unit and by level."""
         codes = [directive] if directive else [r.code for r in self.directive_rows()]
         out = [f"# Báo cáo tình hình thực hiện nhiệm vụ — tính đến ngày {self.as_of:%d/%m/%Y}", ""]
+        out += [self.cutoff_text(), ""]
         if not codes:
-            out.append("Không có nhiệm vụ nào.")
+            out += ["Không có nhiệm vụ nào.", ""]
+        if directive is None and len(codes) > 1:
+            out += ["## Tổng hợp chung", ""]
+            out += [*(_md(p) for p in self.summary()), ""]
+            out += _markdown_table(
+                _table_rows(self.directive_rows(), self.total_row(), self._doc_label)
+            )
+            out += [""]
+            out += ["### Theo đơn vị (mọi văn bản, đơn vị chậm nhất trước)", ""]
+            out += _markdown_table(
+                _table_rows(self.unit_rows(), self.total_row(), lambda r: r.name)
+            )
+            out += [""]
         for code in codes:
             out += self._markdown_directive(code)
         out += ["## Cách tính", ""]
         out += [f"- {line}" for line in DEFINITIONS_VI]
         return "\n".join(out) + "\n"
 
+    def _doc_label(self, r: ProgressRow) -> str:
+        return self.directives[r.code].symbol or r.code
+
     def _markdown_directive(self, code: str) -> list[str]:
         info, d = self.directives[code], self.directive_row(code)
-        c = d.counts
         out = [f"## {info.heading}", "", f"Mã văn bản: `{code}`.", ""]
-        out.append(
-            f"Tổng số nhiệm vụ: **{d.total}**. Đã hoàn thành: **{d.done}** (đúng hạn "
-            f"{c[Status.done_on_time.value]}, quá hạn {c[Status.done_late.value]}); chưa hoàn "
-            f"thành: trong hạn {c[Status.on_track.value]}, **quá hạn {d.overdue}**"
-            + (f" (trong đó {d.key_overdue} nhiệm vụ trọng tâm)" if d.key_overdue else "")
-            + f"; chờ nhiệm vụ cấp trên {c[Status.pending.value]}; thường xuyên "
-            f"{c[Status.ongoing.value]}; chờ thời hạn {c[Status.awaiting_deadline.value]}."
-        )
-        out.append("")
-        out.append(
-            f"Đến hạn: {d.due} nhiệm vụ; tỷ lệ hoàn thành {fmt_pct(d.done_pct)} "
-            f"({d.done_due}/{d.due}), đúng hạn {fmt_pct(d.on_time_pct)} "
-            f"({d.done_on_time_due}/{d.due}), quá hạn {fmt_pct(d.overdue_pct)} "
-            f"({d.overdue}/{d.due}); đã hoàn thành trên tổng số {fmt_pct(d.completion_pct)} "
-            f"({d.done}/{d.total})."
-        )
-        out.append("")
-        out += ["### Theo đơn vị", "", *_markdown_table(self.unit_table(code)), ""]
-        out += ["### Theo cấp", "", *_markdown_table(self.level_table(code)), ""]
+        for p in self.summary(d):
+            out += [_md(p), ""]
+        units = self.unit_rows(code)
+        out += ["### Theo đơn vị (đơn vị chậm nhất trước)", ""]
+        out += [*_markdown_table(_table_rows(units, d, lambda r: r.name)), ""]
+        out += ["### Theo cấp", ""]
+        out += [*_markdown_table(_table_rows(self.level_rows(code), d, lambda r: r.name)), ""]
         overdue = self.overdue_table(code)
         out.append("### Nhiệm vụ quá hạn")
         out.append("")
         if overdue:
             shown = len(overdue)
             if shown < d.overdue:
-                out += [f"({shown} trên {d.overdue} nhiệm vụ quá hạn được liệt kê.)", ""]
+                out += [
+                    f"({shown} trên {d.overdue} nhiệm vụ quá hạn được liệt kê, quá hạn lâu nhất trước.)",
+                    "",
+                ]
             out += [*_markdown_table(overdue), ""]
         else:
             out += ["Không có nhiệm vụ quá hạn.", ""]
         return out
 
 
+def overdue_age_label(days: int) -> str:
+    i = age_bucket(days)
+    return AGE_BUCKETS[i][2] if i is not None else ""
+
+
+def _table_rows(
+    rows: Sequence[ProgressRow], total: ProgressRow, name: Callable[[ProgressRow], str]
+) -> list[dict[str, Any]]:
+    """Rows of a report table with every count (official labels), then "Cộng"."""
+    out = []
+    for i, r in enumerate([*rows, total], 1):
+        row: dict[str, Any] = {
+            "STT": str(i) if r is not total else "",
+            "Tên": name(r) if r is not total else TOTAL,
+        }
+        for col in COLUMNS:
+            row[f"{col.group}: {col.heading}" if col.group else col.heading] = col.value(r)
+        out.append(row)
+    return out
+
+
+def _md(segments: Sequence[tuple[str, bool]]) -> str:
+    return "".join(f"**{t}**" if bold else t for t, bold in segments)
+
+
 DEFINITIONS: dict[str, str] = {
     "total": "tasks not removed whose period has begun by as_of",
     "done": "done_on_time + done_late (verified report dated on or before as_of)",
     "due": "tasks due on or before as_of in done_on_time, done_late, overdue or on_track",
+    "apart": "awaiting_verification, ongoing, awaiting_deadline, pending, unit_dissolved: never due, never overdue",
     "done_pct": "done among due / due",
     "on_time_pct": "done_on_time among due / due",
     "overdue_pct": "overdue / due",
     "completion_pct": "done / total",
+    "overdue_total_pct": "overdue / total",
+    "overdue_by_age": "overdue tasks by days past due: 1-30, 31-90, 91-120, more than 120",
+    "period": "due: due within the cut-off window; done: report date within it",
 }
 DEFINITIONS_VI: tuple[str, ...] = (
-    "Tổng số nhiệm vụ: các nhiệm vụ đang được theo dõi (không tính nhiệm vụ đã bỏ; nhiệm vụ định"
-    " kỳ chỉ tính các kỳ đã bắt đầu).",
-    "Đến hạn: nhiệm vụ có hạn hoàn thành đến hết ngày báo cáo (không tính nhiệm vụ chờ nhiệm vụ"
-    " cấp trên, nhiệm vụ thường xuyên, nhiệm vụ chưa xác định thời hạn).",
-    "% hoàn thành = số nhiệm vụ đến hạn đã hoàn thành / số nhiệm vụ đến hạn; % đúng hạn"
-    " = số nhiệm vụ đến hạn đã hoàn thành đúng hạn / số nhiệm vụ đến hạn; % quá hạn = số"
-    " nhiệm vụ quá hạn / số nhiệm vụ đến hạn.",
+    "Tổng số nhiệm vụ được giao: các nhiệm vụ đang được theo dõi (không tính nhiệm vụ đã bỏ;"
+    " nhiệm vụ định kỳ chỉ tính các kỳ đã bắt đầu).",
+    "Đến hạn: nhiệm vụ có hạn hoàn thành đến hết ngày báo cáo. Không tính là đến hạn và không"
+    " bao giờ tính là quá hạn: " + "; ".join(LABELS[s].lower() for s in APART) + ".",
+    "Mỗi tỷ lệ ghi rõ mẫu số: % số nhiệm vụ đến hạn = số nhiệm vụ đến hạn đã hoàn thành (hoặc"
+    " quá hạn) / số nhiệm vụ đến hạn; % tổng số nhiệm vụ được giao = số nhiệm vụ đã hoàn thành"
+    " (hoặc quá hạn) / tổng số nhiệm vụ được giao.",
     "Một nhiệm vụ được tính là hoàn thành khi báo cáo hoàn thành đã được xác nhận và ngày báo"
-    " cáo không muộn hơn ngày tính.",
+    " cáo không muộn hơn ngày tính; nhiệm vụ không có thời hạn đã hoàn thành được ghi là"
+    " “đã hoàn thành” (trong bảng, tính vào cột đúng hạn).",
+    "Thời gian quá hạn tính theo ngày lịch kể từ ngày hết hạn: đến 30 ngày, từ 31 đến 90"
+    " ngày, từ 91 đến 120 ngày, trên 120 ngày.",
+    "Báo cáo định kỳ: số liệu chốt từ ngày 15 của tháng trước kỳ báo cáo đến ngày 14 của tháng"
+    " cuối kỳ (Nghị định số 09/2019/NĐ-CP).",
 )
-
-
-def fmt_pct(value: float | None) -> str:
-    """A percentage the way a Vietnamese report writes it: ``66,7%`` (``—`` when undefined)."""
-    if value is None:
-        return "—"
-    return f"{value:.1f}".replace(".", ",") + "%"
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return round(100.0 * part / whole, 1) if whole else None
 
 
 def _cell(v: Any) -> str:
@@ -318,18 +1033,9 @@ def _markdown_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class CountRow:
-    """One aggregate row of the store: how many tasks share these values."""
-
-    directive: str
-    unit: str
-    status: str
-    due_by: bool  # the computed due date is on or before the report date
-    key_task: bool
-    count: int
-
-
+# --------------------------------------------------------------------------------------------------
+# Assembly
+# --------------------------------------------------------------------------------------------------
 def assemble(
     as_of: date,
     directive: str | None,
@@ -339,11 +1045,14 @@ def assemble(
     levels: Mapping[str, tuple[str, int]],
     overdue: list[TaskStatus],
     overdue_limit: int = OVERDUE_LIMIT,
+    **scope: Any,
 ) -> ProgressReport:
     """The report from the store's aggregate rows.
 
     ``units`` maps a unit code to (name, level code); ``levels`` a level code to (name, position).
-    Units of no declared level are counted under "Khác".
+    Units of no declared level are counted under "Khác". Unit rows come most behind first
+    (:meth:`ProgressRow.behind`), level rows in level order. ``scope`` carries the report's
+    other fields (``period``, ``regime``, ``unit``, ``level``, ``plans``…).
     """
     by_directive = {
         code: ProgressRow("directive", code, code, directives[code].title)
@@ -363,11 +1072,8 @@ def assemble(
             (c.directive, lcode), ProgressRow("level", c.directive, lcode, lname, position=lpos)
         )
         for row in (by_directive[c.directive], unit_row, level_row):
-            row.add(c.status, c.due_by, c.key_task, c.count)
-    unit_rows = sorted(
-        by_unit.values(),
-        key=lambda r: (r.directive, levels.get(r.level or "", ("", 10_000))[1], r.name, r.code),
-    )
+            row.add(c)
+    unit_rows = sorted(by_unit.values(), key=lambda r: (r.directive, *r.behind()))
     level_rows = sorted(by_level.values(), key=lambda r: (r.directive, r.position, r.code))
     return ProgressReport(
         as_of,
@@ -376,4 +1082,5 @@ def assemble(
         [*by_directive.values(), *unit_rows, *level_rows],
         overdue,
         overdue_limit,
+        **scope,
     )

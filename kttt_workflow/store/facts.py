@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kttt_workflow.store import tables
 
-HISTORY_KINDS = ("activated", "reported", "verified", "returned")
+HISTORY_KINDS = ("activated", "reported", "verified", "returned", "reassigned", "inherited")
 # Reminders before and on the due date ("upcoming", "due") stay in the ledger and the digests; the
 # event feed gets what a leader acts on.
 NOTICE_KINDS = ("overdue", "escalated")

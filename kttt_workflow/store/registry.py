@@ -6,7 +6,7 @@ Every function runs inside the caller's connection (the service owns the transac
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -51,6 +51,9 @@ class RegistrySummary:
     groups_added: int = 0
     groups_changed: int = 0
     policies_changed: int = 0  # escalation ladders added or changed
+    # Units an amendment gave a (new) successor: (unit, successor, its last day).
+    successions: list[tuple[str, str, date | None]] = field(default_factory=list)
+    tasks_inherited: int = 0  # open tasks that pass to those successors (history rows written)
 
 
 def read_registry(conn: Connection) -> Registry:
@@ -169,6 +172,13 @@ def save_registry(conn: Connection, files: list[RegistryFile]) -> RegistrySummar
     _save_levels(conn, files)
     existing_units = {r.code: dict(r._mapping) for r in conn.execute(select(unit_t))}
     rows = [_unit_row(u) for rf in files for u in rf.units]
+    summary.successions = [
+        (r["code"], r["successor_code"], r["valid_to"])
+        for r in rows
+        if r["successor_code"]
+        and r["code"] in existing_units
+        and existing_units[r["code"]]["successor_code"] != r["successor_code"]
+    ]
     summary.units_added, summary.units_changed = _upsert(conn, unit_t, existing_units, rows)
     existing_groups = {r.code: dict(r._mapping) for r in conn.execute(select(group_t))}
     groups = [g for rf in files for g in rf.groups]

@@ -94,11 +94,8 @@ def test_validate_load_status_complete_verify_return(tmp_path: Path) -> None:
     assert rows["kh-1-2022/2/x-ubnd-a"]["report_state"] == "open"
 
     code, out = cli("history", "kh-1-2022/2/x-ubnd-a", "--db", db)
-    assert [line.split()[2] for line in out.strip().splitlines()] == [
-        "created",
-        "reported",
-        "returned",
-    ]
+    events = [line.split(" ", 2)[2] for line in out.strip().splitlines()]
+    assert [e.split(" {")[0] for e in events] == ["tạo", "báo cáo hoàn thành", "trả lại báo cáo"]
 
     code, out = cli("verify", "kh-1-2022/2/x-ubnd-a", "--db", db)
     assert code == 1 and "không có báo cáo hoàn thành nào đang chờ xác nhận" in out

@@ -49,6 +49,14 @@ def test_sql_status_matches_reference_on_every_task_and_date(
     store.complete(
         "kh-1-2022/3/x-ubnd-a@2023", "Báo cáo số 8/BC-UBND ngày 01/12/2023", on=date(2023, 12, 1)
     )
+    # One of huyện C's tasks given to huyện B from 15/01/2024: dissolved before, B's after.
+    moved = store.reassign(
+        "x-ubnd-b",
+        "Quyết định số 1/QĐ-UBND ngày 15/01/2024",
+        task="kh-1-2022/3/x-ubnd-c@2023",
+        on=date(2024, 1, 15),
+    )
+    assert moved.moved == [("kh-1-2022/3/x-ubnd-c@2023", "x-ubnd-c")]
     t, c = T.task_t, T.completion_t
     with store.engine.connect() as conn:
         rows = {r.id: r for r in conn.execute(select(t))}
@@ -61,7 +69,8 @@ def test_sql_status_matches_reference_on_every_task_and_date(
     while day <= date(2025, 1, 31):
         for s in store.status(as_of=day):
             r = rows[s.task_id]
-            answering = registry.current(r.unit_code, day)
+            lead = r.assigned_code if r.assigned_on and r.assigned_on <= day else r.unit_code
+            answering = registry.current(lead, day)
             info = registry.units.get(answering)
             ref = status_of(
                 as_of=day,
@@ -77,6 +86,7 @@ def test_sql_status_matches_reference_on_every_task_and_date(
                 s.task_id,
                 day,
             )
+            assert s.answering_unit == answering, (s.task_id, day)
             seen.add(s.status)
         day += timedelta(days=9)
     assert seen == {x.value for x in Status}  # every status occurred somewhere
