@@ -7,7 +7,7 @@ before a command runs, so ``kttt --help`` and ``kttt deadline`` start fast.
 
 from __future__ import annotations
 
-from kttt_workflow.cli import commands, prefect  # noqa: F401  (registers the commands)
+from kttt_workflow.cli import commands, office, prefect  # noqa: F401  (registers the commands)
 from kttt_workflow.cli.common import app
 
 __all__ = ["app", "main"]
