@@ -450,7 +450,7 @@ class PlanRow:
                 when = f"{self.completed.reported_on:%d/%m/%Y}"
                 notes.append(f"Báo cáo ngày {when}: {self.completed.evidence}")
         elif self.overdue:
-            shown = self.overdue_units[:5]
+            shown = self.overdue_units[:3]
             more = self.overdue - len(shown)
             text = "Quá hạn: " + ", ".join(shown) if shown else "Quá hạn"
             if more > 0:

@@ -49,7 +49,7 @@ from kttt_workflow.reports.files import write_atomically
 
 FONT = "Times New Roman"
 BODY_PT = 14
-TABLE_PT = 11
+TABLE_PT = 10.5
 APPENDIX_PT = 12
 PORTRAIT = (Mm(210), Mm(297))
 MARGINS = {"top": Mm(20), "bottom": Mm(20), "left": Mm(30), "right": Mm(15)}
@@ -57,24 +57,26 @@ PLACEHOLDER = "…"
 # The appendix's columns and their widths in mm (landscape A4: 297 - 30 - 15 = 252 mm).
 APPENDIX_COLUMNS: tuple[tuple[str, float], ...] = (
     ("STT", 12),
-    ("Nội dung nhiệm vụ", 72),
-    ("Cơ quan chủ trì", 36),
-    ("Cơ quan phối hợp", 36),
+    ("Nội dung nhiệm vụ", 67),
+    ("Cơ quan chủ trì", 34),
+    ("Cơ quan phối hợp", 34),
     ("Sản phẩm", 24),
-    ("Thời hạn", 22),
-    ("Tình trạng", 32),
-    ("Ghi chú", 18),
+    ("Thời hạn", 21),
+    ("Tình trạng", 28),
+    ("Ghi chú", 32),
 )
 OVERDUE_COLUMNS: tuple[tuple[str, float], ...] = (
     ("STT", 12),
-    ("Nội dung nhiệm vụ", 80),
+    ("Nội dung nhiệm vụ", 88),
     ("Cơ quan chủ trì", 44),
-    ("Thời hạn", 30),
-    ("Hạn hoàn thành", 22),
-    ("Số ngày quá hạn", 18),
-    ("Thời gian quá hạn", 26),
-    ("Ghi chú", 20),
+    ("Thời hạn", 34),
+    ("Hạn hoàn thành", 24),
+    ("Số ngày quá hạn", 16),
+    ("Thời gian quá hạn", 18),
+    ("Ghi chú", 16),
 )
+OVERDUE_PT = 11
+TITLE_CHARS = 160  # the overdue list shortens a task's content (Phụ lục I has it whole)
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,19 @@ def _fixed(table: Any, widths: Sequence[Any]) -> None:
             cell.width = width
 
 
+def _narrow_cells(table: Any, mm: float = 0.8) -> None:
+    """Cell margins of ``mm`` on the left and right (Word's default is 1.9 mm): a count
+    table's narrow columns keep whole words ("Không", "nhiệm vụ") on one line."""
+    tblpr = table._tbl.tblPr
+    mar = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(round(mm * 56.7)))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    tblpr.append(mar)
+
+
 def _repeat_header(row: Any) -> None:
     """The row is repeated at the top of every page the table runs onto."""
     trpr = row._tr.get_or_add_trPr()
@@ -274,20 +289,21 @@ class _Writer:
 
     # -- heading block -----------------------------------------------------------------------
     def heading_block(self, report: ProgressReport, letter: Letter) -> None:
-        left, right = Mm(62), self.width - Mm(62)
+        left, right = Mm(70), self.width - Mm(70)
         t = self.doc.add_table(rows=2, cols=2)
         _no_borders(t)
         _fixed(t, [left, right])
         a, b = t.cell(0, 0), t.cell(0, 1)
         issuer = letter.issuer or "TÊN CƠ QUAN, TỔ CHỨC BÁO CÁO"
         if letter.superior:
-            _text(a, letter.superior, size=13, upper=True, first=True)
-            _text(a, issuer, size=13, bold=True, upper=True)
+            _text(a, letter.superior, size=12, upper=True, first=True)
+            _text(a, issuer, size=12, bold=True, upper=True)
         else:
-            _text(a, issuer, size=13, bold=True, upper=True, first=True)
+            _text(a, issuer, size=12, bold=True, upper=True, first=True)
         _rule(_text(a, "", size=4), 20)
-        _text(b, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=13, bold=True, first=True)
-        _rule(_text(b, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True), 17)
+        _text(b, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True, first=True)
+        _text(b, "Độc lập - Tự do - Hạnh phúc", size=13, bold=True)
+        _rule(_text(b, "", size=4), 22)
         c, d = t.cell(1, 0), t.cell(1, 1)
         _text(c, f"Số: {PLACEHOLDER}/{letter.symbol}", size=13, first=True)
         place = letter.place or PLACEHOLDER * 3
@@ -407,7 +423,8 @@ class _Writer:
         t = self.doc.add_table(rows=2, cols=ncol)
         t.style = self.doc.styles["Table Grid"]
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
-        name_w = Mm(38)
+        _narrow_cells(t)
+        name_w = Mm(36)
         rest = (self.width - Mm(9) - name_w) / len(cols)
         _fixed(t, [Mm(9), name_w, *([int(rest)] * len(cols))])
         top, sub = t.rows[0], t.rows[1]
@@ -531,12 +548,10 @@ class _Writer:
                           r.status_text(), r.note_text())  # fmt: skip
                 for i, v in enumerate(values):
                     align = WD_ALIGN_PARAGRAPH.CENTER if i in (0, 5) else WD_ALIGN_PARAGRAPH.LEFT
-                    if i == 1:
-                        align = WD_ALIGN_PARAGRAPH.JUSTIFY
                     _text(cells[i], v, size=APPENDIX_PT, align=align, first=True)
 
     def overdue_table(self, report: ProgressReport, width: Any) -> None:
-        t = self._grid(OVERDUE_COLUMNS, width)
+        t = self._grid(OVERDUE_COLUMNS, width, OVERDUE_PT)
         for n, task in enumerate(report.overdue_tasks, 1):
             cells = t.add_row().cells
             notes = [report.directives[task.directive].symbol or task.directive]
@@ -544,16 +559,21 @@ class _Writer:
                 notes.append(f"kỳ {task.period}")
             if task.key_task:
                 notes.append("trọng tâm")
+            title = task.title
+            if len(title) > TITLE_CHARS:
+                title = title[: TITLE_CHARS - 1].rsplit(" ", 1)[0] + " …"
             values = (
-                str(n), task.title, task.lead_shown, task.deadline_text or "",
+                str(n), title, task.lead_shown, task.deadline_text or "",
                 f"{task.due:%d/%m/%Y}" if task.due else "", fmt_int(task.days_overdue),
                 overdue_age_label(task.days_overdue), "; ".join(notes),
             )  # fmt: skip
             for i, v in enumerate(values):
                 align = WD_ALIGN_PARAGRAPH.LEFT if i in (1, 2, 7) else WD_ALIGN_PARAGRAPH.CENTER
-                _text(cells[i], v, size=APPENDIX_PT, align=align, first=True)
+                _text(cells[i], v, size=OVERDUE_PT, align=align, first=True)
 
-    def _grid(self, columns: Sequence[tuple[str, float]], width: Any) -> Any:
+    def _grid(
+        self, columns: Sequence[tuple[str, float]], width: Any, size: float = APPENDIX_PT
+    ) -> Any:
         """A bordered table with its header row (repeated on every page) and the row of column
         numbers under it."""
         t = self.doc.add_table(rows=2, cols=len(columns))
@@ -561,8 +581,8 @@ class _Writer:
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         _fixed(t, [Mm(w) for _, w in columns])
         for i, (head, _) in enumerate(columns):
-            _text(t.rows[0].cells[i], head, size=APPENDIX_PT, bold=True, first=True)
-            _text(t.rows[1].cells[i], f"({i + 1})", size=APPENDIX_PT - 1, italic=True, first=True)
+            _text(t.rows[0].cells[i], head, size=size, bold=True, first=True)
+            _text(t.rows[1].cells[i], f"({i + 1})", size=size - 1, italic=True, first=True)
             t.rows[0].cells[i].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         _repeat_header(t.rows[0])
         _repeat_header(t.rows[1])

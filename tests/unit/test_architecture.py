@@ -21,6 +21,7 @@ FLOORS: dict[str, int] = {
     "inputs": 2,
     "store": 2,
     "notify": 2,
+    "reports": 2,  # the report as office files: reads the domain's report, never the store
     "service": 3,
     "demo": 4,
     "orchestration": 5,
@@ -37,6 +38,8 @@ THIRD_PARTY_LAYERS = {  # which folders may import these packages at all
     "apprise": {"notify"},
     "typer": {"cli"},
     "rich": {"cli", "demo"},
+    "docx": {"reports", "inputs"},
+    "openpyxl": {"reports", "inputs"},
 }
 
 
