@@ -33,7 +33,12 @@ from typing import Any
 from kttt_workflow.domain.deadlines import DeadlineError, DeadlineKind, parse_deadline
 from kttt_workflow.domain.registry import Registry
 from kttt_workflow.domain.symbols import is_valid_symbol
-from kttt_workflow.inputs.office_heading import TYPE_LABELS, DocumentInfo, read_heading
+from kttt_workflow.inputs.office_heading import (
+    TYPE_LABELS,
+    DocumentInfo,
+    cited_document,
+    read_heading,
+)
 from kttt_workflow.inputs.office_names import Match, Matcher, Part, split_bodies, unique
 from kttt_workflow.inputs.office_read import Grid, OfficeError, Source, clean, read_source
 from kttt_workflow.inputs.office_table import (
@@ -179,7 +184,7 @@ def _task_grids(source: Source) -> tuple[list[Grid], Header, list[str]]:
         raise OfficeError(
             source.file,
             f"bảng nhiệm vụ thiếu cột. Các cột tìm thấy: {found}. Cần thêm: {need} "
-            f"(các cột có thể có: {', '.join(f'«{n}»' for n in ROLE_NAMES.values())})",
+            f"(các cột có thể có: {', '.join(f'«{n}»' for r, n in ROLE_NAMES.items() if r != 'status')})",
             where=f"{grid.label}, dòng {header.row + 1}",
         )
     firsts = "; ".join(
@@ -512,6 +517,8 @@ def assemble(source: Source, registry: Registry | None) -> ImportResult:
     # gives; the text form's columns are told by what cells say, which needs the registry.
     heading_lines = _heading_lines(source)
     info = read_heading(heading_lines)
+    if info.type == "report" and (cited := cited_document(heading_lines)) is not None:
+        info = cited  # a progress report's appendix, read back as the plan it cites
     place = info.place or _place_of(info.issuer)
     matcher = Matcher(registry, info.date, place) if registry is not None else None
     table = _read_table(source, matcher)
@@ -560,6 +567,17 @@ def assemble(source: Source, registry: Registry | None) -> ImportResult:
                 + "; không có cột "
                 + ", ".join(f"«{m}»" for m in missing)
                 + ": để trống",
+            )
+        if header.is_report():
+            dropped = [
+                header.labels[i] for i, r in header.columns.items() if r in ("status", "note")
+            ]
+            draft.find(
+                READING,
+                table.label,
+                "bảng là phụ lục của một báo cáo tình hình thực hiện: "
+                + ", ".join(f"cột «{d}»" for d in dropped)
+                + " ghi tình hình thực hiện, không đưa vào bản nháp",
             )
         for label in header.extra.values():
             draft.find(

@@ -291,5 +291,37 @@ def _appendix(lines: list[str], info: DocumentInfo) -> None:
                 info.type = ref.type
 
 
+_CITED = re.compile(r"^(?:\(\s*(?P<paren>.+?)\s*\)|\d{1,2}\.\s+(?P<numbered>.+))$")
+
+
+def cited_document(lines: Sequence[str]) -> DocumentInfo | None:
+    """The plan a progress report's appendix table is of, from the line right above the table:
+    "(Kế hoạch số 67/KH-UBND ngày 01/10/2013 của Ủy ban nhân dân tỉnh Tuyên Quang)", or "1. Kế
+    hoạch số …" when the report covers several documents (``kttt report`` writes both). None
+    when the last lines name no such document."""
+    for line in reversed([nfc(x).strip() for x in lines if x.strip()][-4:]):
+        m = _CITED.match(line)
+        if m is None:
+            continue
+        text = repair(m.group("paren") or m.group("numbered"))
+        if _APPENDIX.match(text):
+            continue  # "(Kèm theo Báo cáo số …)": the report itself
+        found = find_symbol(text)
+        if found is None:
+            continue
+        symbol, s, e = found
+        ref = _reference(text, symbol, s, e)
+        named = text[:s].casefold()
+        if ref.type in (None, "report") or not any(named.startswith(w) for w, _ in TYPE_WORDS):
+            continue
+        info = DocumentInfo(ref.type, symbol, ref.date, None, ref.issuer, appendix=True)
+        info.notes.append(
+            f"tệp là báo cáo tình hình thực hiện; văn bản của bản nháp là văn bản mà phụ lục "
+            f"của báo cáo dẫn: «{_short(text, 120)}»"
+        )
+        return info
+    return None
+
+
 def _short(text: str, n: int = 70) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"

@@ -42,9 +42,14 @@ ROLE_NAMES: dict[str, str] = {
     "deadline": "Thời gian hoàn thành",
     "issuing": "Cấp ban hành (Cơ quan quyết định ban hành)",
     "note": "Ghi chú",
+    "status": "Tình trạng",
 }
+# Columns a table may lack without a word: the note, and the status of a progress report's
+# appendix (the plan's table as ``kttt report`` writes it, read back as the plan).
+OPTIONAL = ("note", "status")
 REQUIRED = ("number", "title", "lead")
 COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("status", ("tình trạng",)),
     ("issuing", ("ban hành", "cấp trình", "cấp quyết định", "cơ quan quyết định")),
     ("coordinating", ("phối hợp",)),
     ("lead", ("chủ trì",)),
@@ -55,6 +60,9 @@ COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("note", ("ghi chú",)),
 )
 _NUMBER_HEADERS = {("stt",), ("tt",), ("số", "tt"), ("số", "thứ", "tự"), ("thứ", "tự")}
+# A header that counts or rates ("Tổng số nhiệm vụ", "Tỷ lệ hoàn thành", "% tổng số…", a report's
+# summary table) names no column of a task table, whatever words follow.
+_COUNTING = (("tổng", "số"), ("số", "lượng"), ("tỷ", "lệ"), ("tỉ", "lệ"))
 _MAX_HEADER_WORDS = 10
 
 
@@ -65,6 +73,8 @@ def role_of(header: str) -> str | None:
         return None
     if key in _NUMBER_HEADERS:
         return "number"
+    if "%" in header or any(key[i : i + 2] in _COUNTING for i in range(len(key) - 1)):
+        return None
     for role, words in COLUMNS:
         for w in words:
             wk = fold(w)
@@ -88,7 +98,11 @@ class Header:
 
     def missing(self) -> list[str]:
         have = set(self.columns.values())
-        return [r for r in ROLE_NAMES if r not in have and r != "note"]
+        return [r for r in ROLE_NAMES if r not in have and r not in OPTIONAL]
+
+    def is_report(self) -> bool:
+        """Whether the table is a progress report's appendix (it has a "Tình trạng" column)."""
+        return "status" in self.columns.values()
 
 
 def _header_at(grid: Grid, r: int) -> Header | None:
@@ -282,13 +296,18 @@ def read_grid_rows(file: str, grids: Sequence[Grid], header: Header) -> Table:
                     "để trống)",
                     where=where,
                 )
-            cells = {"title": title, **{k: v for k, v in others.items() if k != "note"}}
+            cells = {
+                "title": title,
+                **{k: v for k, v in others.items() if k not in ("note", "status")},
+            }
             extra = {
                 header.extra[i]: row[i].text
                 for i in header.extra
                 if i < len(row) and row[i].text and row[i].merged != "h"
             }
-            if others.get("note"):
+            # A report's "Ghi chú" says how the task stands (evidence, overdue units), not
+            # what the plan notes: it stays out of the draft with the status.
+            if others.get("note") and not header.is_report():
                 extra = {header.labels[by_role["note"]]: others["note"], **extra}
             last = RawTask(_number(number), cells, where, group, extra)
             items.append(last)
@@ -306,6 +325,8 @@ def _continue(
     for role, i in by_role.items():
         if role == "number" or i >= len(row) or row[i].merged or not row[i].text:
             continue
+        if role == "status" or (role == "note" and header.is_report()):
+            continue  # a report's progress columns (see read_grid_rows)
         key = "title" if role == "title" else role
         if role == "note":
             label = header.labels[i]

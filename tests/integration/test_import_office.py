@@ -5,7 +5,8 @@ hand transcription ``directives/kh-67-2013.yaml``; then the tables that differ (
 another order, missing or extra, a table cut in two, a row split across a page) and the files
 that cannot be imported.
 
-Round trip 2 (the report writer's .docx → import) comes with the report writer (docs/import.md).
+Round trip 2: a progress report written as .docx by the report writer imports back to the
+plan's tasks.
 """
 
 from __future__ import annotations
@@ -190,6 +191,54 @@ def test_the_drafts_header_and_groups_match_the_hand_transcription(
             assert by_id[key].lead == hand_by_id[key].lead, key
         assert by_id[key].coordinating_other == hand_by_id[key].coordinating_other, key
         assert by_id[key].issuing_authority == hand_by_id[key].issuing_authority, key
+
+
+def test_a_progress_reports_appendix_imports_back_to_the_same_tasks(
+    store: Tracker, hand_rows: dict[Row, Fields], tmp_path: Path
+) -> None:
+    """Round trip 2: the hand transcription loaded, its progress report written as a .docx by the
+    report writer, that file imported: its appendix (Phụ lục I) is the plan's table again."""
+    from kttt_workflow.reports.docx import write_docx
+
+    report = tmp_path / "bao-cao.docx"
+    with Tracker.open(f"sqlite:///{tmp_path / 'hand.db'}") as t:
+        t.load([*REGISTRIES, HAND], until=HORIZON)
+        write_docx(t.progress(as_of=date(2014, 6, 30), directive="kh-67-2013"), report)
+    result, draft = _import(report, tmp_path)
+    # The report's body tables (counts by document, unit, level) are not task tables: the
+    # appendix is read; its plan's tasks come back, TCTH.1–3 as a group after the plan's (VI).
+    assert result.table == "bảng 5" and (result.groups, result.tasks) == (6, 25)
+    assert [t["id"] for t in result.data["tasks"]] == [*APPENDIX_IDS, "VI.1", "VI.2", "VI.3"]
+    # The document is the plan the appendix cites, not the report (whose title it does not give).
+    assert result.data["document"] == {
+        "type": "plan",
+        "symbol": "67/KH-UBND",
+        "date": "2013-10-01",
+        "issuer": "tq-ubnd",
+        "title": "",
+    }
+    assert result.code == "kh-67-2013"
+    reading = [str(f) for f in result.findings if f.section == "reading"]
+    assert (
+        "bảng 5: bảng là phụ lục của một báo cáo tình hình thực hiện: cột «Tình trạng», cột «Ghi "
+        "chú» ghi tình hình thực hiện, không đưa vào bản nháp"
+    ) in reading
+    # The status and notes of the report stay out of the draft.
+    assert not any("note" in t for t in result.data["tasks"])
+    assert "Chưa hoàn thành" not in result.text and "Phụ lục II" not in result.text
+    _fix_title(draft)
+    imported = status_rows(store, [*REGISTRIES, draft])
+    appendix = {k: v for k, v in imported.items() if k[0] in APPENDIX_IDS}
+    assert len(appendix) == len(hand_rows) == 560
+    assert appendix == hand_rows
+    ((_, hand),) = load_inputs([*REGISTRIES, HAND]).directives
+    ((_, mine),) = load_inputs([*REGISTRIES, draft]).directives
+    by_id = {t.id: t for t in mine.tasks}
+    tcth = [t for t in hand.tasks if t.id.startswith("TCTH")]
+    tcth += [c for t in tcth for c in t.children]  # TCTH.3 is TCTH.2's child
+    for task in tcth:
+        back = by_id["VI." + task.id.removeprefix("TCTH.")]
+        assert (back.title, back.deadline) == (task.title, task.deadline), task.id
 
 
 def test_the_report_lists_what_was_kept_as_written_and_the_groups_declared(tmp_path: Path) -> None:

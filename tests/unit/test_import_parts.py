@@ -181,6 +181,13 @@ def test_vague_bodies() -> None:
         ("Cơ quan quyết định ban hành", "issuing"),
         ("Ghi chú", "note"),
         ("Kinh phí", None),
+        # A progress report's columns: the status is known (and left out of the draft), its
+        # counts name no column ("Tổng số nhiệm vụ" is not the content, "% …" not a deadline).
+        ("Tình trạng", "status"),
+        ("Tổng số nhiệm vụ", None),
+        ("Tỷ lệ hoàn thành % số nhiệm vụ đến hạn", None),
+        ("% tổng số nhiệm vụ được giao", None),
+        ("Số lượng nhiệm vụ hoàn thành", None),
         (
             "Tổ chức quán triệt, tuyên truyền, phổ biến sâu rộng Nghị quyết Trung ương 5 (khóa IX)",
             None,
