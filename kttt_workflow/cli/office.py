@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from kttt_workflow.cli.common import DbOpt, app, fail, open_tracker, out
+from kttt_workflow.cli.common import DbOpt, app, err, fail, open_tracker, out
 
 
 @app.command(name="import")
@@ -52,7 +52,15 @@ def import_(
     reg = None
     if registries:
         with open_tracker(db) as t:
-            reg = t.validate(registries).registry
+            try:
+                reg = t.validate(registries).registry
+            except InputError as e:
+                for issue in e.issues:
+                    err.print(str(issue), markup=False, highlight=False)
+                raise fail(
+                    f"danh mục đơn vị (--registry) có {len(e.issues)} lỗi; sửa rồi chạy lại. "
+                    "Không ghi tệp nào."
+                ) from None
     target = output or Path(f"{file.stem}.yaml")
     try:
         if target.resolve() == file.resolve():

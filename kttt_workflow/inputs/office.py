@@ -39,7 +39,7 @@ from kttt_workflow.inputs.office_heading import (
     cited_document,
     read_heading,
 )
-from kttt_workflow.inputs.office_names import Match, Matcher, Part, split_bodies, unique
+from kttt_workflow.inputs.office_names import Match, Matcher, Part, fold, split_bodies, unique
 from kttt_workflow.inputs.office_read import Grid, OfficeError, Source, clean, read_source
 from kttt_workflow.inputs.office_table import (
     REQUIRED,
@@ -228,7 +228,19 @@ def _read_table(source: Source, matcher: Matcher | None) -> Table:
 
         return read_text_rows(source.file, source.lines, end, roles, labels, classify)
     grids, header, _ = _task_grids(source)
+    if any(fold(label) == _TRACKING_KEY for label in header.labels.values()):
+        raise OfficeError(
+            source.file,
+            "đây là bảng theo dõi do «kttt report --format xlsx» xuất (mỗi dòng một nhiệm vụ của "
+            "một đơn vị, có cột «Mã nhiệm vụ»), không phải bảng nhiệm vụ của kế hoạch; để ghi "
+            "nhận các nhiệm vụ đã hoàn thành trong bảng, dùng «kttt import-progress»",
+            where=grids[0].label,
+        )
     return read_grid_rows(source.file, grids, header)
+
+
+# The hidden key column of the tracking sheet ``kttt report --format xlsx`` writes.
+_TRACKING_KEY = fold("Mã nhiệm vụ")
 
 
 def _line_index(lines: Sequence[tuple[int, str]], end: int, count: int) -> int:

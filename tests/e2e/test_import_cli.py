@@ -164,6 +164,17 @@ def test_bad_input_exits_1_and_writes_nothing(case: str, says: str, tmp_path: Pa
     assert sorted(folder.iterdir()) == before and not draft.exists()
 
 
+def test_a_wrong_registry_stops_the_import_before_anything_is_written(tmp_path: Path) -> None:
+    registry = tmp_path / "dm.yaml"
+    registry.write_text("kind: registry\nunits:\n  - code: x\n", encoding="utf-8")
+    draft = tmp_path / "d.yaml"
+    code, out = cli("import", str(TEXT), "-o", str(draft), "--registry", str(registry))
+    assert code == 1, out
+    assert f"{registry}:3:5: thiếu trường bắt buộc 'name'" in out
+    assert "Lỗi: danh mục đơn vị (--registry) có 2 lỗi; sửa rồi chạy lại. Không ghi tệp nào." in out
+    assert not draft.exists()
+
+
 def test_names_that_cannot_be_mapped_are_listed_and_the_check_says_where(tmp_path: Path) -> None:
     path = _docx(
         tmp_path / "t.docx",

@@ -629,6 +629,13 @@ def _truncated(path: Path) -> bytes:
         ("text-no-header", "khong-tieu-de.txt: không tìm thấy dòng tiêu đề của bảng nhiệm vụ"),
         ("text-no-content", "trong.txt: dòng 9: nhiệm vụ số 2 không có nội dung"),
         ("xlsx-no-header", "bang.xlsx: không bảng nào có dòng tiêu đề nhận ra được"),
+        (
+            "tracking-sheet",
+            "theo-doi.xlsx: trang tính «Phụ lục»: đây là bảng theo dõi do «kttt report --format "
+            "xlsx» xuất (mỗi dòng một nhiệm vụ của một đơn vị, có cột «Mã nhiệm vụ»), không phải "
+            "bảng nhiệm vụ của kế hoạch; để ghi nhận các nhiệm vụ đã hoàn thành trong bảng, dùng "
+            "«kttt import-progress»",
+        ),
     ],
 )
 def test_bad_input_is_refused_naming_the_file_and_row_and_writes_nothing(
@@ -679,6 +686,18 @@ def test_bad_input_is_refused_naming_the_file_and_row_and_writes_nothing(
             "trong.txt",
             "Số TT\nNội dung nhiệm vụ\nCơ quan chủ trì\n\n1\nViệc một\nSở Nội vụ\n\n2\n\n3\nViệc ba\nSở Nội vụ\n",
         )
+    elif case == "tracking-sheet":
+        # The sheet a unit gets back to fill in: one row per unit's task, a hidden key column.
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "Phụ lục"
+        ws.append(["STT", "Nội dung nhiệm vụ", "Cơ quan chủ trì", "Thời hạn", "Tình trạng"])
+        ws.cell(1, 6, "Mã nhiệm vụ")
+        ws.append(["1", "Việc một", "Sở Nội vụ", "Quý IV/2013", "Chưa hoàn thành"])
+        ws.cell(2, 6, "kh-67-2013/I.1/tq-so-noi-vu")
+        ws.column_dimensions["F"].hidden = True
+        path = folder / "theo-doi.xlsx"
+        wb.save(str(path))
     else:
         wb = openpyxl.Workbook()
         wb.active.append(["Họ tên", "Điểm"])
