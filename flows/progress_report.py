@@ -1,13 +1,16 @@
-"""``progress-report``: the consolidated report for one directive or all, as of a date.
+"""``progress-report``: the consolidated report for one directive or all, as of a date or for a
+reporting period (Nghị định 09/2019/NĐ-CP).
 
-Build (one Prefect task: a single ``GROUP BY`` in ``Tracker.progress``) → publish artifacts under
+Build (one Prefect task: the ``GROUP BY``s of ``Tracker.progress``) → publish artifacts under
 stable keys (:mod:`kttt_workflow.orchestration.artifacts`), so the Prefect UI keeps each
-directive's history across runs.
+directive's history across runs → write the .docx and .xlsx under the data folder
+(``$KTTT_HOME/reports``) and link them from the run (link artifacts).
 """
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -15,7 +18,11 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from kttt_workflow.domain.progress import ProgressReport, fmt_pct
-from kttt_workflow.orchestration.artifacts import publish_progress
+from kttt_workflow.orchestration.artifacts import (
+    publish_progress,
+    publish_report_files,
+    report_file_name,
+)
 from kttt_workflow.orchestration.prefect_api import add_run_tags, directive_tag
 from kttt_workflow.service import Tracker
 
@@ -33,6 +40,22 @@ class ReportParams(BaseModel):
         title="Mã văn bản chỉ đạo",
         description="Ví dụ ctr-nq20-2022; để trống để báo cáo mọi văn bản.",
     )
+    period: str | None = Field(
+        default=None,
+        title="Kỳ báo cáo",
+        description="2022-M11 (tháng), 2022-Q4 (quý), 2022-H2 (6 tháng) hoặc 2022 (năm); số "
+        "liệu chốt từ ngày 15 tháng trước kỳ đến ngày 14 tháng cuối kỳ. Để trống: theo ngày tính.",
+    )
+    regime: str | None = Field(
+        default=None,
+        title="Thời hạn gửi báo cáo định kỳ",
+        description="Ví dụ 'trước ngày 20 của tháng cuối kỳ báo cáo'; để trống: ngày 25.",
+    )
+    files: bool = Field(
+        default=True,
+        title="Lập tệp Word và Excel",
+        description="Ghi báo cáo .docx và bảng theo dõi .xlsx vào thư mục dữ liệu, kèm liên kết.",
+    )
     database_url: str | None = Field(
         default=None,
         title="URL cơ sở dữ liệu",
@@ -41,20 +64,38 @@ class ReportParams(BaseModel):
 
 
 @task(name="build-report", cache_policy=NO_CACHE)
-def build_report(tracker: Tracker, as_of: date, directive: str | None) -> ProgressReport:
-    return tracker.progress(as_of=as_of, directive=directive)
+def build_report(
+    tracker: Tracker,
+    as_of: date | None,
+    directive: str | None,
+    period: str | None = None,
+    regime: str | None = None,
+) -> ProgressReport:
+    return tracker.progress(as_of=as_of, directive=directive, period=period, regime=regime)
+
+
+@task(name="write-report-files", cache_policy=NO_CACHE)
+def write_report_files(tracker: Tracker, report: ProgressReport) -> dict[str, Path]:
+    """The .docx and the .xlsx of ``report`` under the data folder's ``reports/``."""
+    folder = tracker.reports_folder()
+    return {
+        kind: tracker.write_report(report, folder / report_file_name(report, kind), kind)
+        for kind in ("docx", "xlsx")
+    }
 
 
 @flow(name="progress-report", log_prints=False)
 def progress_report(params: ReportParams | None = None) -> dict[str, Any]:
-    """Build the report → publish the progress, overdue and Markdown artifacts."""
+    """Build the report → publish the progress, overdue and Markdown artifacts → write the
+    .docx and .xlsx files and link them."""
     params = params or ReportParams()
     if params.directive:
         add_run_tags(directive_tag(params.directive))
     with Tracker.open(params.database_url) as tracker:
-        as_of = params.as_of or tracker.today()
-        report = build_report(tracker, as_of, params.directive)
-    keys = publish_progress(report)
+        as_of = params.as_of or (None if params.period else tracker.today())
+        report = build_report(tracker, as_of, params.directive, params.period, params.regime)
+        files = write_report_files(tracker, report) if params.files else {}
+    keys = publish_progress(report) + publish_report_files(report, files)
     logger = get_run_logger()
     for d in report.directive_rows():
         logger.info(
@@ -66,8 +107,10 @@ def progress_report(params: ReportParams | None = None) -> dict[str, Any]:
             d.overdue,
         )
     return {
-        "as_of": as_of.isoformat(),
+        "as_of": report.as_of.isoformat(),
+        "period": report.period.code if report.period else None,
         "artifacts": keys,
+        "files": {kind: str(path) for kind, path in files.items()},
         "directives": {d.code: d.as_json() for d in report.directive_rows()},
     }
 

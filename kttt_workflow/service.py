@@ -783,6 +783,40 @@ class Tracker:
         with self._read() as conn:
             yield progress_sql.task_lines(conn, scope, order, limit)
 
+    def write_report(
+        self,
+        report: reporting.ProgressReport,
+        path: Path,
+        kind: str,
+        *,
+        issuer: str | None = None,
+        place: str | None = None,
+        dated: date | None = None,
+    ) -> Path:
+        """Write ``report`` as a ``docx`` (Nghị định 30/2020/NĐ-CP layout, with its appendices)
+        or ``xlsx`` (summary and the tracking sheet, every task streamed from the store) file,
+        atomically. ``issuer`` is the registry code of the unit that reports (its name and its
+        parent's head the .docx); ``place`` and ``dated`` fill the place-and-date line (left
+        blank for the office otherwise)."""
+        path = Path(path)
+        if kind == "xlsx":
+            from kttt_workflow.reports.xlsx import write_xlsx
+
+            with self.report_tasks(report) as rows:
+                return write_xlsx(report, rows, path, limit=reporting.SHEET_LIMIT)
+        if kind != "docx":
+            raise KtttError(f"không lập được tệp báo cáo dạng '{kind}'; cần docx hoặc xlsx")
+        from kttt_workflow.reports.docx import Letter, write_docx
+
+        name, parent = self.letterhead(issuer) if issuer else (None, None)
+        return write_docx(report, path, Letter(issuer=name, superior=parent, place=place,
+                                               dated=dated))  # fmt: skip
+
+    def reports_folder(self) -> Path:
+        """Where the flows keep the report files they write: ``reports/`` in the data folder
+        (``$KTTT_HOME``), made readable by its owner only."""
+        return cfg.private_dir(cfg.data_dir() / "reports")
+
     def letterhead(self, unit: str) -> tuple[str, str | None]:
         """(name, parent's name) of the unit issuing a report, for its heading block."""
         with self._read() as conn:

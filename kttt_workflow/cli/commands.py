@@ -24,7 +24,7 @@ from kttt_workflow.cli.common import (
     out,
     parse_date,
 )
-from kttt_workflow.domain.status import LABELS, ORDER, SHORT, Status
+from kttt_workflow.domain.status import LABELS, Status
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -439,64 +439,6 @@ def retry_failed(db: DbOpt = None) -> None:
     out.print(
         f"Gửi lại {sm.claimed}: {sm.sent} thành công, {sm.local} vào hộp thư cục bộ, "
         f"{sm.failed} lỗi, {sm.timeout} quá thời gian chờ, {sm.dead} ngừng gửi.",
-        highlight=False,
-    )
-
-
-# Two-line column headings of the report table: the short labels, broken after the first word.
-HEADINGS = {s: SHORT[s].replace(" ", "\n", 1) for s in ORDER}
-
-
-@app.command()
-def report(
-    db: DbOpt = None,
-    directive: Annotated[
-        str | None, typer.Option(help="Mã văn bản chỉ đạo (mặc định: tất cả).")
-    ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Tính đến ngày (mặc định: hôm nay).")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="In báo cáo dạng JSON.")] = False,
-    markdown: Annotated[bool, typer.Option("--markdown", help="In báo cáo dạng Markdown.")] = False,
-) -> None:
-    """Báo cáo tổng hợp tiến độ theo văn bản, đơn vị và cấp (kèm mẫu số của mọi tỷ lệ)."""
-    from kttt_workflow.domain.progress import fmt_pct
-
-    if as_json and markdown:
-        raise fail("chỉ chọn một trong --json và --markdown")
-    with open_tracker(db) as t:
-        r = t.progress(as_of=parse_date(as_of), directive=directive)
-    if as_json:
-        sys.stdout.write(json.dumps(r.as_json(), ensure_ascii=False, indent=2, default=str) + "\n")
-        return
-    if markdown:
-        sys.stdout.write(r.to_markdown())
-        return
-    for d in r.directive_rows():
-        table = _table(f"{r.directives[d.code].heading}\nTính đến ngày {r.as_of:%d/%m/%Y}")
-        table.add_column("Đơn vị", overflow="fold", min_width=14)
-        for s in ORDER:
-            table.add_column(HEADINGS[s], justify="right")
-        table.add_column("Tổng", justify="right")
-        table.add_column("Đến\nhạn", justify="right")
-        table.add_column("Hoàn thành\n/đến hạn", justify="right")
-        table.add_column("Quá hạn\n/đến hạn", justify="right")
-        for u in [*r.unit_rows(d.code), d]:
-            name = u.name if u.scope == "unit" else "[bold]Cộng[/bold]"
-            table.add_row(
-                name,
-                *(str(u.counts[s.value]) for s in ORDER),
-                str(u.total),
-                str(u.due),
-                f"{fmt_pct(u.done_pct)} ({u.done_due}/{u.due})",
-                f"{fmt_pct(u.overdue_pct)} ({u.overdue}/{u.due})",
-            )
-        out.print(table)
-    if not r.directive_rows():
-        out.print("Không có nhiệm vụ nào.", highlight=False)
-    out.print(
-        "Đến hạn = nhiệm vụ có hạn đến hết ngày tính (không tính nhiệm vụ chờ cấp trên, thường "
-        "xuyên, chưa có thời hạn); tỷ lệ hoàn thành và quá hạn tính trên số đến hạn.",
         highlight=False,
     )
 

@@ -919,7 +919,8 @@ class ProgressReport:
             out += ["Không có nhiệm vụ nào.", ""]
         if directive is None and len(codes) > 1:
             out += ["## Tổng hợp chung", ""]
-            out += [*(_md(p) for p in self.summary()), ""]
+            for p in self.summary():
+                out += [_md(p), ""]
             out += _markdown_table(
                 _table_rows(self.directive_rows(), self.total_row(), self._doc_label)
             )

@@ -4,13 +4,16 @@ directive's history across runs:
 * ``progress-<directive>``: one row per unit (counts per status, denominator, percentages);
 * ``overdue-<directive>``: the overdue tasks;
 * ``report-<directive>``: the whole report in Vietnamese Markdown;
-* ``progress-all``: one row per directive (when the report covers every directive).
+* ``progress-all``: one row per directive (when the report covers every directive);
+* ``report-docx-<directive>``, ``report-xlsx-<directive>`` (``…-all`` for every directive):
+  links to the .docx and .xlsx files the flow wrote under the data folder.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
 from kttt_workflow.domain.progress import ProgressReport, fmt_pct
 from kttt_workflow.orchestration.prefect_api import artifact_link
@@ -83,6 +86,35 @@ def publish_progress(report: ProgressReport) -> list[str]:
             key=key,
             table=report.directive_table(),
             description=f"Tiến độ theo văn bản chỉ đạo, tính đến ngày {day}.",
+        )
+        keys.append(key)
+    return keys
+
+
+FILE_KINDS = {"docx": "Báo cáo (Word, .docx)", "xlsx": "Bảng theo dõi (Excel, .xlsx)"}
+
+
+def report_file_name(report: ProgressReport, kind: str) -> str:
+    """``bao-cao-kh-67-2013-2022-q4.docx``: what the report covers, and as of when."""
+    parts = ["bao-cao", report.directive or "tong-hop", report.unit or report.level or ""]
+    parts.append(report.period.code if report.period else f"{report.as_of:%Y-%m-%d}")
+    return slug("-".join(p for p in parts if p)) + f".{kind}"
+
+
+def publish_report_files(report: ProgressReport, files: dict[str, Path]) -> list[str]:
+    """One link artifact per report file (``files``: kind → path), so that the run's page in
+    the Prefect UI links the .docx and the .xlsx. Returns the keys."""
+    from prefect.artifacts import create_link_artifact
+
+    keys: list[str] = []
+    when = report.period.label if report.period else f"tính đến ngày {report.as_of:%d/%m/%Y}"
+    for kind, path in files.items():
+        key = artifact_key(f"report-{kind}", report.directive)
+        create_link_artifact(
+            link=Path(path).resolve().as_uri(),
+            link_text=f"{FILE_KINDS.get(kind, kind)}: {Path(path).name}",
+            key=key,
+            description=f"{report.subject} — {when}. Tệp trong thư mục dữ liệu: {path}",
         )
         keys.append(key)
     return keys

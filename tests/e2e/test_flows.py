@@ -94,8 +94,38 @@ def test_progress_report_flow_publishes_unit_table_overdue_list_and_markdown(
     assert overdue.flow_run_id == run.id
     assert len(json.loads(overdue.data)) == lib.directive_row("kh-1-2022").overdue == 8
     report = latest_artifact("report-kh-1-2022")
-    assert report.type == "markdown" and "Tổng số nhiệm vụ: **14**" in report.data
-    assert "tính đến ngày 16/01/2023" in report.data
+    assert report.type == "markdown" and report.flow_run_id == run.id
+    md = report.data
+    assert "tính đến ngày 16/01/2023" in md and "Số liệu tính đến hết ngày 16/01/2023." in md
+    # The summary names both denominators; the tables end with their "Cộng" row.
+    assert "Tổng số nhiệm vụ được giao: **14**; trong đó 9 nhiệm vụ đã đến hạn" in md
+    assert "Đã hoàn thành: **1** nhiệm vụ (đúng hạn 0, quá hạn 1)" in md
+    assert "đạt 11,1% số nhiệm vụ đến hạn (1/9) và 7,1% tổng số nhiệm vụ được giao (1/14)" in md
+    assert "quá hạn **8**, bằng 88,9% số nhiệm vụ đến hạn (8/9)" in md
+    assert "Không tính là quá hạn: thường xuyên: 1; chờ xác định thời hạn: 1." in md
+    assert "|  | Cộng | 14 | 9 | 0 | 1 | 3 | 8 |" in md
+
+    # The .docx and the .xlsx, under the data folder, linked from the run.
+    home = tmp_path / "home" / "reports"
+    files = state.result()["files"]
+    assert set(files) == {"docx", "xlsx"}
+    for kind in ("docx", "xlsx"):
+        link = latest_artifact(f"report-{kind}-kh-1-2022")
+        # Prefect keeps a link artifact as Markdown: "[text](link)".
+        assert link.type == "markdown" and link.flow_run_id == run.id
+        path = Path(files[kind])
+        assert path.parent == home and path.name == f"bao-cao-kh-1-2022-2023-01-16.{kind}"
+        assert path.as_uri() in link.data
+    from docx import Document
+    from openpyxl import load_workbook
+
+    text = "\n".join(p.text for p in Document(files["docx"]).paragraphs)
+    assert "BÁO CÁO" in text and "Kế hoạch số 1/KH-UBND ngày 03/10/2022" in text
+    assert "Tổng số nhiệm vụ được giao: 14" in text
+    rows = list(load_workbook(files["xlsx"], read_only=True)["Phụ lục"].values)
+    key = rows[3].index("Mã nhiệm vụ")
+    keys = {row[key] for row in rows[4:] if len(row) > key and row[key]}
+    assert len(keys) == 14 and "kh-1-2022/1/x-ubnd" in keys
 
 
 def test_daily_sweep_flow_notifies_emits_events_and_skips_holidays(
