@@ -221,10 +221,43 @@ def _body_items(parent: Any) -> list[Any]:
     return out
 
 
-def _paragraph_text(p: Any) -> str:
-    from docx.text.paragraph import Paragraph
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+# What a paragraph's text leaves out: tracked deletions and moves away (the text is gone), the
+# properties, text boxes and drawings (not read, see docs/import.md) and the fallback copy of
+# an alternate content.
+_SKIPPED = {
+    _W + "del",
+    _W + "moveFrom",
+    _W + "pPr",
+    _W + "rPr",
+    _W + "txbxContent",
+    _W + "drawing",
+    _W + "pict",
+    _MC + "Fallback",
+}
+_TEXT_CHARS = {_W + "tab": " ", _W + "br": " ", _W + "cr": " ", _W + "noBreakHyphen": "-"}
 
-    return str(Paragraph(p, None).text)  # type: ignore[arg-type]  # .text needs no story part
+
+def _paragraph_text(p: Any) -> str:
+    """The text a reader of the paragraph sees: its runs, also inside tracked insertions
+    (``w:ins``), hyperlinks, fields, smart tags and inline content controls; tracked deletions
+    left out. (python-docx's ``Paragraph.text`` reads direct runs and hyperlinks only.)"""
+    out: list[str] = []
+
+    def walk(el: Any) -> None:
+        for c in el.iterchildren():
+            tag = c.tag
+            if not isinstance(tag, str) or tag in _SKIPPED:
+                continue  # comments and processing instructions have no string tag
+            if tag == _W + "t":
+                out.append(c.text or "")
+            elif tag in _TEXT_CHARS:
+                out.append(_TEXT_CHARS[tag])
+            else:
+                walk(c)
+
+    walk(p)
+    return "".join(out)
 
 
 def _children(el: Any, tag: str) -> list[Any]:

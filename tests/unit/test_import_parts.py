@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Callable
 from datetime import date
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 from kttt_workflow.domain.registry import GroupInfo, Registry, UnitInfo
-from kttt_workflow.inputs.office_heading import read_heading, repair, symbol_type
+from kttt_workflow.inputs.office_heading import cited_document, read_heading, repair, symbol_type
 from kttt_workflow.inputs.office_names import (
     ABBREVIATIONS,
     Matcher,
@@ -20,7 +22,7 @@ from kttt_workflow.inputs.office_names import (
     is_vague,
     split_bodies,
 )
-from kttt_workflow.inputs.office_read import OfficeError, read_source
+from kttt_workflow.inputs.office_read import Grid, OfficeError, read_source
 from kttt_workflow.inputs.office_table import ROLE_NAMES, assign, features, role_of
 from kttt_workflow.inputs.office_yaml import IsoDate, render, scalar
 from kttt_workflow.inputs.reader import parse_yaml
@@ -295,6 +297,77 @@ def test_an_appendix_alone_says_what_it_is_attached_to() -> None:
     info = read_heading(build.appendix_lines())
     assert (info.type, info.symbol, info.date, info.title) == ("plan", "67/KH-UBND", ON, None)
     assert info.issuer == "Ủy ban nhân dântỉnh"  # as the seed writes it (words glued by the PDF)
+
+
+def test_a_reports_appendix_names_the_plan_its_table_is_of() -> None:
+    lines = [
+        "BÁO CÁO",
+        "Tình hình thực hiện Kế hoạch số 67/KH-UBND ngày 01/10/2013 của Ủy ban nhân dân tỉnh",
+        "Phụ lục I",
+        "TÌNH HÌNH THỰC HIỆN CÁC NHIỆM VỤ",
+        "(Kèm theo Báo cáo số …/BC-… ngày … tháng … năm … của …)",
+        "(Kế hoạch số 67/KH-UBND ngày 01/10/2013 của Ủy ban nhân dân tỉnh Tuyên Quang)",
+    ]
+    info = cited_document(lines)
+    assert info is not None
+    assert (info.type, info.symbol, info.date, info.issuer, info.title) == (
+        "plan",
+        "67/KH-UBND",
+        ON,
+        "Ủy ban nhân dân tỉnh Tuyên Quang",
+        None,
+    )
+    # A report covering several documents numbers them above their tables.
+    several = cited_document(
+        [*lines[:5], "1. Kế hoạch số 67/KH-UBND ngày 01/10/2013 của UBND tỉnh"]
+    )
+    assert several is not None and (several.symbol, several.issuer) == ("67/KH-UBND", "UBND tỉnh")
+    # The report's own line, or a line citing nothing, is no plan.
+    assert cited_document(lines[:5]) is None
+    assert cited_document(["(Số liệu tính đến hết ngày 30/06/2014)"]) is None
+
+
+def _docx_bytes(build_cell: Callable[[Any], None]) -> bytes:
+    import io
+
+    import docx
+
+    doc = docx.Document()
+    cell = doc.add_table(rows=1, cols=1).cell(0, 0)
+    build_cell(cell)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def test_a_cell_is_read_as_shown_with_tracked_changes_accepted() -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def tracked(cell: Any) -> None:
+        p = cell.paragraphs[0]
+        p.add_run("Sở ")
+        for tag, text in (("w:del", "Tài chính"), ("w:ins", "Nội vụ")):
+            change = OxmlElement(tag)
+            change.set(qn("w:id"), "1")
+            change.set(qn("w:author"), "VP")
+            run = OxmlElement("w:r")
+            t = OxmlElement("w:delText" if tag == "w:del" else "w:t")
+            t.text = text
+            run.append(t)
+            change.append(run)
+            p._p.append(change)
+        link = OxmlElement("w:hyperlink")
+        run = OxmlElement("w:r")
+        t = OxmlElement("w:t")
+        t.text = " tỉnh"
+        run.append(t)
+        link.append(run)
+        p._p.append(link)
+
+    source = read_source(_docx_bytes(tracked), "sua.docx", max_bytes=1 << 20)
+    (grid,) = [b for b in source.blocks if isinstance(b, Grid)]
+    assert grid.texts(0) == ["Sở Nội vụ tỉnh"]
 
 
 def test_glued_words_are_spaced_only_at_symbols() -> None:
