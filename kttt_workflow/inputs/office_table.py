@@ -6,7 +6,9 @@ Columns are found by their header text, whatever their order (:data:`COLUMNS`): 
 ("Cơ quan thực hiện" over "Chủ trì" | "Phối hợp") is read as one; a row of column numbers under
 the header ("(1) (2) (3)…") is skipped, and so is the header row repeated on a later page or in a
 table that continues the first one. A column the importer does not know is kept: its cells go
-into the task's ``note`` with the column's header.
+into the task's ``note`` with the column's header. A header that counts ("Tổng số nhiệm vụ",
+"Tỷ lệ…", "%") names no column; a "Tình trạng" column makes the table a progress report's
+appendix, whose status and notes are left out (the plan's table read back from ``kttt report``).
 
 Rows: a row numbered with a Roman numeral and nothing in the lead column is a group heading
 ("I | Thống nhất và nâng cao nhận thức…", its text merged over the other columns or not); a row
