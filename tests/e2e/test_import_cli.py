@@ -76,6 +76,37 @@ def test_import_a_word_document_in_a_real_kttt_process(tmp_path: Path) -> None:
     assert "\nkind: directive\ncode: kh-67-2013\n" in draft
 
 
+def test_a_report_written_by_kttt_report_imports_back_as_its_plan(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'kttt.db'}"
+    hand = str(DIRECTIVES / "kh-67-2013.yaml")
+    code, out = cli("load", *REG, hand, "--db", db, "--until", "2014-12-31")
+    assert code == 0, out
+    report = tmp_path / "bao-cao.docx"
+    code, out = cli(
+        "report", "--directive", "kh-67-2013", "--as-of", "2014-06-30", "-f", "docx",
+        "-o", str(report), "--issuer", "tq-so-kh-dt", "--place", "Tuyên Quang",
+        "--dated", "2014-07-10", "--db", db,
+    )  # fmt: skip
+    assert code == 0, out
+    draft = tmp_path / "ke-hoach.yaml"
+    code, out = cli("import", str(report), "-o", str(draft), *REG_ARGS, "--db", db)
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0] == f"Đã đọc «{report}», bảng 5: 6 nhóm, 25 nhiệm vụ."
+    assert lines[1] == (
+        "Văn bản: Kế hoạch số 67/KH-UBND ngày 01/10/2013, cơ quan ban hành tq-ubnd; "
+        "mã chỉ đạo kh-67-2013."
+    )
+    # The plan's title is not in the report: the one thing to fix, and the one the check finds.
+    assert "Cần sửa trước khi nạp (bản nháp chưa hợp lệ cho đến khi sửa) (1):" in lines
+    assert lines[-1] == f"  {draft}:14:10: trường 'title' cần một chuỗi văn bản không rỗng"
+    text = draft.read_text(encoding="utf-8")
+    assert "Chưa hoàn thành" not in text  # the report's statuses stay out of the plan
+    draft.write_text(text.replace("  title: ''\n", "  title: Kế hoạch 67\n"), encoding="utf-8")
+    code, out = cli("validate", *REG, str(draft), "--db", db)
+    assert code == 0 and "Hợp lệ: 2 danh mục đơn vị, 1 văn bản, 25 nhiệm vụ." in out, out
+
+
 def test_an_existing_draft_is_kept_unless_force(tmp_path: Path) -> None:
     draft = tmp_path / "d.yaml"
     draft.write_text("# bản sửa tay\n", encoding="utf-8")
