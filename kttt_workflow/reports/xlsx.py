@@ -314,7 +314,7 @@ def _appendix(
     status_col = get_column_letter(HEADINGS.index(STATUS_HEADING) + 1)
     dv = DataValidation(
         type="list",
-        formula1=f"='{LISTS}'!$A$1:$A${len(STATUS_CHOICES)}",
+        formula1=f"'{LISTS}'!$A$1:$A${len(STATUS_CHOICES)}",  # OOXML: no leading '='
         allow_blank=True,
         showErrorMessage=True,
         errorTitle="Tình trạng không hợp lệ",
