@@ -40,11 +40,15 @@ def _counts_table(store: Tracker, day: date, directives: list[str] | None = None
     return table
 
 
-def _tasks_table(store: Tracker, day: date, directive: str, title: str) -> Table:
+def _tasks_table(
+    store: Tracker, day: date, directive: str, title: str, *, open_only: bool = False
+) -> Table:
     table = Table(title=f"{title} — tại ngày {day:%d/%m/%Y}")
     for col in ("Mã nhiệm vụ", "Đơn vị chủ trì", "Thời hạn (văn bản ghi)", "Hạn", "Tình trạng"):
         table.add_column(col, overflow="fold")
     for r in store.status(as_of=day, directive=directive):
+        if open_only and r.status in ("done_on_time", "done_late"):
+            continue
         label = r.status_label + (f" {r.days_overdue} ngày" if r.days_overdue else "")
         table.add_row(
             r.task_id,
@@ -57,21 +61,10 @@ def _tasks_table(store: Tracker, day: date, directive: str, title: str) -> Table
 
 
 NQ20 = "ctr-nq20-2022"
-# (task, evidence, report date, reason to return it or None). The first two are facts of seed 001;
-# the Bắc Giang ones are illustrations, and say so in their evidence text.
+# (task, evidence, report date, reason to return it or None): illustrations, and they say so in
+# their evidence text. The facts of seed 001 (134/NQ-CP closing CP.1 of KL 70, 28/KH-UBND closing
+# UBND.1 of NQ 134) need no hand: loading the implementing directives records them.
 COMPLETIONS: list[tuple[str, str, date, str | None]] = [
-    (
-        "kl-70-2020/CP.1/chinh-phu",
-        "Nghị quyết số 134/NQ-CP ngày 25/9/2020",
-        date(2020, 9, 25),
-        None,
-    ),
-    (
-        "nq-134-2020/UBND.1/hg-ubnd",
-        "Kế hoạch số 28/KH-UBND ngày 04/02/2021",
-        date(2021, 2, 4),
-        None,
-    ),
     (
         f"{NQ20}/IV.1/bg-bcsd-ubnd",
         "Kế hoạch của UBND tỉnh (dữ liệu minh họa) ngày 12/12/2022",
@@ -91,6 +84,23 @@ COMPLETIONS: list[tuple[str, str, date, str | None]] = [
         "Thiếu nội dung phân công nhiệm vụ cho các xã",
     ),
 ]
+
+
+AFTER_REFORM = date(2026, 3, 2)  # a Monday, eight months after the provinces merged
+
+
+def _coverage_table(store: Tracker, day: date, directive: str) -> Table:
+    """Which units have issued their implementing plan (``kttt coverage``)."""
+    cov = store.coverage(directive, as_of=day)
+    table = Table(
+        title=f"Ban hành văn bản thực hiện tại ngày {day:%d/%m/%Y} (kttt coverage {directive})",
+        caption=cov.summary,
+    )
+    for col in ("Nhiệm vụ", "Đơn vị chủ trì", "Văn bản thực hiện", "Kết quả"):
+        table.add_column(col, overflow="fold")
+    for r in cov.rows:
+        table.add_row(r.task_key, r.unit, r.issued.evidence if r.issued else "—", r.outcome)
+    return table
 
 
 SWEEP_DAYS = (date(2022, 11, 21), date(2022, 12, 5), date(2022, 12, 15), date(2023, 1, 6))
@@ -161,10 +171,16 @@ def run_demo(out: Console, home: Path | None = None) -> Tracker:
     out.rule("[bold]kttt demo[/bold]: Nghị quyết 20-NQ/TW, Kế hoạch 67/KH-UBND, Kết luận 70-KL/TW")
     out.print(f"Cơ sở dữ liệu: {home / 'kttt.db'}", highlight=False)
 
-    reg, loaded = store.load([demo_directives()], until=date(2026, 12, 31))
+    result = store.load([demo_directives()], until=date(2026, 12, 31))
+    reg, loaded = result
     out.print(f"Nạp danh mục: {reg.units_added} đơn vị, {reg.groups_added} nhóm.", highlight=False)
     for s in loaded:
         out.print(f"  {s.directive}: {s.total} nhiệm vụ theo đơn vị", highlight=False)
+    for task_id, source, evidence in result.lineage.completed:
+        out.print(
+            f"  Hoàn thành tự động: {task_id} — {evidence} (nạp văn bản thực hiện '{source}')",
+            highlight=False,
+        )
     again = store.load([demo_directives()], until=date(2026, 12, 31))[1]
     out.print(
         "Nạp lại cùng tệp: "
@@ -203,6 +219,23 @@ def run_demo(out: Console, home: Path | None = None) -> Tracker:
 
     out.print(
         _tasks_table(store, date(2023, 1, 5), nq20, "Chương trình hành động thực hiện NQ 20-NQ/TW")
+    )
+    out.print(_coverage_table(store, date(2023, 1, 5), nq20))
+    out.rule("Sau sắp xếp đơn vị hành chính (1/7/2025)")
+    out.print(
+        _tasks_table(
+            store,
+            AFTER_REFORM,
+            nq20,
+            "Chương trình hành động thực hiện NQ 20-NQ/TW",
+            open_only=True,
+        )
+    )
+    out.print(
+        "Nhiệm vụ của Ban cán sự đảng UBND tỉnh Bắc Giang nay do Đảng ủy UBND tỉnh Bắc Ninh trả "
+        "lời (kế thừa); các huyện ủy đã giải thể, chưa có đơn vị kế thừa: không tính là quá hạn, "
+        "cơ quan theo dõi được đề nghị giao lại (kttt reassign).",
+        highlight=False,
     )
     _sweeps(out, store, home)
     out.print(_counts_table(store, date(2014, 1, 15), ["kh-67-2013"]))

@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kttt_workflow import config as cfg
 from kttt_workflow.domain import delivery, escalation, fanout, progress
+from kttt_workflow.domain import lineage as lineage_model
 from kttt_workflow.domain import progress as reporting  # in the class, progress() hides it
 from kttt_workflow.domain.calendar import WorkingCalendar
 from kttt_workflow.domain.deadlines import DeadlineExplanation, explain
@@ -57,6 +58,7 @@ from kttt_workflow.store import (
     status,
     sweep,
 )
+from kttt_workflow.store import lineage as lineage_sql
 from kttt_workflow.store import progress as progress_sql
 from kttt_workflow.store.completion import CompletionResult
 from kttt_workflow.store.load import LoadSummary
@@ -80,6 +82,9 @@ class LoadResult:
     registry: RegistrySummary
     directives: list[LoadSummary]
     warnings: list[Issue] = field(default_factory=list)
+    lineage: lineage_sql.LineageSummary = field(
+        default_factory=lambda: lineage_sql.LineageSummary()
+    )
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.registry, self.directives))
@@ -269,7 +274,70 @@ class Tracker:
                 self._load_directive(conn, bundle, doc, d, horizon, at, replaced.get(d.code))
                 for doc, d in bundle.directives
             ]
-        return LoadResult(reg, summaries, bundle.warnings)
+            touched = [sm.directive for sm in summaries if sm.load_id is not None]
+            lin = lineage_sql.reconcile(conn, touched, at)
+        return LoadResult(reg, summaries, bundle.warnings, lin)
+
+    def remove_directive(
+        self, code: str, reason: str, *, on: date | None = None
+    ) -> tuple[int, lineage_sql.LineageSummary]:
+        """Remove a directive (``kttt remove``): its tasks leave every view, each in its history
+        with the reason; the parent tasks it had completed (document lineage) are open again.
+        Returns (tasks removed, what lineage withdrew). Loading its file again restores it."""
+        if not reason or not reason.strip():
+            raise KtttError("cần ghi lý do gỡ văn bản (--reason)")
+        day = on or self.today()
+        at = self.clock()
+        with self._write() as conn:
+            _known(conn, "directive", code)
+            gone = lineage_sql.removed_on(conn, code)
+            if gone is not None:
+                raise KtttError(f"văn bản '{code}' đã được gỡ ngày {gone:%d/%m/%Y}")
+            n = lineage_sql.remove_directive(conn, code, reason.strip(), day, at)
+            return n, lineage_sql.reconcile(conn, [code], at)
+
+    def coverage(
+        self, directive: str, *, as_of: date | None = None, every_task: bool = False
+    ) -> lineage_model.Coverage:
+        """Per task of ``directive`` whose product is a document (``every_task``: all), which
+        units have issued their implementing document (symbol, date, on time or late) and which
+        have not, as of ``as_of``: "which districts have issued their plan for NQ 20"."""
+        day = as_of or self.today()
+        with self._read() as conn:
+            _known(conn, "directive", directive)
+            info = progress_sql.directive_infos(conn, {directive}).get(directive)
+            rows = status.task_statuses(conn, day, directive=directive)
+            if not every_task:
+                rows = [r for r in rows if lineage_model.is_document(r.deliverable, r.title)]
+            found = lineage_sql.documents(conn, [r.task_id for r in rows], day)
+        out = []
+        for r in rows:
+            c = found.get(r.task_id)
+            issued = None
+            if c is not None:
+                verified = c["state"] == "verified" and (
+                    c["decided_on"] is None or c["decided_on"] <= day
+                )
+                issued = lineage_model.Issued(
+                    c["evidence"], c["evidence_symbol"], c["evidence_date"], c["reported_on"],
+                    verified, c["source_directive"] is not None,
+                )  # fmt: skip
+            out.append(
+                lineage_model.CoverageRow(
+                    r.task_id,
+                    r.task_key,
+                    r.title,
+                    r.lead_shown,
+                    r.due,
+                    r.status,
+                    r.status_label,
+                    r.days_overdue,
+                    issued,
+                )  # fmt: skip
+            )
+        symbol = info.symbol if info else None
+        title = info.title if info else directive
+        return lineage_model.Coverage(directive, symbol, title, day, out)
 
     def _load_directive(
         self,

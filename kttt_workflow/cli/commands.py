@@ -29,6 +29,7 @@ from kttt_workflow.domain.status import LABELS, Status
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from kttt_workflow.store.lineage import LineageSummary
     from kttt_workflow.store.load import LoadSummary
 
 # Terminal colours of the statuses (presentation only; the labels are domain.status's).
@@ -114,6 +115,32 @@ def load(
         out.print(f"Chính sách nhắc việc: {reg.policies_changed} thêm hoặc sửa.", highlight=False)
     for s in summaries:
         _print_summary(s)
+    _print_lineage(result.lineage)
+
+
+def _print_lineage(lin: LineageSummary) -> None:
+    """What loading did to the parents' tasks (document lineage)."""
+    for task_id, source, evidence in lin.completed:
+        out.print(
+            f"Hoàn thành tự động: {task_id} — {evidence} (văn bản thực hiện '{source}').",
+            highlight=False,
+            markup=False,
+        )
+    for task_id, source, evidence in lin.awaiting:
+        out.print(
+            f"Báo cáo hoàn thành tự động, chờ xác nhận: {task_id} — {evidence} ('{source}').",
+            highlight=False,
+            markup=False,
+        )
+    for task_id, source in lin.withdrawn:
+        out.print(
+            f"Hủy hoàn thành tự động: {task_id} (văn bản '{source}' không còn thực hiện nhiệm vụ "
+            "này); nhiệm vụ mở lại.",
+            highlight=False,
+            markup=False,
+        )
+    for problem in lin.problems:
+        err.print(f"Cảnh báo: {problem}", highlight=False, markup=False)
 
 
 def _print_summary(s: LoadSummary) -> None:
@@ -332,6 +359,7 @@ EVENT_LABELS = {
     "returned": "trả lại báo cáo",
     "reassigned": "giao lại",
     "inherited": "chuyển cho đơn vị kế thừa",
+    "withdrawn": "hủy báo cáo tự động",
 }
 
 
@@ -345,9 +373,63 @@ def history(
     with open_tracker(db) as t:
         rows = t.history(task, unit=unit)
     for r in rows:
-        detail = json.dumps(r["detail"], ensure_ascii=False, default=str)
         label = EVENT_LABELS.get(r["event"], r["event"])
-        out.print(f"{r['at']:%Y-%m-%d %H:%M} {label} {detail}", highlight=False, markup=False)
+        detail = _history_detail(r["event"], r["detail"] or {})
+        line = f"{r['at']:%d/%m/%Y %H:%M} {label}" + (f": {detail}" if detail else "")
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+# What the history calls the fields a reload changes.
+FIELD_LABELS = {
+    "title": "nội dung",
+    "deliverable": "sản phẩm",
+    "deadline_text": "thời hạn",
+    "due_on": "hạn",
+    "nominal_due_on": "hạn danh nghĩa",
+    "coordinating": "đơn vị phối hợp",
+    "key_task": "nhiệm vụ trọng tâm",
+    "policy_code": "chính sách nhắc việc",
+}
+
+
+def _history_value(value: object) -> str:
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return f"{value[8:]}/{value[5:7]}/{value[:4]}"  # an ISO date
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    return str(value)
+
+
+def _history_detail(event: str, d: dict[str, object]) -> str:
+    """One event's detail in words: "ngày 04/02/2021; minh chứng: …; tự động (…)"."""
+    if event == "changed":
+        return "; ".join(
+            f"{FIELD_LABELS.get(f, f)}: {_history_value(v.get('old'))} → "
+            f"{_history_value(v.get('new'))}"
+            for f, v in d.items()
+            if isinstance(v, dict)
+        )
+    parts = []
+    if d.get("from") or d.get("to"):
+        parts.append(f"từ {d.get('from') or '—'} sang {d.get('to') or '—'}")
+    if d.get("on"):
+        parts.append(f"ngày {_history_value(d['on'])}")
+    if d.get("after"):
+        parts.append(f"sau ngày {_history_value(d['after'])}")
+    if d.get("evidence"):
+        parts.append(f"minh chứng: {d['evidence']}")
+    if d.get("reason"):
+        parts.append(f"lý do: {d['reason']}")
+    if d.get("automatic"):
+        source = d.get("source_directive")
+        parts.append("tự động" + (f" (văn bản thực hiện '{source}')" if source else ""))
+    elif d.get("source_directive"):
+        parts.append(f"văn bản '{d['source_directive']}'")
+    return "; ".join(parts)
 
 
 @app.command()
@@ -491,3 +573,58 @@ def demo(
             )
         except StackError as e:
             raise fail(str(e)) from None
+
+
+@app.command()
+def remove(
+    directive: Annotated[str, typer.Argument(help="Mã văn bản chỉ đạo cần gỡ.")],
+    reason: Annotated[
+        str, typer.Option(help="Lý do gỡ (ví dụ: văn bản bị thay thế, nạp nhầm).")
+    ] = "",
+    on: Annotated[str | None, typer.Option(help="Ngày gỡ (mặc định: hôm nay).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Gỡ một văn bản chỉ đạo: nhiệm vụ của văn bản không còn được theo dõi (ghi lịch sử)."""
+    with open_tracker(db) as t:
+        n, lin = t.remove_directive(directive, reason, on=parse_date(on))
+    out.print(
+        f"Đã gỡ văn bản '{directive}': {n} nhiệm vụ không còn được theo dõi (nạp lại tệp để "
+        "khôi phục).",
+        highlight=False,
+    )
+    _print_lineage(lin)
+
+
+@app.command()
+def coverage(
+    directive: Annotated[str, typer.Argument(help="Mã văn bản chỉ đạo (văn bản cấp trên).")],
+    as_of: Annotated[str | None, typer.Option(help="Tính đến ngày (mặc định: hôm nay).")] = None,
+    every_task: Annotated[
+        bool,
+        typer.Option("--all", help="Mọi nhiệm vụ, không chỉ nhiệm vụ ban hành văn bản."),
+    ] = False,
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
+) -> None:
+    """Đơn vị nào đã ban hành văn bản thực hiện (số, ngày, đúng/trễ hạn), đơn vị nào chưa."""
+    with open_tracker(db) as t:
+        cov = t.coverage(directive, as_of=parse_date(as_of), every_task=every_task)
+    if as_json:
+        out.print_json(json.dumps(cov.as_json(), default=str, ensure_ascii=False))
+        return
+    doc = f"{cov.symbol} " if cov.symbol else ""
+    table = _table(
+        f"Ban hành văn bản thực hiện {doc}({cov.directive}) tính đến ngày {fmt_date(cov.as_of)}"
+    )
+    for col in ("Nhiệm vụ", "Đơn vị chủ trì", "Thời hạn", "Văn bản thực hiện", "Kết quả"):
+        table.add_column(col, overflow="fold")
+    for r in cov.rows:
+        table.add_row(
+            r.task_key,
+            r.unit,
+            fmt_date(r.due) if r.due else "—",
+            (r.issued.evidence + (" (tự động)" if r.issued.automatic else "")) if r.issued else "—",
+            r.outcome,
+        )
+    out.print(table)
+    out.print(cov.summary + ".", highlight=False)

@@ -215,6 +215,11 @@ class DocumentRef(_Strict):
     directive: Code | None = Field(
         default=None, description="Mã chỉ đạo đã khai báo trong hệ thống, nếu có."
     )
+    completes: list[TaskKey] = Field(
+        default_factory=list,
+        description="Mã nhiệm vụ của văn bản được thực hiện mà văn bản này hoàn thành, ví dụ "
+        "['UBND.1']. Để trống: tự xác định nhiệm vụ ban hành văn bản mà cơ quan ban hành chủ trì.",
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -332,6 +337,12 @@ class DirectiveFile(_Strict):
     )
     escalation: PolicyRef | None = Field(
         default=None, description="Chính sách nhắc việc/đôn đốc; mặc định 'mac-dinh'."
+    )
+    closes_parent_task: Literal["verified", "awaiting_verification", "off"] = Field(
+        default="verified",
+        description="Khi nạp văn bản này, nhiệm vụ ban hành văn bản của văn bản được thực hiện "
+        "('implements') được ghi nhận hoàn thành: 'verified' (xác nhận luôn), "
+        "'awaiting_verification' (chờ cơ quan theo dõi xác nhận) hoặc 'off' (không ghi nhận).",
     )
     groups: list[Group] = Field(default_factory=list, description="Nhóm riêng của văn bản này.")
     tasks: list[TaskSpec] = Field(default_factory=list)

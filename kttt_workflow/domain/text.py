@@ -23,3 +23,10 @@ def name_key(text: str) -> str:
     """Normalise a Vietnamese name for lookup: NFC, case-folded, single spaces, '&' spaced."""
     t = nfc(text).casefold().replace("&", " & ")
     return _SPACES.sub(" ", t).strip()
+
+
+def fold(text: str) -> str:
+    """``name_key`` without diacritics ("Kế hoạch" → "ke hoach", "Đề án" → "de an"), to match
+    words however they were typed."""
+    t = unicodedata.normalize("NFD", name_key(text).replace("đ", "d"))
+    return "".join(ch for ch in t if not unicodedata.combining(ch))

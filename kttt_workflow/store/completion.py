@@ -71,7 +71,7 @@ def assigned_on(conn: Connection, task_id: str) -> date | None:
     return value if isinstance(value, date) else None
 
 
-def _event(
+def add_event(
     conn: Connection, task_id: str, event: str, detail: dict[str, Any], at: datetime
 ) -> None:
     conn.execute(
@@ -89,8 +89,12 @@ def record_report(
     note: str | None,
     attachment: str | None,
     at: datetime,
+    source_directive: str | None = None,
 ) -> CompletionResult:
-    """A unit's completion report with its evidence; the task waits for verification."""
+    """A unit's completion report with its evidence; the task waits for verification.
+
+    ``source_directive``: the report is automatic, recorded because that implementing directive
+    was loaded (:mod:`kttt_workflow.store.lineage`)."""
     state = conn.execute(select(task_t.c.state).where(task_t.c.id == task_id)).scalar_one()
     if state == "done":
         raise KtttError(f"nhiệm vụ '{task_id}' đã được xác nhận hoàn thành")
@@ -107,13 +111,16 @@ def record_report(
         "attachment": attachment,
         "state": "reported",
         "recorded_at": at,
+        "source_directive": source_directive,
     }
     cid = int(conn.execute(insert(comp_t).returning(comp_t.c.id), [row]).scalar_one())
     conn.execute(
         update(task_t).where(task_t.c.id == task_id).values(state="reported", updated_at=at)
     )
-    detail = {"completion_id": cid, "on": on.isoformat(), "evidence": evidence.text}
-    _event(conn, task_id, "reported", detail, at)
+    detail: dict[str, Any] = {"completion_id": cid, "on": on.isoformat(), "evidence": evidence.text}
+    if source_directive:
+        detail.update(automatic=True, source_directive=source_directive)
+    add_event(conn, task_id, "reported", detail, at)
     return CompletionResult(task_id, "reported", cid, warnings=evidence.problems)
 
 
@@ -135,9 +142,10 @@ def pending_report(conn: Connection, task_id: str) -> Any:
 
 
 def record_verification(
-    conn: Connection, task_id: str, *, on: date, at: datetime
+    conn: Connection, task_id: str, *, on: date, at: datetime, automatic: bool = False
 ) -> CompletionResult:
-    """Accept the pending report: the task is done as of the report date."""
+    """Accept the pending report: the task is done as of the report date (``automatic``: by the
+    document lineage rule, said in the history)."""
     rep = pending_report(conn, task_id)
     conn.execute(
         update(comp_t).where(comp_t.c.id == rep["id"]).values(state="verified", decided_on=on)
@@ -147,7 +155,10 @@ def record_verification(
         .where(task_t.c.id == task_id)
         .values(state="done", completed_on=rep["reported_on"], updated_at=at)
     )
-    _event(conn, task_id, "verified", {"completion_id": rep["id"], "on": on.isoformat()}, at)
+    detail: dict[str, Any] = {"completion_id": rep["id"], "on": on.isoformat()}
+    if automatic:
+        detail["automatic"] = True
+    add_event(conn, task_id, "verified", detail, at)
     return CompletionResult(task_id, "done", rep["id"])
 
 
@@ -163,7 +174,7 @@ def record_return(
     )
     conn.execute(update(task_t).where(task_t.c.id == task_id).values(state="open", updated_at=at))
     detail = {"completion_id": rep["id"], "on": on.isoformat(), "reason": reason}
-    _event(conn, task_id, "returned", detail, at)
+    add_event(conn, task_id, "returned", detail, at)
     return CompletionResult(task_id, "open", rep["id"])
 
 

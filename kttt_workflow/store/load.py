@@ -154,6 +154,7 @@ def _directive_row(src: DirectiveSource, at: datetime) -> dict[str, Any]:
         "spec": d.model_dump(mode="json", exclude_none=True),
         "loaded_at": at,
         "updated_at": at,
+        "removed_on": None,  # loading the file again restores a removed directive
     }
 
 
@@ -255,10 +256,12 @@ class _Merge:
         return changed_rows
 
     def header_changed(self, header: dict[str, Any]) -> bool:
-        q = select(directive_t.c.spec).where(directive_t.c.code == self.code)
+        q = select(directive_t.c.spec, directive_t.c.removed_on).where(
+            directive_t.c.code == self.code
+        )
         old = self.conn.execute(q).first()
         self._header_exists = old is not None
-        return old is None or old.spec != header["spec"]
+        return old is None or old.spec != header["spec"] or old.removed_on is not None
 
     def write_header(self, header: dict[str, Any]) -> None:
         if not self._header_exists:

@@ -84,10 +84,10 @@ def read_registry(conn: Connection) -> Registry:
 
 
 def read_implements(conn: Connection) -> dict[str, tuple[str, ...]]:
-    """For each stored directive, the stored directives it implements (by code)."""
+    """For each stored directive (not removed), the stored directives it implements (by code)."""
     d = tables.directive_t
     out: dict[str, tuple[str, ...]] = {}
-    for row in conn.execute(select(d.c.code, d.c.implements)):
+    for row in conn.execute(select(d.c.code, d.c.implements).where(d.c.removed_on.is_(None))):
         out[row.code] = tuple(r["directive"] for r in row.implements or () if r.get("directive"))
     return out
 

@@ -68,6 +68,7 @@ class Directive(SQLModel, table=True):
     spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     loaded_at: datetime
     updated_at: datetime
+    removed_on: date | None = None  # ``kttt remove``; loading the file again restores it
 
 
 class Task(SQLModel, table=True):
@@ -125,6 +126,8 @@ class Completion(SQLModel, table=True):
     reason: str | None = None
     decided_on: date | None = None
     recorded_at: datetime
+    # The implementing directive whose loading recorded this report (document lineage), if any.
+    source_directive: str | None = Field(default=None, max_length=64, index=True)
 
 
 class TaskEvent(SQLModel, table=True):

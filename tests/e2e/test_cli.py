@@ -95,7 +95,8 @@ def test_validate_load_status_complete_verify_return(tmp_path: Path) -> None:
 
     code, out = cli("history", "kh-1-2022/2/x-ubnd-a", "--db", db)
     events = [line.split(" ", 2)[2] for line in out.strip().splitlines()]
-    assert [e.split(" {")[0] for e in events] == ["tạo", "báo cáo hoàn thành", "trả lại báo cáo"]
+    assert [e.split(":")[0] for e in events] == ["tạo", "báo cáo hoàn thành", "trả lại báo cáo"]
+    assert "lý do: Chưa đúng nội dung" in events[2] and "{" not in out  # words, not JSON
 
     code, out = cli("verify", "kh-1-2022/2/x-ubnd-a", "--db", db)
     assert code == 1 and "không có báo cáo hoàn thành nào đang chờ xác nhận" in out

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from kttt_workflow.domain.deadlines import parse_deadline
 from kttt_workflow.domain.fanout import walk
+from kttt_workflow.errors import KtttError
 from kttt_workflow.inputs.validate import load_inputs
 from kttt_workflow.service import Tracker
 from tests.helpers import DIRECTIVES
@@ -111,16 +113,15 @@ def test_real_directives_fan_out_and_status(loaded: Tracker) -> None:
     assert kh67["kh-67-2013/TCTH.2/tq-so-noi-vu@2013"].status == "overdue"
 
 
-def test_hau_giang_chain_completion_with_real_evidence(loaded: Tracker) -> None:
-    r = loaded.complete(
-        "nq-134-2020/UBND.1/hg-ubnd", "Kế hoạch số 28/KH-UBND ngày 04/02/2021", on=date(2021, 2, 4)
-    )
-    loaded.verify(r.task_id, on=date(2021, 2, 18))
-    st = loaded.status(as_of=date(2021, 3, 1), task_ids=[r.task_id])[0]
+def test_hau_giang_chain_is_completed_by_its_own_documents(loaded: Tracker) -> None:
+    # Loading kh-28-2021 (28/KH-UBND of 04/02/2021) closed UBND.1: no hand-made report needed,
+    # and one by hand is refused (the task is done).
+    task = "nq-134-2020/UBND.1/hg-ubnd"
+    st = loaded.status(as_of=date(2021, 3, 1), task_ids=[task])[0]
     assert st.status == "done_on_time"  # the text set no deadline
-    assert (
-        loaded.status(as_of=date(2021, 2, 3), task_ids=[r.task_id])[0].status == "awaiting_deadline"
-    )
+    assert loaded.status(as_of=date(2021, 2, 3), task_ids=[task])[0].status == "awaiting_deadline"
+    with pytest.raises(KtttError, match="đã được xác nhận hoàn thành"):
+        loaded.complete(task, "Kế hoạch số 28/KH-UBND ngày 04/02/2021", on=date(2021, 2, 4))
 
 
 def test_demo_runs_and_shows_the_overdue_plan(tmp_path: Path) -> None:
@@ -129,11 +130,22 @@ def test_demo_runs_and_shows_the_overdue_plan(tmp_path: Path) -> None:
     console = Console(record=True, width=200)
     store = run_demo(console, tmp_path / "demo")
     text = console.export_text()
+    later = store.status(as_of=date(2026, 3, 2), task_ids=["ctr-nq20-2022/IV.1.b/bg-bcsd-ubnd"])
     store.close()
+    assert later[0].lead_shown == (
+        "Đảng ủy UBND tỉnh Bắc Ninh (kế thừa từ Ban cán sự đảng UBND tỉnh Bắc Giang)"
+    )
     assert "Nạp lại cùng tệp: không có thay đổi." in text
     assert "ctr-nq20-2022/IV.1/bg-bcsd-ubnd" in text
     assert "Chưa hoàn thành, quá hạn 5 ngày" in text
-    assert "Kế hoạch số 28/KH-UBND ngày 04/02/2021" in text
+    assert (
+        "Hoàn thành tự động: nq-134-2020/UBND.1/hg-ubnd — Kế hoạch số 28/KH-UBND ngày 04/02/2021"
+        in text
+    )
+    # The coverage of NQ 20, and 2026: Bắc Ninh's units answer for Bắc Giang's programme.
+    assert "2/11 nhiệm vụ đã có văn bản thực hiện được xác nhận" in text
+    assert "Sau sắp xếp đơn vị hành chính (1/7/2025)" in text and "Đảng ủy UBND tỉnh Bắc" in text
+    assert "Đơn vị đã giải thể, chưa có đơn vị kế thừa" in text
     assert "kích hoạt 1 nhiệm vụ con" in text
     assert "TRẢ LẠI" in text
     assert "Tổng hợp tình trạng tại ngày 05/12/2022" in text
