@@ -269,14 +269,13 @@ def _text(
     else:
         p = cell_or_doc.add_paragraph()
     p.alignment = align
-    pf = p.paragraph_format
-    pf.space_after = Pt(after)
-    pf.space_before = Pt(0)
-    pf.first_line_indent = Mm(0)
+    p.paragraph_format.space_after = Pt(after)  # Normal: no indent, nothing before, 6 pt after
     run = p.add_run(text.upper() if upper else text)
     run.font.size = Pt(size)
-    run.bold = bold
-    run.italic = italic
+    if bold:  # only what differs from Normal: thousands of table cells stay small and fast
+        run.bold = True
+    if italic:
+        run.italic = True
     return p
 
 
