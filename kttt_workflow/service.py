@@ -32,6 +32,7 @@ from kttt_workflow import config as cfg
 from kttt_workflow.domain import delivery, escalation, fanout, progress
 from kttt_workflow.domain import lineage as lineage_model
 from kttt_workflow.domain import progress as reporting  # in the class, progress() hides it
+from kttt_workflow.domain import targets as target_model
 from kttt_workflow.domain.calendar import WorkingCalendar
 from kttt_workflow.domain.deadlines import DeadlineExplanation, explain
 from kttt_workflow.domain.digest import Digest, render
@@ -60,6 +61,7 @@ from kttt_workflow.store import (
 )
 from kttt_workflow.store import lineage as lineage_sql
 from kttt_workflow.store import progress as progress_sql
+from kttt_workflow.store import targets as targets_sql
 from kttt_workflow.store.completion import CompletionResult
 from kttt_workflow.store.load import LoadSummary
 from kttt_workflow.store.registry import RegistrySummary
@@ -427,9 +429,12 @@ class Tracker:
         unit: str | None = None,
         note: str | None = None,
         attachment: str | None = None,
+        actuals: Sequence[str] = (),
     ) -> CompletionResult:
         """Record a unit's completion report with its evidence (the issued document's symbol and
-        date, e.g. "Kế hoạch số 28/KH-UBND ngày 04/02/2021"); it waits for verification."""
+        date, e.g. "Kế hoạch số 28/KH-UBND ngày 04/02/2021"); it waits for verification.
+        ``actuals`` ("Số hợp tác xã thành lập mới=12") are the values reached against the
+        task's targets; a task without targets takes none."""
         if not evidence or not evidence.strip():
             raise KtttError(
                 "cần ghi minh chứng hoàn thành (số, ký hiệu và ngày văn bản đã ban hành)"
@@ -446,9 +451,27 @@ class Tracker:
             )
             if problem:
                 raise KtttError(problem)
+            try:
+                values = (
+                    target_model.parse_actuals(actuals, targets_sql.indicators(conn, task_id))
+                    if actuals
+                    else None
+                )
+            except target_model.ActualError as e:
+                raise KtttError(f"--actual: {e}") from None
             return completion.record_report(
-                conn, task_id, ev, on=day, note=note, attachment=attachment, at=self.clock()
-            )
+                conn, task_id, ev, on=day, note=note, attachment=attachment, at=self.clock(),
+                actuals=values,
+            )  # fmt: skip
+
+    def targets(
+        self, *, directive: str | None = None, as_of: date | None = None
+    ) -> target_model.TargetReport:
+        """Target, actual and % of target per unit and in total, as of ``as_of``."""
+        day = as_of or self.today()
+        with self._read() as conn:
+            _known(conn, "directive", directive)
+            return targets_sql.report(conn, day, directive)
 
     def verify(
         self, task: str, *, on: date | None = None, unit: str | None = None

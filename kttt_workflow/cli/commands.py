@@ -265,12 +265,26 @@ def complete(
     attachment: Annotated[
         str | None, typer.Option(help="Tệp đính kèm (đường dẫn hoặc URL).")
     ] = None,
+    actual: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--actual",
+            help="Kết quả đạt được so với chỉ tiêu: 'Tên chỉ tiêu=giá trị' (ghi nhiều lần nếu "
+            "nhiều chỉ tiêu).",
+        ),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Ghi nhận báo cáo hoàn thành của đơn vị (kèm minh chứng), chờ xác nhận."""
     with open_tracker(db) as t:
         r = t.complete(
-            task, evidence, on=parse_date(on), unit=unit, note=note, attachment=attachment
+            task,
+            evidence,
+            on=parse_date(on),
+            unit=unit,
+            note=note,
+            attachment=attachment,
+            actuals=actual or (),
         )
     for w in r.warnings:
         err.print(f"Lưu ý: {w} (đã ghi nhận như văn bản ghi).", highlight=False, markup=False)
@@ -628,3 +642,50 @@ def coverage(
         )
     out.print(table)
     out.print(cov.summary + ".", highlight=False)
+
+
+@app.command()
+def targets(
+    directive: Annotated[str | None, typer.Option(help="Mã văn bản chỉ đạo.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Tính đến ngày (mặc định: hôm nay).")] = None,
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
+) -> None:
+    """Chỉ tiêu định lượng: chỉ tiêu, kết quả đạt được, tỷ lệ theo đơn vị và tổng cộng."""
+    from kttt_workflow.domain.targets import fmt_number, fmt_percent
+
+    with open_tracker(db) as t:
+        rep = t.targets(directive=directive, as_of=parse_date(as_of))
+    if as_json:
+        data = {
+            "as_of": rep.as_of.isoformat(),
+            "lines": [{**ln.__dict__, "percent": ln.percent} for ln in rep.lines],
+            "totals": [{**tt.__dict__, "percent": tt.percent} for tt in rep.totals],
+        }
+        out.print_json(json.dumps(data, default=str, ensure_ascii=False))
+        return
+    if not rep.lines:
+        out.print("Không có nhiệm vụ nào có chỉ tiêu định lượng.", highlight=False)
+        return
+    table = _table(f"Chỉ tiêu định lượng tính đến ngày {fmt_date(rep.as_of)}")
+    for col in ("Nhiệm vụ", "Chỉ tiêu", "Đơn vị", "Chỉ tiêu giao", "Đạt được", "Tỷ lệ"):
+        table.add_column(col, overflow="fold")
+    for ln in rep.lines:
+        pct = ln.percent
+        table.add_row(
+            f"{ln.directive}/{ln.task_key}",
+            ln.indicator,
+            ln.unit,
+            f"{fmt_number(ln.target)} {ln.measure}",
+            "—"
+            if ln.actual is None
+            else fmt_number(ln.actual) + ("" if ln.verified else " (chờ xác nhận)"),
+            "—" if pct is None else fmt_percent(pct),
+        )
+    out.print(table)
+    for tt in (tt for tt in rep.totals if tt.units > 1):
+        out.print(
+            f"Cộng {tt.directive}/{tt.task_key} — {tt.indicator}: {tt.percent_text}.",
+            highlight=False,
+            markup=False,
+        )

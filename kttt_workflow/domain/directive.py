@@ -281,6 +281,34 @@ class Activation(StrEnum):
     on_parent_done = "on_parent_done"  # active when the parent task is done
 
 
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("cần một số (ví dụ 1600 hoặc 65.5), không phải chữ")
+    return value
+
+
+# A quantity as YAML writes it: 1600 or 65.5, not "1600" nor true.
+Quantity = Annotated[float, BeforeValidator(_number), Field(ge=0)]
+
+
+class Target(_Strict):
+    """A quantitative target of a task ("chỉ tiêu"): 1,600 cooperatives by 2030, a quota of new
+    cooperatives split by district…"""
+
+    indicator: NonEmpty = Field(description="Tên chỉ tiêu, ví dụ 'Số hợp tác xã thành lập mới'.")
+    measure: NonEmpty = Field(description="Đơn vị tính: 'hợp tác xã', 'thành viên', '%'.")
+    value: Quantity = Field(description="Giá trị chỉ tiêu (toàn bộ nhiệm vụ).")
+    split: dict[Code, Quantity] = Field(
+        default_factory=dict,
+        description="Phân bổ chỉ tiêu cho từng đơn vị chủ trì (mã đơn vị: giá trị); tổng các phần "
+        "phải bằng 'value', trừ khi ghi 'partial: true'.",
+    )
+    partial: Flag = Field(
+        default=False, description="Phân bổ chưa đủ: tổng các phần có thể nhỏ hơn 'value'."
+    )
+    note: Text | None = None
+
+
 class TaskSpec(_Strict):
     """One row of the assignment table: one lead (unit or group), its coordinators, a deadline."""
 
@@ -310,6 +338,9 @@ class TaskSpec(_Strict):
         "Mặc định: ngay với nhiệm vụ gốc, chờ cha với nhiệm vụ con.",
     )
     escalation: PolicyRef | None = None
+    targets: list[Target] = Field(
+        default_factory=list, description="Chỉ tiêu định lượng của nhiệm vụ (nếu có)."
+    )
     note: Text | None = None
     source: Text | None = Field(default=None, description="Trích dẫn vị trí trong văn bản nguồn.")
     children: list[TaskSpec] = Field(default_factory=list)

@@ -50,12 +50,20 @@ class TaskInstance:
     policy_code: str | None
     activation: str
     activated_on: date | None
+    # This unit's quantitative targets: (indicator, measure, its share, the task's whole value,
+    # whether the whole is split among the leads).
+    targets: tuple[tuple[str, str, float, float, bool], ...] = ()
 
     def fingerprint(self) -> str:
         """Hash of what the directive file says about this task (not its progress)."""
         # repr() of a tuple of str/date/bool/None/tuples is stable; dataclasses.asdict() deep-copies
-        # every field and cost four times the rest of the fan-out.
-        spec = tuple(v for k, v in self.__dict__.items() if k != "activated_on")
+        # every field and cost four times the rest of the fan-out. A task without targets hashes
+        # as before targets existed, so an upgrade reloads nothing.
+        spec = tuple(
+            v
+            for k, v in self.__dict__.items()
+            if k != "activated_on" and not (k == "targets" and not v)
+        )
         return hashlib.sha256(repr(spec).encode()).hexdigest()[:32]
 
 
@@ -280,10 +288,23 @@ class _Cascade:
                         policy_code=policy,
                         activation=activation.value,
                         activated_on=self.issued if activation == Activation.immediate else None,
+                        targets=unit_targets(spec, unit),
                     )
                 )
         self.by_key[spec.id] = out
         return out
+
+
+def unit_targets(spec: TaskSpec, unit: str) -> tuple[tuple[str, str, float, float, bool], ...]:
+    """``unit``'s share of the task's targets: its part of a split (none when a partial split
+    leaves it out), else the whole value."""
+    out = []
+    for t in spec.targets:
+        if t.split and unit not in t.split:
+            continue
+        share = t.split[unit] if t.split else t.value
+        out.append((t.indicator, t.measure, share, t.value, bool(t.split)))
+    return tuple(out)
 
 
 def _match_parent(unit: str, by_unit: dict[str, str], registry: Registry) -> str | None:

@@ -20,6 +20,7 @@ from kttt_workflow.domain.escalation import ROLES
 from kttt_workflow.domain.fanout import local_groups, walk
 from kttt_workflow.domain.registry import GroupInfo, Registry
 from kttt_workflow.domain.symbols import is_valid_symbol
+from kttt_workflow.domain.targets import fmt_number
 from kttt_workflow.domain.text import name_key
 from kttt_workflow.errors import Issue
 from kttt_workflow.inputs.messages import symbol_message, unknown_unit_message
@@ -267,7 +268,44 @@ class _TaskChecks:
             if self.reg.resolve(c, self.local, self.issued) is None:
                 msg = _unknown(c, self.reg, self.local, self.issued)
                 issues.append(self.doc.issue((*p, "coordinating", j), msg))
-        return issues + self._deadline(spec, parent, p)
+        return issues + self._deadline(spec, parent, p) + self._targets(spec, p)
+
+    def _targets(self, spec: TaskSpec, p: Path_) -> list[Issue]:
+        """A target's split names the task's leads and adds up to its value (unless partial);
+        an indicator appears once per task."""
+        issues: list[Issue] = []
+        lead = self.reg.resolve(spec.lead, self.local, self.issued)
+        units = set(self.reg.expand(lead, self.local)) if lead else set()
+        names: set[str] = set()
+        for i, t in enumerate(spec.targets):
+            at = (*p, "targets", i)
+            if t.indicator in names:
+                issues.append(
+                    self.doc.issue((*at, "indicator"), f"chỉ tiêu '{t.indicator}' bị trùng")
+                )
+            names.add(t.indicator)
+            for code in t.split:
+                if units and code not in units:
+                    msg = (
+                        f"'{code}' không phải đơn vị chủ trì của nhiệm vụ '{spec.id}' "
+                        f"(các đơn vị: {', '.join(sorted(units))})"
+                    )
+                    issues.append(self.doc.issue((*at, "split", code), msg))
+            if not t.split:
+                continue
+            total = sum(t.split.values())
+            if abs(total - t.value) > 1e-9 * max(1.0, t.value) and not (
+                t.partial and total < t.value
+            ):
+                if t.partial:
+                    msg = f"tổng phân bổ ({fmt_number(total)}) lớn hơn giá trị chỉ tiêu ({fmt_number(t.value)})"
+                else:
+                    msg = (
+                        f"tổng phân bổ ({fmt_number(total)}) khác giá trị chỉ tiêu ({fmt_number(t.value)}): "
+                        "sửa phân bổ, hoặc ghi 'partial: true' nếu phân bổ chưa đủ"
+                    )
+                issues.append(self.doc.issue((*at, "split"), msg))
+        return issues
 
     def _duplicate_id(self, spec: TaskSpec, p: Path_) -> list[Issue]:
         first = self.seen.setdefault(spec.id, p)

@@ -90,6 +90,7 @@ def record_report(
     attachment: str | None,
     at: datetime,
     source_directive: str | None = None,
+    actuals: dict[str, float] | None = None,
 ) -> CompletionResult:
     """A unit's completion report with its evidence; the task waits for verification.
 
@@ -112,6 +113,7 @@ def record_report(
         "state": "reported",
         "recorded_at": at,
         "source_directive": source_directive,
+        "actuals": actuals or None,
     }
     cid = int(conn.execute(insert(comp_t).returning(comp_t.c.id), [row]).scalar_one())
     conn.execute(
@@ -120,6 +122,8 @@ def record_report(
     detail: dict[str, Any] = {"completion_id": cid, "on": on.isoformat(), "evidence": evidence.text}
     if source_directive:
         detail.update(automatic=True, source_directive=source_directive)
+    if actuals:
+        detail["actuals"] = actuals
     add_event(conn, task_id, "reported", detail, at)
     return CompletionResult(task_id, "reported", cid, warnings=evidence.problems)
 

@@ -64,6 +64,7 @@ _FROM_INSTANCE: dict[str, str] = {
     "key_task": "key_task",
     "policy_code": "policy_code",
     "activation": "activation",
+    "targets": "targets",
 }
 SPEC_COLUMNS = (*_FROM_INSTANCE, "fingerprint")
 # The columns a "changed" event reports, field by field (identity and derived columns are not).
@@ -123,6 +124,10 @@ def task_rows(instances: Iterable[TaskInstance]) -> list[dict[str, Any]]:
     for t in instances:
         row = dict(zip(_COLUMNS, _VALUES(t), strict=True))
         row["coordinating"] = list(t.coordinating)
+        row["targets"] = [
+            {"indicator": i, "measure": m, "value": v, "whole": w, "split": sp}
+            for i, m, v, w, sp in t.targets
+        ] or None
         row["fingerprint"] = t.fingerprint()
         out.append(row)
     return out

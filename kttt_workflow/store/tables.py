@@ -102,6 +102,10 @@ class Task(SQLModel, table=True):
     key_task: bool = False
     policy_code: str | None = Field(default=None, max_length=160)  # escalation ladder; None: none
     activation: str = Field(max_length=16)
+    # Quantitative targets of this unit (None: none): [{indicator, measure, value, whole, split}].
+    targets: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     activated_on: date | None = None
     state: str = Field(default="open", max_length=16)  # open | reported | done | removed
     completed_on: date | None = None
@@ -126,6 +130,10 @@ class Completion(SQLModel, table=True):
     reason: str | None = None
     decided_on: date | None = None
     recorded_at: datetime
+    # The values the unit reports against its targets: {indicator: value}.
+    actuals: dict[str, float] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     # The implementing directive whose loading recorded this report (document lineage), if any.
     source_directive: str | None = Field(default=None, max_length=64, index=True)
 

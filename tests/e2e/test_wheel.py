@@ -114,7 +114,7 @@ def test_engine_commands_run_from_any_folder(venv: Path, tmp_path: Path) -> None
 
     r = _kttt(venv, work, home, "load", "directives", "--until", "2026-12-31")
     assert r.returncode == 0, r.stderr
-    assert "ctr-nq20-2022: 22 nhiệm vụ — thêm 22" in r.stdout
+    assert "ctr-nq20-2022: 24 nhiệm vụ — thêm 24" in r.stdout
     assert (home / "kttt.db").exists()  # the embedded default store, in $KTTT_HOME
 
     r = _kttt(venv, work, home, "status", "--as-of", "2022-12-05", "--status", "overdue", "--json")
