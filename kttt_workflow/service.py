@@ -277,7 +277,15 @@ class Tracker:
                 for doc, d in bundle.directives
             ]
             touched = [sm.directive for sm in summaries if sm.load_id is not None]
-            lin = lineage_sql.reconcile(conn, touched, at)
+            try:
+                lin = lineage_sql.reconcile(conn, touched, at)
+            except lineage_sql.LineageError as e:
+                located = [
+                    doc.issue(("implements", e.index, "completes"), str(e))
+                    for doc, d in bundle.directives
+                    if d.code == e.code
+                ]
+                raise (InputError(located) if located else e) from None
         return LoadResult(reg, summaries, bundle.warnings, lin)
 
     def remove_directive(
@@ -339,7 +347,7 @@ class Tracker:
             )
         symbol = info.symbol if info else None
         title = info.title if info else directive
-        return lineage_model.Coverage(directive, symbol, title, day, out)
+        return lineage_model.Coverage(directive, symbol, title, day, out, every_task)
 
     def _load_directive(
         self,
@@ -800,6 +808,7 @@ class Tracker:
             found = progress_sql.statuses(conn, day, ids)
             overdue = [found[i] for i in ids if i in found]
             plans = self._plans(conn, scope, with_tasks, overdue)
+            goals = targets_sql.report(conn, day, directive)
         if directive and directive not in infos:
             raise KtttError(f"không có nhiệm vụ nào của văn bản '{directive}'")
         for code in with_tasks - set(infos):  # tasks always belong to a stored directive
@@ -820,6 +829,7 @@ class Tracker:
             level=level,
             level_name=levels[level][0] if level and level in levels else None,
             plans=plans,
+            targets=goals,
         )
 
     def _plans(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -157,8 +159,8 @@ def _print_summary(s: LoadSummary) -> None:
     if s.header_changed and not (s.added or s.changed or s.removed or s.restored):
         out.print("  cập nhật thông tin chung của văn bản (tiêu đề, ghi chú…).", highlight=False)
     for c in s.changes[:10]:
-        fields = ", ".join(f"{k}: {v['old']} → {v['new']}" for k, v in c.items() if k != "task_id")
-        out.print(f"  sửa {c['task_id']}: {fields}", highlight=False)
+        fields = _history_detail("changed", {k: v for k, v in c.items() if k != "task_id"})
+        out.print(f"  sửa {c['task_id']}: {fields}", highlight=False, markup=False)
     for task in s.removed_ids[:10]:
         out.print(f"  bỏ {task}", highlight=False)
     if s.removed > 10:
@@ -345,7 +347,7 @@ def reassign(
 ) -> None:
     """Giao lại nhiệm vụ chưa hoàn thành cho đơn vị khác (ghi vào lịch sử nhiệm vụ)."""
     if not to:
-        fail("cần ghi đơn vị nhận nhiệm vụ (--to ĐƠN_VỊ)")
+        raise fail("cần ghi đơn vị nhận nhiệm vụ (--to ĐƠN_VỊ)")
     with open_tracker(db) as t:
         r = t.reassign(to, reason, task=task, from_unit=from_, on=parse_date(on), unit=unit)
     if not r.moved:
@@ -386,10 +388,12 @@ def history(
     """Lịch sử thay đổi của một nhiệm vụ."""
     with open_tracker(db) as t:
         rows = t.history(task, unit=unit)
+        tz = ZoneInfo(t.config.timezone)
     for r in rows:
         label = EVENT_LABELS.get(r["event"], r["event"])
         detail = _history_detail(r["event"], r["detail"] or {})
-        line = f"{r['at']:%d/%m/%Y %H:%M} {label}" + (f": {detail}" if detail else "")
+        at = r["at"] if r["at"].tzinfo else r["at"].replace(tzinfo=UTC)  # stored in UTC
+        line = f"{at.astimezone(tz):%d/%m/%Y %H:%M} {label}" + (f": {detail}" if detail else "")
         out.print(line, highlight=False, markup=False, soft_wrap=True)
 
 

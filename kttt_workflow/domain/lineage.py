@@ -170,6 +170,7 @@ class Coverage:
     title: str
     as_of: date
     rows: list[CoverageRow]
+    every_task: bool = False  # every task, not only those whose product is a document
 
     @property
     def issued(self) -> int:
@@ -182,7 +183,8 @@ class Coverage:
         waiting = sum(1 for r in self.rows if r.issued is not None and not r.issued.verified)
         text = (
             f"{self.issued}/{n} nhiệm vụ đã có văn bản thực hiện được xác nhận "
-            f"(mẫu số: {n} nhiệm vụ ban hành văn bản của các đơn vị)"
+            f"(mẫu số: {n} nhiệm vụ {'' if self.every_task else 'ban hành văn bản '}"
+            "của các đơn vị)"
         )
         return text + (f"; {waiting} báo cáo chờ xác nhận" if waiting else "")
 

@@ -41,6 +41,7 @@ from typing import Any
 
 from kttt_workflow.domain.periods import Period, Regime
 from kttt_workflow.domain.status import DUE_STATUSES, LABELS, ORDER, SHORT, Status, TaskStatus
+from kttt_workflow.domain.targets import TargetReport, fmt_number, fmt_percent
 
 OVERDUE_LIMIT = 500  # overdue tasks listed per report (the counts are always complete)
 SHEET_LIMIT = 200_000  # task rows of a spreadsheet's appendix (Excel holds 1,048,576 rows)
@@ -693,6 +694,7 @@ class ProgressReport:
     level: str | None = None
     level_name: str | None = None
     plans: list[PlanTable] = field(default_factory=list)
+    targets: TargetReport | None = None  # quantitative targets of the tasks in scope
 
     # -- scopes ------------------------------------------------------------------------------
     @property
@@ -883,6 +885,47 @@ class ProgressReport:
             for t in self.overdue_of(directive)
         ]
 
+    def target_table(self, directive: str) -> list[dict[str, Any]]:
+        """Target, actual and % of target per unit, then a "Cộng" row per target shared by
+        several units (the denominator: the target given)."""
+        if self.targets is None:
+            return []
+        rows: list[dict[str, Any]] = []
+        totals = {
+            (t.task_key, t.indicator): t for t in self.targets.totals if t.directive == directive
+        }
+        lines = [ln for ln in self.targets.lines if ln.directive == directive]
+        for i, ln in enumerate(lines):
+            pct = ln.percent
+            actual = "—" if ln.actual is None else fmt_number(ln.actual)
+            rows.append(
+                {
+                    "Nhiệm vụ": ln.task_key,
+                    "Chỉ tiêu": ln.indicator,
+                    "Đơn vị": ln.unit,
+                    "Chỉ tiêu giao": f"{fmt_number(ln.target)} {ln.measure}",
+                    "Đạt được": actual
+                    + ("" if ln.verified or ln.actual is None else " (chờ xác nhận)"),
+                    "Tỷ lệ (trên chỉ tiêu giao)": "—" if pct is None else fmt_percent(pct),
+                }
+            )
+            last = i + 1 == len(lines) or (lines[i + 1].task_key, lines[i + 1].indicator) != (
+                ln.task_key, ln.indicator
+            )  # fmt: skip
+            total = totals.get((ln.task_key, ln.indicator))
+            if last and total is not None and total.units > 1:
+                rows.append(
+                    {
+                        "Nhiệm vụ": ln.task_key,
+                        "Chỉ tiêu": ln.indicator,
+                        "Đơn vị": TOTAL,
+                        "Chỉ tiêu giao": f"{fmt_number(total.target)} {total.measure}",
+                        "Đạt được": "—" if total.actual is None else fmt_number(total.actual),
+                        "Tỷ lệ (trên chỉ tiêu giao)": total.percent_text,
+                    }
+                )
+        return rows
+
     def as_json(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
@@ -903,6 +946,7 @@ class ProgressReport:
                     "units": [u.as_json() for u in self.unit_rows(r.code)],
                     "levels": [lv.as_json() for lv in self.level_rows(r.code)],
                     "overdue_tasks": [t.as_json() for t in self.overdue_of(r.code)],
+                    "targets": self.target_table(r.code),
                 }
                 for r in self.directive_rows()
             ],
@@ -949,6 +993,10 @@ class ProgressReport:
         out += [*_markdown_table(_table_rows(units, d, lambda r: r.name)), ""]
         out += ["### Theo cấp", ""]
         out += [*_markdown_table(_table_rows(self.level_rows(code), d, lambda r: r.name)), ""]
+        targets = self.target_table(code)
+        if targets:
+            out += ["### Chỉ tiêu định lượng", ""]
+            out += [*_markdown_table(targets), ""]
         overdue = self.overdue_table(code)
         out.append("### Nhiệm vụ quá hạn")
         out.append("")

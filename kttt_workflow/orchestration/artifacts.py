@@ -69,8 +69,22 @@ def publish_progress(report: ProgressReport) -> list[str]:
             or [{"Mã nhiệm vụ": "", "Đơn vị chủ trì": "Không có nhiệm vụ quá hạn"}],
             description=f"**{info.heading}** — nhiệm vụ quá hạn tính đến ngày {day} ({d.overdue}).",
         )
+        shown = [key, okey]
+        targets = report.target_table(d.code)
+        if targets:
+            tkey = artifact_key("targets", d.code)
+            create_table_artifact(
+                key=tkey,
+                table=targets,
+                description=(
+                    f"**{info.heading}** — chỉ tiêu định lượng, kết quả đạt được và tỷ lệ trên "
+                    f"chỉ tiêu giao, tính đến ngày {day}."
+                ),
+            )
+            shown.append(tkey)
+            keys.append(tkey)
         rkey = artifact_key("report", d.code)
-        links = [f"[{k}]({url})" for k in (key, okey) if (url := artifact_link(k)) is not None]
+        links = [f"[{k}]({url})" for k in shown if (url := artifact_link(k)) is not None]
         markdown = report.to_markdown(d.code)
         if links:
             markdown += "\nBảng trong giao diện Prefect: " + ", ".join(links) + "\n"

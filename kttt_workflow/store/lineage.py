@@ -60,13 +60,24 @@ def _live_directives(conn: Connection) -> dict[str, Any]:
     return {r.code: r for r in conn.execute(q)}
 
 
-def _pairs(conn: Connection, codes: Collection[str]) -> list[tuple[_Child, dict[str, Any], str]]:
-    """(implementing directive, its reference, parent code) for every live pair touching
-    ``codes`` as child or as parent."""
+class LineageError(KtttError):
+    """A reference that cannot hold (``completes`` names a task the parent does not have):
+    where it is (directive code, index in ``implements``) so the caller can locate it."""
+
+    def __init__(self, code: str, index: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.index = code, index
+
+
+def _pairs(
+    conn: Connection, codes: Collection[str]
+) -> list[tuple[_Child, dict[str, Any], int, str]]:
+    """(implementing directive, its reference and its index, parent code) for every live pair
+    touching ``codes`` as child or as parent."""
     live = _live_directives(conn)
     out = []
     for r in live.values():
-        for ref in r.implements or ():
+        for index, ref in enumerate(r.implements or ()):
             parent = ref.get("directive")
             if not parent or parent not in live or not ({r.code, parent} & set(codes)):
                 continue
@@ -74,7 +85,7 @@ def _pairs(conn: Connection, codes: Collection[str]) -> list[tuple[_Child, dict[
             child = _Child(
                 r.code, r.doc_type, r.symbol, r.issued_on, r.title, r.issuer_code, setting
             )
-            out.append((child, ref, parent))
+            out.append((child, ref, index, parent))
     return out
 
 
@@ -123,20 +134,29 @@ def reconcile(conn: Connection, codes: Collection[str], at: datetime) -> Lineage
     if not codes:
         return s
     desired: dict[str, tuple[_Child, str]] = {}  # task id → (source, parent)
-    for child, ref, parent in _pairs(conn, codes):
+    for child, ref, index, parent in _pairs(conn, codes):
         if child.setting == "off" or child.issuer_code is None or child.issued_on is None:
             continue
         explicit = list(ref.get("completes") or ())
         unknown = sorted(set(explicit) - _parent_keys(conn, parent))
         if unknown:
-            raise KtttError(
+            raise LineageError(
+                child.code,
+                index,
                 f"văn bản '{child.code}' ghi hoàn thành nhiệm vụ {', '.join(unknown)} "
-                f"(«completes») nhưng văn bản '{parent}' không có nhiệm vụ này"
+                f"(«completes») nhưng văn bản '{parent}' không có nhiệm vụ này",
             )
         found = _candidates(conn, parent, child.issuer_code, child.issued_on)
         chosen, problem = lineage.choose(found, child.doc_type, explicit)
         if problem:
             s.problems.append(f"'{child.code}' thực hiện '{parent}': {problem}")
+        missed = sorted(set(explicit) - {c.task_key for c in chosen})
+        if missed:
+            s.problems.append(
+                f"'{child.code}' ghi hoàn thành nhiệm vụ {', '.join(missed)} của '{parent}' "
+                f"(«completes») nhưng '{child.issuer_code}' không chủ trì (hoặc kế thừa) nhiệm vụ "
+                "này vào ngày ban hành: không ghi nhận"
+            )
         for c in chosen:
             desired.setdefault(c.task_id, (child, parent))
     sources = set(codes) | {child.code for child, _ in desired.values()}

@@ -338,3 +338,38 @@ def test_each_flow_run_opens_the_store_once(
     state = record_completion(params, return_state=True)
     assert state.is_completed(), state.message
     assert calls == ["engine", "check"]
+
+
+def test_progress_report_flow_publishes_the_targets_table(
+    prefect_stack: Stack, tmp_path: Path
+) -> None:
+    # A quota of 80 new cooperatives split by district; huyện A reported 33, verified.
+    from flows.progress_report import ReportParams, progress_report
+    from tests.integration.test_targets_quota import QUOTA
+
+    folder = copy_fixtures(tmp_path / "in")
+    (folder / "quota.yaml").write_text(QUOTA, encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    store = Tracker.open(db)
+    store.load([folder], until=date(2024, 12, 31))
+    store.complete(
+        "kh-htx-2023/1/x-ubnd-a", "Báo cáo số 12/BC-UBND ngày 15/12/2023", on=date(2023, 12, 15),
+        actuals=["Số hợp tác xã thành lập mới=33"],
+    )  # fmt: skip
+    store.verify("kh-htx-2023/1/x-ubnd-a", on=date(2023, 12, 18))
+    store.close()
+    state = progress_report(
+        ReportParams(as_of=date(2023, 12, 31), directive="kh-htx-2023", database_url=db),
+        return_state=True,
+    )
+    assert state.is_completed()
+    rows = json.loads(latest_artifact("targets-kh-htx-2023").data)
+    by_unit = {r["Đơn vị"]: r for r in rows}
+    assert by_unit["UBND huyện A"]["Chỉ tiêu giao"] == "30 hợp tác xã"
+    assert by_unit["UBND huyện A"]["Đạt được"] == "33"
+    assert by_unit["UBND huyện A"]["Tỷ lệ (trên chỉ tiêu giao)"] == "110%"
+    assert by_unit["Cộng"]["Tỷ lệ (trên chỉ tiêu giao)"] == (
+        "41,3% chỉ tiêu (33/80 hợp tác xã; 1/3 đơn vị đã báo cáo)"
+    )
+    md = latest_artifact("report-kh-htx-2023").data
+    assert "### Chỉ tiêu định lượng" in md and "targets-kh-htx-2023" in md

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from kttt_workflow.errors import KtttError
+from kttt_workflow.errors import InputError, KtttError
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
 from tests.helpers import DIRECTIVES, cli, db_url, sub
@@ -153,8 +153,9 @@ def test_completes_names_a_task_the_parent_does_not_have(store: Tracker, tmp_pat
             "    directive: nq-134-2020\n    completes: [UBND.9]\n",
         )  # fmt: skip
     )
-    with pytest.raises(KtttError, match=r"UBND\.9.*'nq-134-2020' không có nhiệm vụ này"):
+    with pytest.raises(InputError, match=r"UBND\.9.*'nq-134-2020' không có nhiệm vụ này") as e:
         store.load([folder], until=HORIZON)
+    assert "kh-28-2021.yaml:28:" in str(e.value)  # file:line:col of the reference
     assert store.status() == []  # nothing was written
 
 

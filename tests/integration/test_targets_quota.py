@@ -136,3 +136,23 @@ def test_seed_002s_targets_are_loaded(loaded: Tracker) -> None:
     assert khá.unit.startswith("Đảng ủy UBND tỉnh Bắc Ninh (kế thừa từ")
     assert len([ln for ln in rep.lines if ln.task_key == "II.2.2030"]) == 14
     assert len([ln for ln in rep.lines if ln.task_key == "II.2.2045"]) == 4
+
+
+def test_the_report_shows_target_actual_and_percent(store: Tracker, tmp_path: Path) -> None:
+    store.load([_quota(tmp_path)], until=UNTIL)
+    store.complete(
+        "kh-htx-2023/1/x-ubnd-c", "Báo cáo số 7/BC-UBND ngày 10/12/2023", on=date(2023, 12, 10),
+        actuals=["Số hợp tác xã thành lập mới=25"],
+    )  # fmt: skip
+    store.verify("kh-htx-2023/1/x-ubnd-c", on=date(2023, 12, 11))
+    rep = store.progress(as_of=date(2023, 12, 31), directive="kh-htx-2023")
+    rows = rep.target_table("kh-htx-2023")
+    assert [(r["Đơn vị"], r["Đạt được"], r["Tỷ lệ (trên chỉ tiêu giao)"]) for r in rows] == [
+        ("UBND huyện A", "—", "—"),
+        ("UBND huyện B", "—", "—"),
+        ("UBND huyện C", "25", "125%"),
+        ("Cộng", "25", "31,3% chỉ tiêu (25/80 hợp tác xã; 1/3 đơn vị đã báo cáo)"),
+    ]
+    md = rep.to_markdown("kh-htx-2023")
+    assert "### Chỉ tiêu định lượng" in md and "| UBND huyện C | 20 hợp tác xã | 25 | 125% |" in md
+    assert rep.as_json()["directives"][0]["targets"] == rows
