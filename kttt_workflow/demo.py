@@ -103,6 +103,24 @@ def _coverage_table(store: Tracker, day: date, directive: str) -> Table:
     return table
 
 
+def _targets_table(store: Tracker, day: date, directive: str) -> Table:
+    """The programme's quantitative targets (seed 002, mục II.2), and who answers for them."""
+    from kttt_workflow.domain.targets import fmt_number
+
+    rep = store.targets(directive=directive, as_of=day)
+    units = sorted({ln.unit for ln in rep.lines})
+    table = Table(
+        title=f"Chỉ tiêu định lượng tại ngày {day:%d/%m/%Y} (kttt targets --directive {directive})",
+        caption="Đơn vị chịu trách nhiệm: " + "; ".join(units),
+    )
+    for col in ("Nhiệm vụ", "Chỉ tiêu", "Chỉ tiêu giao", "Đạt được"):
+        table.add_column(col, overflow="fold")
+    for ln in rep.lines:
+        actual = "—" if ln.actual is None else fmt_number(ln.actual)
+        table.add_row(ln.task_key, ln.indicator, f"{fmt_number(ln.target)} {ln.measure}", actual)
+    return table
+
+
 SWEEP_DAYS = (date(2022, 11, 21), date(2022, 12, 5), date(2022, 12, 15), date(2023, 1, 6))
 
 
@@ -231,6 +249,7 @@ def run_demo(out: Console, home: Path | None = None) -> Tracker:
             open_only=True,
         )
     )
+    out.print(_targets_table(store, AFTER_REFORM, nq20))
     out.print(
         "Nhiệm vụ của Ban cán sự đảng UBND tỉnh Bắc Giang nay do Đảng ủy UBND tỉnh Bắc Ninh trả "
         "lời (kế thừa); các huyện ủy đã giải thể, chưa có đơn vị kế thừa: không tính là quá hạn, "

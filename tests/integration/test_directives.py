@@ -146,6 +146,8 @@ def test_demo_runs_and_shows_the_overdue_plan(tmp_path: Path) -> None:
     assert "2/11 nhiệm vụ đã có văn bản thực hiện được xác nhận" in text
     assert "Sau sắp xếp đơn vị hành chính (1/7/2025)" in text and "Đảng ủy UBND tỉnh Bắc" in text
     assert "Đơn vị đã giải thể, chưa có đơn vị kế thừa" in text
+    # Seed 002's 2030 targets.
+    assert "Chỉ tiêu định lượng tại ngày 02/03/2026" in text and "51.000 thành viên" in text
     assert "kích hoạt 1 nhiệm vụ con" in text
     assert "TRẢ LẠI" in text
     assert "Tổng hợp tình trạng tại ngày 05/12/2022" in text
