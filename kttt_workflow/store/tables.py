@@ -245,6 +245,27 @@ class DeliveryAttempt(SQLModel, table=True):
     at: datetime
 
 
+class LoadedInput(SQLModel, table=True):
+    """An input file loaded, by the SHA-256 of its bytes, with the key of what its fan-out
+    depended on: a reload of files all known under the current key skips everything."""
+
+    __tablename__ = "loaded_input"
+    sha256: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16)  # registry | policy | directive
+    code: str | None = Field(default=None, max_length=64)  # the directive it holds
+    tasks: int = 0
+    load_key: str = Field(max_length=64)
+    loaded_at: datetime
+
+
+class Meta(SQLModel, table=True):
+    """Counters of the store: ``registry_version``, ``policy_version``."""
+
+    __tablename__ = "kttt_meta"
+    key: str = Field(primary_key=True, max_length=32)
+    value: int = 0
+
+
 def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined, no-any-return]
 
@@ -264,3 +285,5 @@ sweep_t = _table(Sweep)
 notice_t = _table(Notice)
 delivery_t = _table(Delivery)
 attempt_t = _table(DeliveryAttempt)
+loaded_input_t = _table(LoadedInput)
+meta_t = _table(Meta)
