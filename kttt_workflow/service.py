@@ -13,6 +13,7 @@ by the caller always wins.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -43,7 +44,7 @@ from kttt_workflow.domain.text import name_key
 from kttt_workflow.errors import InputError, Issue, KtttError
 from kttt_workflow.inputs import defaults
 from kttt_workflow.inputs.reader import LocatedDocument, read_yaml
-from kttt_workflow.inputs.validate import Bundle, load_inputs
+from kttt_workflow.inputs.validate import Bundle, collect_paths, load_inputs
 from kttt_workflow.notify.dispatch import dispatch
 from kttt_workflow.notify.message import Message
 from kttt_workflow.notify.targets import TargetError, inspect_target, load_apprise_config
@@ -56,6 +57,7 @@ from kttt_workflow.store import (
     outbox,
     reassign,
     registry,
+    reload,
     status,
     sweep,
 )
@@ -256,6 +258,10 @@ class Tracker:
         year).
         """
         horizon = until or date(self.today().year, 12, 31)
+        if not replace:
+            quick = self._unchanged(paths, horizon)
+            if quick is not None:
+                return quick
         at = self.clock()
         with self._write() as conn:
             registry.lock(conn)
@@ -265,6 +271,8 @@ class Tracker:
             if bundle.registry_files:
                 reg = registry.save_registry(conn, [rf for _, rf in bundle.registry_files])
                 reg.tasks_inherited = reassign.record_successions(conn, reg.successions, at)
+                if reg.registry_changed:
+                    reload.bump(conn, reload.REGISTRY)
             policies: dict[str, PolicyFile | EscalationPolicy] = {
                 fanout.DEFAULT_POLICY: defaults.default_policy()
             }
@@ -272,8 +280,13 @@ class Tracker:
             for _, d in bundle.directives:
                 policies.update(fanout.inline_policies(d))
             reg.policies_changed = registry.save_policies(conn, policies, at)
+            if reg.policies_changed:
+                reload.bump(conn, reload.POLICY)
+            same = self._same_directives(conn, bundle, horizon)
             summaries = [
-                self._load_directive(conn, bundle, doc, d, horizon, at, replaced.get(d.code))
+                same[doc.sha256]
+                if doc.sha256 in same and d.code not in replaced
+                else self._load_directive(conn, bundle, doc, d, horizon, at, replaced.get(d.code))
                 for doc, d in bundle.directives
             ]
             touched = [sm.directive for sm in summaries if sm.load_id is not None]
@@ -286,7 +299,88 @@ class Tracker:
                     if d.code == e.code
                 ]
                 raise (InputError(located) if located else e) from None
+            self._record_inputs(conn, bundle, reg, summaries, horizon, at)
         return LoadResult(reg, summaries, bundle.warnings, lin)
+
+    # -- reloads that cost nothing (store/reload.py) -----------------------------------------------
+    def _unchanged(self, paths: Iterable[str | Path], horizon: date) -> LoadResult | None:
+        """The answer to a load of files the store already holds, unchanged, under the current
+        registry, policies, horizon, calendar and fan-out rules; None when anything may differ
+        (then the full load runs, and says what)."""
+        files, problems = collect_paths(paths)
+        if problems or not files:
+            return None
+        digests: list[tuple[Path, str]] = []
+        for f in files:
+            try:
+                if f.stat().st_size > self.config.max_input_bytes:
+                    return None
+                digests.append((f, hashlib.sha256(f.read_bytes()).hexdigest()))
+            except OSError:
+                return None
+        with self._read() as conn:
+            if not db.is_migrated(conn):
+                return None
+            v = reload.versions(conn)
+            found = reload.known(conn, {sha for _, sha in digests})
+        calendar = self.calendar.identity()
+        summaries: list[LoadSummary] = []
+        for f, sha in digests:
+            k = found.get(sha)
+            # A registry file is always written again (an upsert that changes nothing when the
+            # store holds it): it is what repairs a registry changed behind the engine's back.
+            if k is None or k.kind == "registry":
+                return None
+            if k.kind == "policy" and k.load_key != f"p{v[reload.POLICY]}":
+                return None
+            if k.kind == "directive":
+                key = reload.directive_key(sha, v, horizon, calendar, fanout.RULES)
+                if not k.current or k.code is None or k.load_key != key:
+                    return None
+                summaries.append(LoadSummary(k.code, str(f), unchanged=k.tasks, total=k.tasks))
+        return LoadResult(RegistrySummary(), summaries)
+
+    def _same_directives(
+        self, conn: Connection, bundle: Bundle, horizon: date
+    ) -> dict[str, LoadSummary]:
+        """The directive files of ``bundle`` this store holds, unchanged, under the versions the
+        registry and policies have now (after this load saved them): their fan-out would give
+        what is stored, so it is skipped. By content hash."""
+        v = reload.versions(conn)
+        calendar = self.calendar.identity()
+        found = reload.known(conn, {doc.sha256 for doc, _ in bundle.directives})
+        out: dict[str, LoadSummary] = {}
+        for doc, d in bundle.directives:
+            k = found.get(doc.sha256)
+            key = reload.directive_key(doc.sha256, v, horizon, calendar, fanout.RULES)
+            if k is not None and k.current and k.code == d.code and k.load_key == key:
+                out[doc.sha256] = LoadSummary(d.code, doc.file, unchanged=k.tasks, total=k.tasks)
+        return out
+
+    def _record_inputs(
+        self,
+        conn: Connection,
+        bundle: Bundle,
+        reg: RegistrySummary,
+        summaries: list[LoadSummary],
+        horizon: date,
+        at: datetime,
+    ) -> None:
+        """After a full load: record every file it read, under the versions it left."""
+        v = reload.versions(conn)
+        calendar = self.calendar.identity()
+        tasks = {s.directive: s.total for s in summaries}
+        entries: list[tuple[str, str, str | None, int, str]]
+        entries = [(doc.sha256, "registry", None, 0, f"r{v[reload.REGISTRY]}")
+                   for doc, _ in bundle.registry_files]  # fmt: skip
+        entries += [(doc.sha256, "policy", None, 0, f"p{v[reload.POLICY]}")
+                    for doc, _ in bundle.policies]  # fmt: skip
+        entries += [
+            (doc.sha256, "directive", d.code, tasks.get(d.code, 0),
+             reload.directive_key(doc.sha256, v, horizon, calendar, fanout.RULES))
+            for doc, d in bundle.directives
+        ]  # fmt: skip
+        reload.record(conn, [e for e in entries if e[0]], at)
 
     def remove_directive(
         self, code: str, reason: str, *, on: date | None = None

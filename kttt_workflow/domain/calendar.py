@@ -22,6 +22,7 @@ Pure: the overrides and the holiday source are given; nothing here reads a file 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -88,6 +89,16 @@ class WorkingCalendar:
         26), True, "Làm bù cho ngày 02/05/2025")``.
         """
         return tuple(sorted(self._overrides.values(), key=lambda ov: ov.day))
+
+    def identity(self) -> str:
+        """What this calendar's answers depend on, as a short hash: the day swaps and the holiday
+        source (its ``key``, e.g. the installed ``holidays`` copy, when it has one). Loads use it
+        to know a fan-out of an unchanged file would give the same due dates."""
+        source = getattr(self._source, "key", None) or getattr(
+            self._source, "__qualname__", type(self._source).__name__
+        )
+        text = repr((self.overrides, str(source)))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def _holidays_of(self, year: int) -> Mapping[date, str]:
         cached = self._years.get(year)

@@ -24,6 +24,10 @@ from kttt_workflow.domain.deadlines import (
 from kttt_workflow.domain.directive import Activation, DirectiveFile, EscalationPolicy, TaskSpec
 from kttt_workflow.domain.registry import GroupInfo, Registry
 
+# The version of the fan-out rules: bump it when a change here would fan an unchanged file out
+# differently, so that reloads do not skip it (:mod:`kttt_workflow.store.reload`).
+RULES = 1
+
 
 @dataclass(frozen=True)
 class TaskInstance:

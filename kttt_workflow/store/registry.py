@@ -54,6 +54,14 @@ class RegistrySummary:
     # Units an amendment gave a (new) successor: (unit, successor, its last day).
     successions: list[tuple[str, str, date | None]] = field(default_factory=list)
     tasks_inherited: int = 0  # open tasks that pass to those successors (history rows written)
+    levels_added: int = 0
+
+    @property
+    def registry_changed(self) -> bool:
+        return bool(
+            self.units_added or self.units_changed or self.groups_added or self.groups_changed
+            or self.levels_added
+        )  # fmt: skip
 
 
 def read_registry(conn: Connection) -> Registry:
@@ -169,7 +177,7 @@ def _upsert(
 def save_registry(conn: Connection, files: list[RegistryFile]) -> RegistrySummary:
     """Upsert the levels, units and groups declared in ``files``."""
     summary = RegistrySummary()
-    _save_levels(conn, files)
+    summary.levels_added = _save_levels(conn, files)
     existing_units = {r.code: dict(r._mapping) for r in conn.execute(select(unit_t))}
     rows = [_unit_row(u) for rf in files for u in rf.units]
     summary.successions = [
@@ -191,7 +199,7 @@ def save_registry(conn: Connection, files: list[RegistryFile]) -> RegistrySummar
     return summary
 
 
-def _save_levels(conn: Connection, files: list[RegistryFile]) -> None:
+def _save_levels(conn: Connection, files: list[RegistryFile]) -> int:
     existing = {r.code for r in conn.execute(select(level_t.c.code))}
     pos = len(existing)
     new = []
@@ -202,6 +210,7 @@ def _save_levels(conn: Connection, files: list[RegistryFile]) -> None:
             pos += 1
     if new:
         conn.execute(insert(level_t), new)
+    return len(new)
 
 
 def _save_members(conn: Connection, groups: list[Any]) -> list[str]:

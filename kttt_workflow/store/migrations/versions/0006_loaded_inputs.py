@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("tasks", sa.Integer(), nullable=False),
         sa.Column("load_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("loaded_at", sa.DateTime(), nullable=False),
+        sa.Column("loaded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("sha256"),
     )
     op.create_table(
