@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from kttt_workflow import config as cfg
-from kttt_workflow.domain import delivery, escalation, fanout, progress
+from kttt_workflow.domain import delivery, fanout, progress
 from kttt_workflow.domain import lineage as lineage_model
 from kttt_workflow.domain import progress as reporting  # in the class, progress() hides it
 from kttt_workflow.domain import targets as target_model
@@ -54,6 +54,7 @@ from kttt_workflow.store import (
     db,
     facts,
     load,
+    next_step,
     outbox,
     reassign,
     registry,
@@ -280,6 +281,8 @@ class Tracker:
             for _, d in bundle.directives:
                 policies.update(fanout.inline_policies(d))
             reg.policies_changed = registry.save_policies(conn, policies, at)
+            if reg.units_changed or reg.policies_changed:
+                next_step.invalidate(conn)  # who answers, or a ladder: every task examined
             if reg.policies_changed:
                 reload.bump(conn, reload.POLICY)
             same = self._same_directives(conn, bundle, horizon)
@@ -459,6 +462,7 @@ class Tracker:
         summary = load.merge_directive(conn, src, rows, at, replaced=replaced)
         if summary.load_id is not None:
             activation.activate_ready(conn, d.code, at)
+            next_step.refresh(conn, directive=d.code)
         return summary
 
     # -- status and reports ---------------------------------------------------------------------
@@ -707,10 +711,7 @@ class Tracker:
         return SweepReport(day, sweep_id, sum(counts.values()), counts, ids, sent)
 
     def _record(self, conn: Any, day: date, sweep_id: int | None, at: datetime) -> dict[str, int]:
-        rows = escalation.fire_rows(
-            sweep.due_pairs(conn, day), registry.read_policies(conn), day, self.calendar
-        )
-        return sweep.record_notices(conn, day, rows, sweep_id, at)
+        return sweep.sweep_decisions(conn, day, self.calendar, sweep_id, at)
 
     def _dry_run(self, day: date) -> SweepReport:
         with self._busy(), self.engine.connect() as conn:

@@ -59,5 +59,7 @@ def activate_ready(conn: Connection, directive: str | None, at: datetime) -> int
                 ).where(cond),
             )
         )
-        n += conn.execute(update(t).where(cond).values(activated_on=when, updated_at=at)).rowcount
+        n += conn.execute(
+            update(t).where(cond).values(activated_on=when, updated_at=at, next_step_on=None)
+        ).rowcount
     return n

@@ -117,7 +117,9 @@ def record_report(
     }
     cid = int(conn.execute(insert(comp_t).returning(comp_t.c.id), [row]).scalar_one())
     conn.execute(
-        update(task_t).where(task_t.c.id == task_id).values(state="reported", updated_at=at)
+        update(task_t)
+        .where(task_t.c.id == task_id)
+        .values(state="reported", updated_at=at, next_step_on=None)
     )
     detail: dict[str, Any] = {"completion_id": cid, "on": on.isoformat(), "evidence": evidence.text}
     if source_directive:
@@ -157,7 +159,7 @@ def record_verification(
     conn.execute(
         update(task_t)
         .where(task_t.c.id == task_id)
-        .values(state="done", completed_on=rep["reported_on"], updated_at=at)
+        .values(state="done", completed_on=rep["reported_on"], updated_at=at, next_step_on=None)
     )
     detail: dict[str, Any] = {"completion_id": rep["id"], "on": on.isoformat()}
     if automatic:
@@ -176,7 +178,11 @@ def record_return(
         .where(comp_t.c.id == rep["id"])
         .values(state="returned", reason=reason, decided_on=on)
     )
-    conn.execute(update(task_t).where(task_t.c.id == task_id).values(state="open", updated_at=at))
+    conn.execute(
+        update(task_t)
+        .where(task_t.c.id == task_id)
+        .values(state="open", updated_at=at, next_step_on=None)
+    )
     detail = {"completion_id": rep["id"], "on": on.isoformat(), "reason": reason}
     add_event(conn, task_id, "returned", detail, at)
     return CompletionResult(task_id, "open", rep["id"])

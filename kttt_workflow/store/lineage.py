@@ -205,7 +205,7 @@ def _withdraw(conn: Connection, task_id: str, cid: int, source: str, at: datetim
     conn.execute(
         update(task_t)
         .where(task_t.c.id == task_id, task_t.c.state.in_(("reported", "done")))
-        .values(state="open", completed_on=None, updated_at=at)
+        .values(state="open", completed_on=None, updated_at=at, next_step_on=None)
     )
     detail = {"completion_id": cid, "source_directive": source, "reason": reason}
     completion.add_event(conn, task_id, "withdrawn", detail, at)

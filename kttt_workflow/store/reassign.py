@@ -63,7 +63,7 @@ def move(
         conn.execute(
             update(task_t)
             .where(task_t.c.id.in_(part))
-            .values(assigned_code=to_unit, assigned_on=on, updated_at=at)
+            .values(assigned_code=to_unit, assigned_on=on, updated_at=at, next_step_on=None)
         )
     conn.execute(
         insert(event_t),

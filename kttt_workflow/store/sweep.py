@@ -44,10 +44,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from kttt_workflow.domain.digest import Digest, DigestLine
-from kttt_workflow.domain.escalation import FireRow
-from kttt_workflow.store import tables
-from kttt_workflow.store.registry import answering
+from kttt_workflow.domain.calendar import WorkingCalendar
+from kttt_workflow.domain.digest import Digest, DigestLine, Monitor
+from kttt_workflow.domain.escalation import FireRow, fire_rows
+from kttt_workflow.store import next_step, tables
+from kttt_workflow.store.registry import answering, read_policies
 from kttt_workflow.store.status import awaiting_clause, lead_code, started
 
 t = tables.task_t
@@ -69,12 +70,13 @@ _CLAIM_CHUNK = 500  # notice ids per UPDATE … WHERE id IN (...)
 DATED_KINDS = ("fixed", "recurring")  # deadlines that are a date of their own
 
 
-def open_tasks(as_of: date) -> ColumnElement[bool]:
+def open_tasks(as_of: date, scope: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
     """Tasks a ladder applies to as of ``as_of``: started, not done, with a due date, active (or
     waiting for their parent but with a dated deadline of their own: they escalate like any
     other), and not waiting for the coordinator to verify a report (the unit did report)."""
     d = literal(as_of, type_=Date)
     return and_(
+        scope if scope is not None else true(),
         t.c.state != "removed",
         t.c.policy_code.is_not(None),
         t.c.due_on.is_not(None),
@@ -89,9 +91,12 @@ def open_tasks(as_of: date) -> ColumnElement[bool]:
     )
 
 
-def due_pairs(conn: Connection, as_of: date) -> list[tuple[str, date]]:
-    """The distinct (policy, due date) pairs of open tasks: hundreds even for millions of tasks."""
-    q = select(t.c.policy_code, t.c.due_on).where(open_tasks(as_of)).distinct()
+def due_pairs(
+    conn: Connection, as_of: date, scope: ColumnElement[bool] | None = None
+) -> list[tuple[str, date]]:
+    """The distinct (policy, due date) pairs of open tasks (of ``scope``): hundreds even for
+    millions of tasks."""
+    q = select(t.c.policy_code, t.c.due_on).where(open_tasks(as_of, scope)).distinct()
     return [(r.policy_code, r.due_on) for r in conn.execute(q)]
 
 
@@ -168,10 +173,15 @@ def _recipient(
 
 
 def record_notices(
-    conn: Connection, as_of: date, rows: Sequence[FireRow], sweep_id: int | None, at: datetime
+    conn: Connection,
+    as_of: date,
+    rows: Sequence[FireRow],
+    sweep_id: int | None,
+    at: datetime,
+    scope: ColumnElement[bool] | None = None,
 ) -> dict[str, int]:
-    """Write the ledger rows of ``rows`` for every open task, and the follow-ups (inside the
-    caller's transaction).
+    """Write the ledger rows of ``rows`` for every open task (of ``scope``: the full evaluation
+    without it), and the follow-ups (inside the caller's transaction).
 
     Returns the number of new notices by recipient role (``verify``, ``returned`` and
     ``reassign`` for the follow-ups, see :func:`_follow_ups`).
@@ -200,17 +210,56 @@ def record_notices(
         fire_roles = [r.role for r in conn.execute(select(fire.c.role).distinct())]
         for ord_ in (0, 1):  # 'to' rows first: a unit that is both to and cc is a 'to'
             for role in fire_roles:
-                q = _notice_select(fire, cur, as_of, sweep_id, at, role, conn.dialect.name)
+                q = _notice_select(fire, cur, as_of, sweep_id, at, role, conn.dialect.name, scope)
                 q = q.where(fire.c.ord == ord_, fire.c.role == role)
                 added = _insert_ignore(conn, q, list(NOTICE_COLUMNS))
                 if added:
                     counts[role] = counts.get(role, 0) + added
         fire.drop(conn)
-    for kind, q in _follow_ups(cur, as_of, sweep_id, at):
+    for kind, q in _follow_ups(cur, as_of, sweep_id, at, scope):
         added = _insert_ignore(conn, q, [*NOTICE_COLUMNS, "completion_id"])
         if added:
             counts[kind] = counts.get(kind, 0) + added
     cur.drop(conn)
+    return counts
+
+
+def sweep_decisions(
+    conn: Connection,
+    as_of: date,
+    calendar: WorkingCalendar,
+    sweep_id: int | None,
+    at: datetime,
+    *,
+    full: bool = False,
+) -> dict[str, int]:
+    """What a sweep as of ``as_of`` records (inside the caller's transaction), reading only the
+    tasks whose next step may be due (:mod:`kttt_workflow.store.next_step`).
+
+    ``full``: the full evaluation over every open task, as before ``next_step_on`` (the
+    reference the tests compare with); it leaves the column as it is. On PostgreSQL the task table
+    is locked against writers (``SHARE ROW EXCLUSIVE``, which also serialises sweeps) for the rest
+    of the transaction: a report recorded meanwhile waits, then marks its task for the next sweep.
+    """
+    policies = read_policies(conn)
+    if full:
+        rows = fire_rows(due_pairs(conn, as_of), policies, as_of, calendar)
+        return record_notices(conn, as_of, rows, sweep_id, at)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE task IN SHARE ROW EXCLUSIVE MODE")
+    how = next_step.plan(conn, as_of, calendar)
+    if how == "backdated":
+        rows = fire_rows(due_pairs(conn, as_of), policies, as_of, calendar)
+        return record_notices(conn, as_of, rows, sweep_id, at)
+    scope = next_step.candidates(as_of) if how == "incremental" else true()
+    rows = fire_rows(due_pairs(conn, as_of, scope), policies, as_of, calendar)
+    counts = record_notices(conn, as_of, rows, sweep_id, at, scope)
+    q = select(t.c.policy_code, t.c.due_on).where(
+        scope, t.c.policy_code.is_not(None), t.c.due_on.is_not(None)
+    )
+    pairs = [(r.policy_code, r.due_on) for r in conn.execute(q.distinct())]
+    next_step.advance(conn, as_of, next_step.next_fires(pairs, policies, as_of, calendar), scope)
+    next_step.mark(conn, as_of, calendar)
     return counts
 
 
@@ -233,6 +282,7 @@ def _notice_select(
     at: datetime,
     role: str,
     dialect: str,
+    scope: ColumnElement[bool] | None = None,
 ) -> Select[Any]:
     """The ledger rows of one role: every open task joined with its fire rows and recipient.
 
@@ -265,14 +315,18 @@ def _notice_select(
             literal(at, type_=n.c.created_at.type),
         )
         .select_from(frm)
-        .where(open_tasks(as_of), recipient.is_not(None), _alive(lead_now), _alive(rcpt_now))
+        .where(open_tasks(as_of, scope), recipient.is_not(None), _alive(lead_now), _alive(rcpt_now))
         # In key order: SQLite fills the ledger's unique index sequentially (30 s → 19 s at 1M).
         .order_by(t.c.id)
     )
 
 
 def _follow_ups(
-    cur: Table, as_of: date, sweep_id: int | None, at: datetime
+    cur: Table,
+    as_of: date,
+    sweep_id: int | None,
+    at: datetime,
+    scope: ColumnElement[bool] | None = None,
 ) -> list[tuple[str, Select[Any]]]:
     """The notices a sweep sends besides the ladder, once each (the ledger's unique key):
 
@@ -287,6 +341,7 @@ def _follow_ups(
     d = literal(as_of, type_=Date)
     lead = lead_code(as_of)
     live = and_(
+        scope if scope is not None else true(),
         t.c.state != "removed",
         started(as_of),
         or_(t.c.completed_on.is_(None), t.c.completed_on > d),
@@ -402,6 +457,7 @@ def pending_lines(
             n.c.due_on,
             t.c.id.label("task_id"),
             t.c.title,
+            t.c.deliverable,
             t.c.deadline_text,
             t.c.directive_code,
             d.c.symbol,
@@ -434,7 +490,9 @@ def pending_lines(
     if recipient:
         q = q.where(n.c.recipient == recipient)
     out: dict[str, list[tuple[int, DigestLine]]] = {}
-    for r in conn.execute(q):
+    rows = conn.execute(q).all()
+    monitors = directive_monitors(conn, {r.directive_code for r in rows}, as_of)
+    for r in rows:
         line = DigestLine(
             r.directive_code,
             r.symbol or r.dtitle,
@@ -450,8 +508,47 @@ def pending_lines(
             evidence=r.evidence,
             reason=r.reason,
             decided_on=r.decided_on,
+            deliverable=r.deliverable,
+            role=_role(r),
+            monitor=monitors.get(r.directive_code),
         )
         out.setdefault(r.recipient, []).append((r.id, line))
+    return out
+
+
+def _role(r: Any) -> str:
+    """The recipient's relation to the task: it answers for it, is copied, or is a superior."""
+    if r.recipient == r.answering:
+        return "lead"
+    return "copy" if r.is_cc else "superior"
+
+
+def directive_monitors(conn: Connection, codes: set[str], as_of: date) -> dict[str, Monitor]:
+    """The monitoring body of each directive, for the digests' sign-off: the directive's own
+    ``contact``, else its focal unit (the unit that answers for it on ``as_of``) with the
+    registry's contact for it, else its issuer."""
+    if not codes:
+        return {}
+    d, u = tables.directive_t, tables.unit_t.alias("monitor")
+    ans = answering(as_of)
+    q = (
+        select(d.c.code, d.c.spec, d.c.issuer, d.c.focal_unit, u.c.name, u.c.contact)
+        .select_from(
+            d.outerjoin(ans, ans.c.code == d.c.focal_unit).outerjoin(
+                u, u.c.code == func.coalesce(ans.c.current, d.c.focal_unit)
+            )
+        )
+        .where(d.c.code.in_(sorted(codes)))
+    )
+    out: dict[str, Monitor] = {}
+    for r in conn.execute(q):
+        own = (r.spec or {}).get("contact") or {}
+        registry = r.contact or {}
+        name = own.get("name") or registry.get("name") or r.name or r.focal_unit or r.issuer
+        if own:
+            out[r.code] = Monitor(name, own.get("phone"), own.get("email"))
+        else:
+            out[r.code] = Monitor(name, registry.get("phone"), registry.get("email"))
     return out
 
 
@@ -488,6 +585,7 @@ def claim_notices(
         "subject": digest.subject,
         "body_text": digest.text,
         "body_markdown": digest.markdown,
+        "body_html": digest.html or None,
         "notices": len(notice_ids),
         "status": "pending",
         "attempts": 0,
@@ -504,6 +602,12 @@ def claim_notices(
         )
         claimed += conn.execute(q).rowcount or 0
     return claimed == len(notice_ids)
+
+
+def delivery_html(conn: Connection, delivery_id: str) -> str | None:
+    """The HTML alternative of a delivery's digest (None for digests made without one)."""
+    d = tables.delivery_t
+    return conn.execute(select(d.c.body_html).where(d.c.id == delivery_id)).scalar_one_or_none()
 
 
 def start_sweep(conn: Connection, as_of: date, at: datetime) -> int:

@@ -112,6 +112,9 @@ class Task(SQLModel, table=True):
     fingerprint: str = Field(max_length=32)
     created_at: datetime
     updated_at: datetime
+    # The earliest day the sweep may have something new for this task (store/next_step.py):
+    # NULL: examine on the next sweep.
+    next_step_on: date | None = Field(default=None, index=True)
 
 
 class Completion(SQLModel, table=True):
