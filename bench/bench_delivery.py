@@ -2,27 +2,33 @@
 
 Usage::
 
-    .venv/bin/python bench/bench_delivery.py [--digests 1000] [--repeat 3] [--lines 3]
+    .venv/bin/python bench/bench_delivery.py [--digests 1000] [--repeat 3] [--lines 3] [--db both]
 
 A local SMTP server (aiosmtpd ``Controller`` on 127.0.0.1, a free port, run in a child process
 so that it does not share the benchmark's GIL) accepts and counts every message. Each repetition:
 
-* ``outbox``         ``Tracker.deliver(settings=OutboxSettings(maildir=None))`` on a fresh SQLite
+* ``outbox_sqlite``  ``Tracker.deliver(settings=OutboxSettings(maildir=None))`` on a fresh SQLite
                      store holding D units, each with ONE target
                      ``mailto://127.0.0.1:PORT?to=unitN@example.vn&from=kttt@localhost`` (the form
                      the notify tests use for their SMTP receiver), and D ``pending``
                      ``delivery`` rows written directly (untimed). Everything the library does:
-                     claim, read the row and the unit's targets, Apprise (one SMTP connection per
-                     message), record the attempt and the status, one transaction each;
+                     claims in batches, reads the rows and the units' targets, sends
+                     concurrently (``domain.delivery.Lanes``: 8 in flight, 4 per host), Apprise
+                     with the pooled SMTP plugin (``notify/smtp.py``), records the attempts;
+* ``outbox_postgres`` the same on a fresh PostgreSQL schema (``--db postgres|both``);
 * ``apprise_send``   ``kttt_workflow.notify.send.send(message, [url])`` for the same D messages,
-                     no database: the adapter alone (diagnostic);
+                     one after the other, no database: the adapter alone (diagnostic);
+* ``apprise_stock``  diagnostic, the "before": Apprise's own ``mailto`` plugin, a fresh
+                     ``Apprise()`` with the URL per message (what ``send`` did before the pooled
+                     plugin: a new SSL context and SMTP session per message);
 * ``smtplib_conn``   floor: the same D messages (same From/To/Subject/body, UTF-8 text, the
                      Message-ID and ``X-KTTT-Delivery-Id`` headers) with ``smtplib``, one SMTP
                      connection per message (connect, EHLO, MAIL/RCPT/DATA, QUIT) like Apprise;
 * ``smtplib_reuse``  floor: the same, over ONE reused connection.
 
 After every run the server must have received exactly D messages, one per unit address (checked).
-See ``bench/README.md``.
+Each figure is printed beside the ``smtplib_conn`` floor of the same run as a ratio of throughputs
+(floor seconds / measure seconds; the goal for the outbox is >= 0.5). See ``bench/README.md``.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
+    DB_KINDS,
+    PostgresBackend,
     Results,
     SQLiteBackend,
     banner,
@@ -51,6 +59,7 @@ from _common import (
     median,
     scratch,
     seconds,
+    select_backends,
     timed,
 )
 from sqlalchemy import insert
@@ -66,7 +75,8 @@ from kttt_workflow.store import tables as T
 HOST = "127.0.0.1"
 SENDER = "kttt@localhost"
 AS_OF = date(2025, 6, 16)
-MEASURES = ("outbox", "apprise_send", "smtplib_conn", "smtplib_reuse")
+FLOOR = "smtplib_conn"
+GOAL = 0.5  # the outbox's throughput / the floor's
 
 
 # ------------------------------------------------------------------------------------------------
@@ -186,7 +196,46 @@ def digests(n: int, lines: int) -> list[Item]:
     return out
 
 
-class Outbox(SQLiteBackend):
+def fill_outbox(tracker: Tracker, port: int, items: list[Item]) -> None:
+    """D units (one e-mail target each) and D pending deliveries, written directly."""
+    at = utcnow()
+    with tracker.engine.begin() as conn:
+        conn.execute(insert(T.level_t), [{"code": "xa", "name": "Cấp xã", "position": 0}])
+        conn.execute(
+            insert(T.unit_t),
+            [
+                {
+                    "code": it.unit,
+                    "name": it.unit_name,
+                    "aliases": [],
+                    "level": "xa",
+                    "targets": [target(port, int(it.unit[4:]))],
+                }
+                for it in items
+            ],
+        )
+        conn.execute(
+            insert(T.delivery_t),
+            [
+                {
+                    "id": it.delivery_id,
+                    "recipient": it.unit,
+                    "sweep_id": None,
+                    "as_of": AS_OF,
+                    "subject": it.digest.subject,
+                    "body_text": it.digest.text,
+                    "body_markdown": it.digest.markdown,
+                    "notices": 3,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": at + timedelta(microseconds=k),  # sent in this order
+                }
+                for k, it in enumerate(items)
+            ],
+        )
+
+
+class SQLiteOutbox(SQLiteBackend):
     """Fresh SQLite stores, each holding D units (one target each) and D pending deliveries."""
 
     def __init__(self, tmp: Path, port: int) -> None:
@@ -195,41 +244,19 @@ class Outbox(SQLiteBackend):
         self.items: list[Item] = []  # the digests of the next fresh store
 
     def fill(self, tracker: Tracker, handle: Any) -> None:
-        at = utcnow()
-        with tracker.engine.begin() as conn:
-            conn.execute(insert(T.level_t), [{"code": "xa", "name": "Cấp xã", "position": 0}])
-            conn.execute(
-                insert(T.unit_t),
-                [
-                    {
-                        "code": it.unit,
-                        "name": it.unit_name,
-                        "aliases": [],
-                        "level": "xa",
-                        "targets": [target(self.port, int(it.unit[4:]))],
-                    }
-                    for it in self.items
-                ],
-            )
-            conn.execute(
-                insert(T.delivery_t),
-                [
-                    {
-                        "id": it.delivery_id,
-                        "recipient": it.unit,
-                        "sweep_id": None,
-                        "as_of": AS_OF,
-                        "subject": it.digest.subject,
-                        "body_text": it.digest.text,
-                        "body_markdown": it.digest.markdown,
-                        "notices": 3,
-                        "status": "pending",
-                        "attempts": 0,
-                        "created_at": at + timedelta(microseconds=k),  # sent in this order
-                    }
-                    for k, it in enumerate(self.items)
-                ],
-            )
+        fill_outbox(tracker, self.port, self.items)
+
+
+class PostgresOutbox(PostgresBackend):
+    """Fresh PostgreSQL schemas, each holding the same."""
+
+    def __init__(self, url: str, port: int) -> None:
+        super().__init__(url)
+        self.port = port
+        self.items: list[Item] = []
+
+    def fill(self, tracker: Tracker, handle: Any) -> None:
+        fill_outbox(tracker, self.port, self.items)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -253,6 +280,16 @@ def run_apprise_send(port: int, items: list[Item]) -> None:
         )
         (res,) = send(msg, [target(port, int(it.unit[4:]))], connect_timeout=5.0, read_timeout=10.0)
         assert res.status == DeliveryStatus.sent, res
+
+
+def run_apprise_stock(port: int, items: list[Item]) -> None:
+    import apprise
+
+    for it in items:
+        url = target(port, int(it.unit[4:])) + f"&%2B{DELIVERY_HEADER}={it.delivery_id}"
+        ap = apprise.Apprise()
+        ap.add(url)
+        assert ap.notify(body=it.digest.text, title=it.digest.subject), it.unit
 
 
 def email_of(it: Item) -> EmailMessage:
@@ -304,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--digests", type=int, default=1000, help="D digests = units (default 1000)")
     ap.add_argument("--repeat", type=int, default=3, help="repetitions (default 3)")
     ap.add_argument("--lines", type=int, default=3, help="tasks listed in each digest (default 3)")
+    ap.add_argument("--db", choices=DB_KINDS, default="both", help="outbox stores (default both)")
+    ap.add_argument(
+        "--no-stock", action="store_true", help="skip apprise_stock (the slow 'before')"
+    )
     args = ap.parse_args(argv)
     if args.digests < 1 or args.repeat < 1 or args.lines < 1:
         ap.error("--digests, --repeat and --lines must be positive")
@@ -325,48 +366,70 @@ def main(argv: list[str] | None = None) -> int:
             f"e-mail target each; aiosmtpd on {HOST}:{port} (child process); "
             f"repeat = {args.repeat}"
         )
-        outbox = Outbox(tmp, port)
-        res = DeliveryResults("sqlite", args.digests)
+        backends, _ = select_backends(
+            args.db, lambda: SQLiteOutbox(tmp, port), lambda url: PostgresOutbox(url, port)
+        )
+        measures = [f"outbox_{b.kind}" for b in backends] + ["apprise_send"]
+        measures += [] if args.no_stock else ["apprise_stock"]
+        measures += ["smtplib_conn", "smtplib_reuse"]
+        res = DeliveryResults("delivery", args.digests)
         for rep in range(1, args.repeat + 1):
-            items = digests(args.digests, args.lines)  # new delivery ids every repetition
-            outbox.items = items
-            with outbox.fresh() as (tracker, _):
-                server.take()
-                sec, summary = timed(lambda: run_outbox(tracker))  # noqa: B023
-                res.add("outbox", sec)
-                assert summary.sent == args.digests, summary
-                check(server, items, "outbox", res)
-            res.add("apprise_send", seconds(lambda: run_apprise_send(port, items)))  # noqa: B023
-            check(server, items, "apprise_send", res)
-            res.add("smtplib_conn", seconds(lambda: run_smtplib_conn(port, items)))  # noqa: B023
-            check(server, items, "smtplib_conn", res)
-            res.add("smtplib_reuse", seconds(lambda: run_smtplib_reuse(port, items)))  # noqa: B023
-            check(server, items, "smtplib_reuse", res)
+            for b in backends:
+                items = digests(args.digests, args.lines)  # new delivery ids every run
+                b.items = items  # type: ignore[attr-defined]
+                with b.fresh() as (tracker, _):
+                    server.take()
+                    sec, summary = timed(lambda: run_outbox(tracker))  # noqa: B023
+                    res.add(f"outbox_{b.kind}", sec)
+                    assert summary.sent == args.digests, summary
+                    check(server, items, f"outbox_{b.kind}", res)
+            runs = {
+                "apprise_send": run_apprise_send,
+                "apprise_stock": run_apprise_stock,
+                "smtplib_conn": run_smtplib_conn,
+                "smtplib_reuse": run_smtplib_reuse,
+            }
+            for m in measures:
+                if m in runs:
+                    res.add(m, seconds(lambda: runs[m](port, items)))  # noqa: B023
+                    check(server, items, m, res)
             log(
                 f"  [#{rep}] "
-                + ", ".join(f"{m} {res.last(m):.2f}s" for m in MEASURES)
+                + ", ".join(f"{m} {res.last(m):.2f}s" for m in measures)
                 + f"  (server count: {args.digests} each, checked)"
             )
 
         log("")
-        log("seconds (median / min / max over repetitions), messages per second at the median")
+        log("seconds (median / min / max over repetitions), messages per second at the median;")
         log(
-            f"{'measure':<15}{'median':>8} {'min':>8} {'max':>8} {'msg/s':>9}   "
-            f"{'outbox vs this':>14}  {'bytes/msg':>9}"
+            f"vs floor = {FLOOR} median / measure median (throughput ratio; goal for outbox >= {GOAL})"
         )
-        med_outbox = res.median("outbox")
-        for m in MEASURES:
+        log(
+            f"{'measure':<16}{'median':>8} {'min':>8} {'max':>8} {'msg/s':>9}   "
+            f"{'vs floor':>9}  {'bytes/msg':>9}"
+        )
+        floor = res.median(FLOOR)
+        for m in measures:
             med = res.median(m)
-            ratio = f"{med_outbox / med:13.1f}x" if m != "outbox" else f"{'':>14}"
+            ratio = "(floor)" if m == FLOOR else f"{floor / med:.2f}"
             log(
-                f"{m:<15}{fmt(res.times[m])} {args.digests / med:9.0f}   "
-                f"{ratio}  {res.sizes.get(m, 0):>9}"
+                f"{m:<16}{fmt(res.times[m])} {args.digests / med:9.0f}   "
+                f"{ratio:>9}  {res.sizes.get(m, 0):>9}"
+            )
+        for b in backends:
+            med = res.median(f"outbox_{b.kind}")
+            ok = "yes" if floor / med >= GOAL else "NO"
+            log(
+                f"outbox_{b.kind}: {args.digests / med:.0f} msg/s, {floor / med:.2f}x the floor "
+                f"({args.digests / floor:.0f} msg/s); goal >= {GOAL}: {ok}"
             )
         log(
             f"checked: every run, the server received exactly {args.digests} messages, one per "
             f"unit address; every outbox run reported {args.digests} sent"
         )
         footer(started)
+        for b in backends:
+            b.close()
         return 0
 
 

@@ -13,8 +13,11 @@ by the caller always wins.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextvars
 import hashlib
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,7 +49,9 @@ from kttt_workflow.inputs import defaults
 from kttt_workflow.inputs.reader import LocatedDocument, read_yaml
 from kttt_workflow.inputs.validate import Bundle, collect_paths, load_inputs
 from kttt_workflow.notify.dispatch import dispatch
+from kttt_workflow.notify.dispatch import lanes as lanes_of
 from kttt_workflow.notify.message import Message
+from kttt_workflow.notify.smtp import close_idle as close_idle_smtp
 from kttt_workflow.notify.targets import TargetError, inspect_target, load_apprise_config
 from kttt_workflow.store import (
     activation,
@@ -77,6 +82,10 @@ __all__ = [
     "SweepReport",
     "Tracker",
 ]
+
+
+# A delivery run records finished attempts at the latest this long after the first of them.
+_FLUSH_AFTER = 0.2
 
 
 @dataclass
@@ -783,32 +792,117 @@ class Tracker:
         ids: Sequence[str] | None,
         at: datetime | None,
     ) -> SendSummary:
+        """The outbox's due deliveries (a snapshot taken now), sent concurrently.
+
+        The main thread does every database step; worker threads only send. Claims are taken in
+        small batches as room frees up (never more than can start soon: a claimed delivery is
+        in flight, so a crash can leave at most that many to be sent again once stale), and
+        finished attempts are recorded in the same short transactions. ``delivery.Lanes`` bounds
+        the digests in flight in all and per channel and host (``dispatch.lanes``): a hanging
+        host holds its own lanes for its own timeout while the others go on.
+        """
         settings, extra = outbox_cfg
         due_at = at or self.clock()
         summary = SendSummary()
         with self._read() as conn:
             todo = outbox.candidates(conn, ids)
-        for did in todo:
-            with self._write() as conn:
-                if not outbox.claim(
-                    conn,
-                    did,
-                    due_at=due_at,
-                    now=self.clock(),
-                    stale_after=settings.stale_after,
-                    force=force,
-                ):
+        lanes = delivery.Lanes()
+        waiting: deque[tuple[outbox.Job, str | None, frozenset[str]]] = deque()
+        running: dict[cf.Future[list[delivery.TargetOutcome]], tuple[outbox.Job, frozenset[str]]]
+        running = {}
+        finished: list[outbox.Attempt] = []
+        failure: BaseException | None = None
+        pos = 0
+        waited_out = False
+        pool = cf.ThreadPoolExecutor(max_workers=lanes.workers, thread_name_prefix="kttt-deliver")
+        try:
+            while True:
+                batch = max(1, lanes.window // 2)
+                want = lanes.room() - len(waiting)
+                refill = failure is None and pos < len(todo) and (want >= batch or not running)
+                flush = bool(finished) and (len(finished) >= batch or not running or waited_out)
+                if refill or flush:
+                    chunk = list(todo[pos : pos + max(want, 0)]) if refill else []
+                    pos += len(chunk)
+                    with self._write() as conn:
+                        if finished:
+                            outbox.record_attempts(conn, finished, at=self.clock())
+                        taken = outbox.claim_many(
+                            conn,
+                            chunk,
+                            due_at=due_at,
+                            now=self.clock(),
+                            stale_after=settings.stale_after,
+                            force=force,
+                        )
+                        jobs = outbox.read_jobs(conn, taken, extra)
+                        htmls: list[str | None] = [None] * len(jobs)
+                    for a in finished:
+                        summary.add(a.status)
+                    finished = []
+                    summary.claimed += len(jobs)
+                    for job, html in zip(jobs, htmls, strict=True):
+                        waiting.append((job, html, lanes_of(job.targets, job.already_sent)))
+                for item in list(waiting):
+                    if lanes.room() == 0:
+                        break
+                    if lanes.fits(item[2]):
+                        waiting.remove(item)
+                        lanes.start(item[2])
+                        ctx = contextvars.copy_context()
+                        fut = pool.submit(ctx.run, self._attempt, item[0], settings, item[1])
+                        running[fut] = (item[0], item[2])
+                if not running and not finished:
+                    if failure is not None:
+                        raise failure
+                    if pos >= len(todo) and not waiting:
+                        return summary
                     continue
-                job = outbox.read_job(conn, did, extra)
-            summary.claimed += 1
-            summary.add(self._attempt(job, settings, due_at))
-        return summary
+                if not running:
+                    continue  # record what finished
+                done, _ = cf.wait(
+                    running,
+                    timeout=_FLUSH_AFTER if finished else None,
+                    return_when=cf.FIRST_COMPLETED,
+                )
+                waited_out = not done
+                for fut in done:
+                    job, keys = running.pop(fut)
+                    try:
+                        outcomes = fut.result()
+                    except Exception as exc:  # not recorded: stays "sending", retried once stale
+                        lanes.done(keys, ok=False)
+                        failure = failure or exc
+                        continue
+                    status_, next_at = delivery.next_step(
+                        [o.status for o in outcomes],
+                        job.already_sent,
+                        job.attempt,
+                        due_at=due_at,
+                        max_attempts=settings.max_attempts,
+                        base=settings.retry_base,
+                        cap=settings.retry_cap,
+                        rng=settings.rng,
+                    )
+                    lanes.done(keys, ok=status_ in ("sent", "local"))
+                    finished.append(outbox.Attempt(job, outcomes, status_, next_at))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            close_idle_smtp()
 
-    def _attempt(self, job: outbox.Job, settings: cfg.OutboxSettings, due_at: datetime) -> str:
+    def _attempt(
+        self, job: outbox.Job, settings: cfg.OutboxSettings, html: str | None = None
+    ) -> list[delivery.TargetOutcome]:
+        """One attempt at one claimed digest (in a worker thread: no database)."""
         message = Message(
-            job.delivery_id, job.subject, job.text, job.markdown, job.recipient, job.recipient_name
+            job.delivery_id,
+            job.subject,
+            job.text,
+            job.markdown,
+            job.recipient,
+            job.recipient_name,
         )
-        outcomes = dispatch(
+        return dispatch(
             message,
             job.targets,
             job.already_sent,
@@ -816,21 +910,6 @@ class Tracker:
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
         )
-        status_, next_at = delivery.next_step(
-            [o.status for o in outcomes],
-            job.already_sent,
-            job.attempt,
-            due_at=due_at,
-            max_attempts=settings.max_attempts,
-            base=settings.retry_base,
-            cap=settings.retry_cap,
-            rng=settings.rng,
-        )
-        with self._write() as conn:
-            outbox.record_attempt(
-                conn, job, outcomes, status=status_, next_at=next_at, at=self.clock()
-            )
-        return status_
 
     def deliveries(
         self, *, unit: str | None = None, status: str | None = None

@@ -86,3 +86,59 @@ def next_step(
     if attempt >= max_attempts:
         return "dead", None
     return status, due_at + timedelta(seconds=retry_delay(attempt, base, cap, rng=rng))
+
+
+# Concurrency of a delivery run: at most WORKERS digests in flight, at most PER_HOST of them to
+# any one channel and host (one SMTP server, one webhook host), so that a hanging host holds at
+# most PER_HOST workers (each for its own timeout) and the others keep going.
+WORKERS = 8
+PER_HOST = 4
+
+
+class Lanes:
+    """Which claimed digests may start now. Pure bookkeeping, no threads.
+
+    A run starts with a window of one digest in flight and widens it by one with each digest
+    that went out (up to ``workers``): the first delivery of a run goes alone (it opens the
+    pooled SMTP session the next ones reuse, and a run that fails from the start does not throw
+    ``workers`` digests at a dead server). A digest whose hosts (``keys``) already have
+    ``per_host`` in flight waits, without taking a worker.
+
+    >>> lanes = Lanes(workers=4, per_host=2)
+    >>> lanes.room(), lanes.start({"smtp://a"}), lanes.room()
+    (1, None, 0)
+    >>> lanes.done({"smtp://a"}, ok=True); lanes.room()
+    2
+    """
+
+    def __init__(self, workers: int = WORKERS, per_host: int = PER_HOST) -> None:
+        if workers < 1 or per_host < 1:
+            raise ValueError("workers and per_host must be >= 1")
+        self.workers = workers
+        self.per_host = per_host
+        self.window = 1
+        self.running = 0
+        self._per_key: dict[str, int] = {}
+
+    def room(self) -> int:
+        """How many more digests may be in flight now (whatever their hosts)."""
+        return max(0, self.window - self.running)
+
+    def fits(self, keys: Collection[str]) -> bool:
+        return self.room() > 0 and all(self._per_key.get(k, 0) < self.per_host for k in keys)
+
+    def start(self, keys: Collection[str]) -> None:
+        self.running += 1
+        for k in keys:
+            self._per_key[k] = self._per_key.get(k, 0) + 1
+
+    def done(self, keys: Collection[str], *, ok: bool) -> None:
+        self.running -= 1
+        for k in keys:
+            left = self._per_key.get(k, 0) - 1
+            if left > 0:
+                self._per_key[k] = left
+            else:
+                self._per_key.pop(k, None)
+        if ok:
+            self.window = min(self.workers, self.window + 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from kttt_workflow.domain.delivery import TargetOutcome
 from kttt_workflow.notify.maildir import write_maildir
@@ -20,6 +21,37 @@ def target_key(template: str) -> str:
     """Identifies a target across attempts: a hash of its template as written in the registry,
     where secrets are ``${VAR}`` placeholders, so the key never derives from a secret's value."""
     return hashlib.sha256(template.encode()).hexdigest()[:32]
+
+
+_SCHEME_GROUPS = {"mailtos": "mailto", "jsons": "json", "xmls": "xml", "forms": "form"}
+
+
+def lane(template: str) -> str:
+    """The channel and host a target reaches, as written in the registry (``${VAR}`` kept): the
+    key the delivery run bounds concurrency by. ``mailto`` with ``?smtp=`` counts its server.
+
+    >>> lane("mailto://${U}:${P}@mail.gov.vn?to=a@b.vn"), lane("mailtos://x@y.vn?smtp=s.vn")
+    ('mailto://mail.gov.vn', 'mailto://s.vn')
+    """
+    try:
+        parts = urlsplit(template)
+        scheme = parts.scheme.lower()
+        host = parts.netloc.rpartition("@")[2].lower()
+        if scheme in ("mailto", "mailtos"):
+            smtp = parse_qs(parts.query).get("smtp")
+            if smtp and smtp[0]:
+                host = smtp[0].lower()
+    except ValueError:
+        scheme, host = "?", template
+    return f"{_SCHEME_GROUPS.get(scheme, scheme)}://{host}"
+
+
+def lanes(templates: Sequence[str], already_sent: Collection[str]) -> frozenset[str]:
+    """The lanes an attempt at a digest uses: those of the targets that do not have it yet, or
+    the local mailbox's (``local:``) when the unit declares no target."""
+    if not templates:
+        return frozenset({"local:"})
+    return frozenset(lane(t) for t in templates if target_key(t) not in already_sent)
 
 
 def dispatch(

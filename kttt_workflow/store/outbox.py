@@ -2,7 +2,11 @@
 
 A delivery is claimed (``pending``/``failed``/``timeout`` → ``sending``) in a short transaction
 before any network I/O, so two senders never send the same digest; each attempt's outcome per
-target is appended to ``delivery_attempt``. The sending itself is the service's
+target is appended to ``delivery_attempt``. :func:`claim_many` claims several at once with one
+``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING id`` (PostgreSQL: rows another
+process is claiming are skipped, not waited for, so any number of processes drain one outbox in
+parallel; SQLite: writers are serialised by its write lock); :func:`record_attempts` records
+several attempts in one transaction. The sending itself is the service's
 (:meth:`kttt_workflow.service.Tracker.deliver`) and the notifier's.
 """
 
@@ -49,6 +53,42 @@ def candidates(conn: Connection, ids: Sequence[str] | None = None) -> list[str]:
     return [r.id for r in conn.execute(q)]
 
 
+def _claimable(due_at: datetime, now: datetime, stale_after: timedelta, force: bool) -> Any:
+    ready = or_(d_t.c.next_attempt_at.is_(None), d_t.c.next_attempt_at <= due_at)
+    retryable = and_(d_t.c.status.in_(RETRYABLE), ready if not force else d_t.c.status.is_not(None))
+    stale = and_(d_t.c.status == "sending", d_t.c.claimed_at < now - stale_after)
+    return or_(retryable, stale)
+
+
+def claim_many(
+    conn: Connection,
+    ids: Sequence[str],
+    *,
+    due_at: datetime,
+    now: datetime,
+    stale_after: timedelta,
+    force: bool,
+) -> list[str]:
+    """Take those of ``ids`` that may be sent now (as :func:`claim` decides for one); the ids
+    taken, in the order of ``ids``. On PostgreSQL a row another transaction holds is skipped."""
+    if not ids:
+        return []
+    cond = _claimable(due_at, now, stale_after, force)
+    inner = select(d_t.c.id).where(d_t.c.id.in_(list(ids)), cond)
+    if conn.dialect.name == "postgresql":
+        inner = inner.with_for_update(skip_locked=True)
+    taken = {
+        r.id
+        for r in conn.execute(
+            update(d_t)
+            .where(d_t.c.id.in_(inner.scalar_subquery()), cond)
+            .values(status="sending", claimed_at=now)
+            .returning(d_t.c.id)
+        )
+    }
+    return [i for i in ids if i in taken]
+
+
 def claim(
     conn: Connection,
     delivery_id: str,
@@ -61,12 +101,9 @@ def claim(
     """Take a delivery for sending. ``due_at`` decides whether its backoff has passed; ``now`` (the
     real clock) is the claim time and decides whether another sender's claim is stale (a long run
     must not make its own in-flight deliveries look stale to a second run)."""
-    ready = or_(d_t.c.next_attempt_at.is_(None), d_t.c.next_attempt_at <= due_at)
-    retryable = and_(d_t.c.status.in_(RETRYABLE), ready if not force else d_t.c.status.is_not(None))
-    stale = and_(d_t.c.status == "sending", d_t.c.claimed_at < now - stale_after)
     res = conn.execute(
         update(d_t)
-        .where(d_t.c.id == delivery_id, or_(retryable, stale))
+        .where(d_t.c.id == delivery_id, _claimable(due_at, now, stale_after, force))
         .values(status="sending", claimed_at=now)
     )
     return (res.rowcount or 0) == 1
@@ -95,6 +132,109 @@ def read_job(conn: Connection, delivery_id: str, extra_targets: dict[str, list[s
     )
 
 
+def read_jobs(
+    conn: Connection, ids: Sequence[str], extra_targets: dict[str, list[str]]
+) -> list[Job]:
+    """:func:`read_job` for several claimed deliveries in three queries; in the order of ``ids``."""
+    if not ids:
+        return []
+    rows = {r["id"]: r for r in conn.execute(select(d_t).where(d_t.c.id.in_(list(ids)))).mappings()}
+    units = {
+        u.code: u
+        for u in conn.execute(
+            select(tables.unit_t.c.code, tables.unit_t.c.name, tables.unit_t.c.targets).where(
+                tables.unit_t.c.code.in_({r["recipient"] for r in rows.values()})
+            )
+        )
+    }
+    sent: dict[str, set[str]] = {}
+    for r in conn.execute(
+        select(a_t.c.delivery_id, a_t.c.target_key).where(
+            a_t.c.delivery_id.in_(list(ids)), a_t.c.status == "sent"
+        )
+    ):
+        sent.setdefault(r.delivery_id, set()).add(r.target_key)
+    jobs = []
+    for did in ids:
+        row = rows[did]
+        unit = units.get(row["recipient"])
+        jobs.append(
+            Job(
+                did,
+                row["recipient"],
+                unit.name if unit else row["recipient"],
+                row["subject"],
+                row["body_text"],
+                row["body_markdown"],
+                int(row["attempts"]) + 1,
+                (
+                    *(unit.targets or () if unit else ()),
+                    *extra_targets.get(row["recipient"], []),
+                ),
+                frozenset(sent.get(did, ())),
+            )
+        )
+    return jobs
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One finished attempt, to record: the job, its outcomes per target, the new status."""
+
+    job: Job
+    outcomes: Sequence[TargetOutcome]
+    status: str
+    next_at: datetime | None
+
+
+def record_attempts(conn: Connection, attempts: Sequence[Attempt], *, at: datetime) -> None:
+    """:func:`record_attempt` for several attempts: one multi-row insert into the ledger, one
+    ``UPDATE`` per delivery."""
+    rows = [
+        {
+            "delivery_id": a.job.delivery_id,
+            "attempt": a.job.attempt,
+            "target": o.target,
+            "target_key": o.key,
+            "status": o.status,
+            "error": o.error,
+            "at": at,
+        }
+        for a in attempts
+        for o in a.outcomes
+    ]
+    if rows:
+        conn.execute(insert(a_t), rows)
+    for a in attempts:
+        conn.execute(
+            update(d_t)
+            .where(d_t.c.id == a.job.delivery_id)
+            .values(**_new_status(a.outcomes, a.job.attempt, a.status, a.next_at, at))
+        )
+
+
+def _new_status(
+    outcomes: Sequence[TargetOutcome],
+    attempt: int,
+    status: str,
+    next_at: datetime | None,
+    at: datetime,
+) -> dict[str, Any]:
+    errors = "; ".join(
+        f"{o.target}: {o.error}" for o in outcomes if o.error and o.status not in ("sent", "local")
+    )
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": attempt,
+        "next_attempt_at": next_at,
+        "last_error": errors or None,
+        "claimed_at": None,
+    }
+    if status in ("sent", "local"):
+        values["sent_at"] = at
+    return values
+
+
 def record_attempt(
     conn: Connection,
     job: Job,
@@ -105,35 +245,7 @@ def record_attempt(
     at: datetime,
 ) -> None:
     """Append the attempt's outcome per target to the ledger; set the delivery's new status."""
-    if outcomes:
-        conn.execute(
-            insert(a_t),
-            [
-                {
-                    "delivery_id": job.delivery_id,
-                    "attempt": job.attempt,
-                    "target": o.target,
-                    "target_key": o.key,
-                    "status": o.status,
-                    "error": o.error,
-                    "at": at,
-                }
-                for o in outcomes
-            ],
-        )
-    errors = "; ".join(
-        f"{o.target}: {o.error}" for o in outcomes if o.error and o.status not in ("sent", "local")
-    )
-    values: dict[str, Any] = {
-        "status": status,
-        "attempts": job.attempt,
-        "next_attempt_at": next_at,
-        "last_error": errors or None,
-        "claimed_at": None,
-    }
-    if status in ("sent", "local"):
-        values["sent_at"] = at
-    conn.execute(update(d_t).where(d_t.c.id == job.delivery_id).values(**values))
+    record_attempts(conn, [Attempt(job, outcomes, status, next_at)], at=at)
 
 
 def list_deliveries(
