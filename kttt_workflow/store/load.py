@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kttt_workflow.domain.directive import DirectiveFile
 from kttt_workflow.domain.fanout import TaskInstance
-from kttt_workflow.store import tables
+from kttt_workflow.store import db, tables
 
 task_t = tables.task_t
 event_t = tables.event_t
@@ -205,7 +205,7 @@ def merge_directive(
     stage = _stage_table()
     stage.create(conn)
     if rows:
-        conn.execute(insert(stage), rows)
+        db.bulk_insert(conn, stage, rows)
     m = _Merge(conn, src.directive.code, stage, at)
     s = LoadSummary(src.directive.code, src.source, total=len(rows), replaced=replaced)
     changed_rows = m.count(s)
