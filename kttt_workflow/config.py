@@ -14,6 +14,8 @@ flows all take their date from :meth:`Config.today`.
                           are then reported as ``no_target``)
 ``KTTT_MAILDIR``          where the local mailboxes are (default ``$KTTT_HOME/mail``)
 ``KTTT_APPRISE_CONFIG``   an Apprise configuration file with extra targets, tagged by unit code
+``KTTT_MAIL_FROM``        the digests' sender, ``Tên <địa chỉ>`` or an address: the local
+                          mailbox's From, and the From of e-mail targets whose URL sets none
 ``KTTT_MAX_ATTEMPTS``     delivery attempts before a digest is ``dead`` (default 5)
 ``KTTT_PROJECT_DIR``      the project folder holding ``prefect.yaml`` and ``flows/``
 ``KTTT_BUSY_TIMEOUT``     seconds a writer waits for another writer of a SQLite store (30)
@@ -142,6 +144,7 @@ class OutboxSettings:
     stale_after: timedelta = timedelta(minutes=10)
     maildir: Path | None = None  # units with no target: local mailbox here, else "no_target"
     apprise_config: Path | None = None  # extra targets, one Apprise tag per unit code
+    mail_from: str | None = None  # KTTT_MAIL_FROM: "Name <address>"; None: the default sender
     rng: random.Random = field(default_factory=random.Random)
 
     @classmethod
@@ -158,4 +161,23 @@ class OutboxSettings:
             max_attempts=_number(env, "KTTT_MAX_ATTEMPTS", 5, int),
             maildir=maildir,
             apprise_config=Path(cfg) if cfg else None,
+            mail_from=mail_from(env),
         )
+
+
+def mail_from(env: Mapping[str, str] | None = None) -> str | None:
+    """``KTTT_MAIL_FROM`` as ``Name <address>`` (None when unset); an unusable value is an error."""
+    from email.utils import parseaddr
+
+    env = os.environ if env is None else env
+    raw = (env.get("KTTT_MAIL_FROM") or "").strip()
+    if not raw:
+        return None
+    name, addr = parseaddr(raw)
+    local, _, domain = addr.partition("@")
+    if not local or not domain or any(c.isspace() for c in addr):
+        raise ConfigError(
+            f"biến môi trường KTTT_MAIL_FROM='{raw}' không hợp lệ; cần một địa chỉ thư, ví dụ "
+            "'Văn phòng UBND tỉnh <theodoi@example.gov.vn>'"
+        )
+    return f"{name} <{addr}>" if name else addr

@@ -836,7 +836,7 @@ class Tracker:
                             force=force,
                         )
                         jobs = outbox.read_jobs(conn, taken, extra)
-                        htmls: list[str | None] = [None] * len(jobs)
+                        htmls = [sweep.delivery_html(conn, j.delivery_id) for j in jobs]
                     for a in finished:
                         summary.add(a.status)
                     finished = []
@@ -901,6 +901,8 @@ class Tracker:
             job.markdown,
             job.recipient,
             job.recipient_name,
+            html=html or "",
+            sender=settings.mail_from,
         )
         return dispatch(
             message,
@@ -1172,6 +1174,91 @@ class Tracker:
         close = get_close_matches(level, levels, n=3, cutoff=0.6)
         hint = f"có phải: {', '.join(close)}?" if close else f"các cấp: {', '.join(levels)}"
         raise KtttError(f"không có cấp mã '{level}' trong cơ sở dữ liệu; {hint}")
+
+    # -- the leader's view in Prefect (issue 10): small reads --------------------------------------
+    def unit_flags(
+        self, *, as_of: date, directive: str | None = None
+    ) -> dict[tuple[str, str], reporting.UnitFlags]:
+        """Per (directive, answering unit): the most days overdue of its overdue tasks, and how
+        many of its open tasks have a report returned on or before ``as_of``: one ``GROUP BY``."""
+        from sqlalchemy import Date, and_, case, exists, func, literal, select
+
+        from kttt_workflow.store import tables
+
+        t, c = tables.task_t, tables.completion_t
+        d = literal(as_of, type_=Date)
+        with self._read() as conn:
+            b = progress_sql._base(conn, progress_sql.Scope(as_of, directive))
+            returned = exists().where(c.c.task_id == t.c.id, c.c.state == "returned",
+                                      c.c.decided_on <= d)  # fmt: skip
+            still_open = b.status.in_(("overdue", "on_track"))
+            unit = b.answers.label("unit")
+            q = (
+                select(
+                    t.c.directive_code,
+                    unit,
+                    func.max(case((b.status == "overdue", b.days), else_=None)).label("days"),
+                    func.sum(case((and_(still_open, returned), 1), else_=0)).label("returned"),
+                )
+                .select_from(b.source)
+                .where(*b.where)
+                .group_by(t.c.directive_code, unit)
+            )
+            return {
+                (r.directive_code, r.unit): reporting.UnitFlags(int(r.days or 0), int(r.returned or 0))
+                for r in conn.execute(q)
+            }
+
+    def progress_series(
+        self, days: Sequence[date], directive: str | None = None
+    ) -> dict[date, reporting.ProgressRow]:
+        """The counts of every directive together (or of ``directive``) as of each of ``days``:
+        one ``GROUP BY`` per date (a chart's points)."""
+        out: dict[date, reporting.ProgressRow] = {}
+        with self._read() as conn:
+            for day in days:
+                row = reporting.ProgressRow("total", directive or "", "", reporting.TOTAL)
+                for c in progress_sql.count_rows(conn, progress_sql.Scope(day, directive)):
+                    row.add(c)
+                out[day] = row
+        return out
+
+    def sweep_dates(self, until: date) -> list[date]:
+        """The dates the daily sweep ran for, up to ``until``, oldest first."""
+        from sqlalchemy import select
+
+        from kttt_workflow.store import tables
+
+        s = tables.sweep_t
+        with self._read() as conn:
+            q = select(s.c.as_of).where(s.c.as_of <= until).distinct().order_by(s.c.as_of)
+            return [r.as_of for r in conn.execute(q)]
+
+    def directive_names(self, codes: Iterable[str]) -> dict[str, str]:
+        """How a leader names each directive (its symbol, or the symbol its title cites)."""
+        with self._read() as conn:
+            infos = progress_sql.directive_infos(conn, set(codes))
+        return {code: reporting.short_name(info) for code, info in infos.items()}
+
+    def find_task(self, task: str, unit: str | None = None) -> tuple[str | None, list[str]]:
+        """The id of the task ``task`` names (with ``unit``), or None and the closest ids."""
+        from sqlalchemy import select
+
+        from kttt_workflow.store import tables
+
+        t = tables.task_t
+        with self._read() as conn:
+            try:
+                return completion.resolve_task(conn, task, unit), []
+            except KtttError:
+                pass
+            ref = fanout.task_ref(task, unit)
+            head = ref.split("/", 1)[0]
+            q = select(t.c.id).where(t.c.state != "removed", t.c.id.startswith(head, autoescape=True))
+            ids = [r.id for r in conn.execute(q.limit(20_000))]
+            if not ids:
+                ids = [r.id for r in conn.execute(select(t.c.id).where(t.c.state != "removed").limit(20_000))]
+        return None, get_close_matches(ref, ids, n=5, cutoff=0.5)
 
 
 # -- checks that need the store or the adapter --------------------------------------------------

@@ -1,21 +1,32 @@
 """The digest: one Vietnamese message per recipient unit per sweep, never one per task.
 
-Lines are grouped by directive, then by section: the ladder's (báo cáo cấp trên / quá hạn / đến
-hạn / sắp đến hạn), then the follow-ups a sweep sends besides the ladder (báo cáo bị trả lại, to
-the lead; báo cáo chờ xác nhận, oldest first, and đề nghị giao lại, to the coordinator). Each line
-names the task, its deadline as written and as computed, and the unit that answers for it (with
-the unit it inherited the task from). Rendered as plain text and as Markdown. Pure.
+What a line says depends on who reads it (:attr:`DigestLine.role`):
+
+* **lead** — the unit that answers for the task acts: "Quá hạn", "Đến hạn hôm nay", "Sắp đến hạn"
+  (a reminder before the deadline, not "khẩn trương"), each line with the full task text, the
+  deliverable ("sản phẩm"), the deadline as written and as computed. A lead copied on the
+  escalation of its own task reads it under "Quá hạn" with "đã báo cáo cấp trên", never under
+  "Báo cáo cấp trên … [để biết]".
+* **superior** — a parent unit, the issuer: "Kính báo cáo … để biết, chỉ đạo", the tasks grouped
+  by the units concerned; nothing is asked of it but to know and direct.
+* **copy** — a coordinating unit, a parent copied on an urging: "Đồng gửi để biết", said as such.
+
+Besides the ladder, the follow-ups: a returned report (to the lead, with the reason and what is
+expected), reports awaiting verification (to the coordinator, oldest first; never urged) and
+requests to reassign a dissolved unit's tasks. The sign-off names the monitoring body and how to
+reach it (:class:`Monitor`). Rendered as plain text, Markdown (chat channels) and HTML (the
+e-mail's alternative part: tables with inline styles only, no external resource, every text
+escaped). Pure; no text is ever cut.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kttt_workflow.domain.escalation import SEVERITY_LABELS
-
-# Follow-up notices (not steps of a ladder): their severities and section headings.
+# Follow-up notices (not steps of a ladder): their section headings.
 FOLLOW_UP_LABELS = {
     "returned": "Báo cáo bị trả lại, đề nghị bổ sung",
     "verify": "Báo cáo chờ xác nhận",
@@ -23,6 +34,38 @@ FOLLOW_UP_LABELS = {
 }
 SEVERITY_ORDER = ("escalated", "overdue", "due", "upcoming", *FOLLOW_UP_LABELS)
 LADDER = frozenset(("escalated", "overdue", "due", "upcoming"))
+ROLES = ("lead", "superior", "copy")
+
+# The sections of a directive's part, in order: (key, heading).
+SECTIONS = (
+    ("overdue", "Quá hạn"),
+    ("due", "Đến hạn hôm nay"),
+    ("upcoming", "Sắp đến hạn (nhắc việc trước hạn)"),
+    ("returned", FOLLOW_UP_LABELS["returned"]),
+    ("superior", "Kính báo cáo để biết, chỉ đạo: nhiệm vụ chậm thực hiện"),
+    ("copy", "Đồng gửi để biết (không yêu cầu báo cáo)"),
+    ("verify", FOLLOW_UP_LABELS["verify"]),
+    ("reassign", FOLLOW_UP_LABELS["reassign"]),
+)
+_HEADINGS = dict(SECTIONS)
+SIGNATURE = "Thư tự động từ hệ thống theo dõi nhiệm vụ kttt-workflow."
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """The body that monitors a directive, and how a unit reaches it (the digest's sign-off)."""
+
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+    def contact_text(self) -> str:
+        parts = []
+        if self.phone:
+            parts.append(f"điện thoại {self.phone}")
+        if self.email:
+            parts.append(f"thư điện tử {self.email}")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -41,6 +84,28 @@ class DigestLine:
     evidence: str | None = None  # follow-ups: what the report says
     reason: str | None = None  # a returned report: why
     decided_on: date | None = None  # a returned report: when
+    deliverable: str | None = None  # "Sản phẩm, yêu cầu đạt được"
+    role: str | None = None  # lead | superior | copy (ladder lines); None: from is_cc/severity
+    monitor: Monitor | None = None  # the directive's monitoring body
+
+    @property
+    def recipient_role(self) -> str:
+        """``lead``, ``superior`` or ``copy`` for a ladder line (the recipient's relation)."""
+        if self.role in ROLES:
+            return self.role
+        if self.is_cc:
+            return "copy"
+        return "superior" if self.severity == "escalated" else "lead"
+
+    @property
+    def section(self) -> str:
+        """The section the line goes in (a key of :data:`SECTIONS`)."""
+        if self.severity not in LADDER:
+            return self.severity
+        role = self.recipient_role
+        if role != "lead":
+            return role
+        return "overdue" if self.severity == "escalated" else self.severity
 
 
 @dataclass(frozen=True)
@@ -48,14 +113,11 @@ class Digest:
     subject: str
     text: str
     markdown: str
+    html: str = ""
 
 
-def _heading(severity: str) -> str:
-    return SEVERITY_LABELS.get(severity) or FOLLOW_UP_LABELS.get(severity, severity)
-
-
-def _short(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _date(d: date | None) -> str:
+    return f"{d:%d/%m/%Y}" if d else "—"
 
 
 def _when(line: DigestLine, as_of: date) -> str:
@@ -65,31 +127,57 @@ def _when(line: DigestLine, as_of: date) -> str:
         when += f", quá hạn {late} ngày"
     elif late < 0:
         when += f", còn {-late} ngày"
+    else:
+        when += " (hôm nay)"
     written = f" (văn bản ghi: “{line.deadline_text}”)" if line.deadline_text else ""
     return when + written
 
 
-def _line_text(line: DigestLine, as_of: date) -> str:
-    title = _short(line.title)
+def _state(line: DigestLine, as_of: date) -> tuple[str, str]:
+    """A short state for the HTML badge, and its colour."""
+    late = (as_of - line.due).days
+    if line.severity == "verify":
+        return "Chờ xác nhận", "#1d4ed8"
+    if line.severity == "returned":
+        return "Bị trả lại", "#b91c1c"
+    if line.severity == "reassign":
+        return "Cần giao lại", "#6b7280"
+    if late > 0:
+        return f"Quá hạn {late} ngày", "#b91c1c"
+    if late == 0:
+        return "Đến hạn hôm nay", "#c2410c"
+    return f"Còn {-late} ngày", "#047857"
+
+
+def _notes(line: DigestLine) -> list[str]:
+    """What the line adds after its code: escalation, a parent task not done."""
+    out = []
+    if line.section == "overdue" and line.severity == "escalated":
+        out.append("Nhiệm vụ đã được báo cáo cấp trên.")
+    if line.waiting_for_parent:
+        out.append("Lưu ý: nhiệm vụ cấp trên chưa hoàn thành.")
+    return out
+
+
+def _line_text(line: DigestLine, as_of: date, *, with_lead: bool = True) -> str:
     code = f"Mã: {line.task_id}"
     if line.severity == "verify":
-        day = f"{line.reported_on:%d/%m/%Y}" if line.reported_on else "—"
         return (
-            f"{title} — chủ trì: {line.lead_name}; báo cáo ngày {day}: "
-            f"{_short(line.evidence or '—', 200)}. {code}"
+            f"{line.title} — chủ trì: {line.lead_name}; báo cáo ngày {_date(line.reported_on)}: "
+            f"{line.evidence or '—'}. {code}"
         )
     if line.severity == "returned":
-        day = f"{line.decided_on:%d/%m/%Y}" if line.decided_on else "—"
-        reported = f"{line.reported_on:%d/%m/%Y}" if line.reported_on else "—"
+        expected = f"; yêu cầu đạt được: {line.deliverable}" if line.deliverable else ""
         return (
-            f"{title} — báo cáo ngày {reported} đã bị trả lại ngày {day}; "
-            f"lý do: {line.reason or 'không ghi'}; {_when(line, as_of)}. {code}"
+            f"{line.title} — báo cáo ngày {_date(line.reported_on)} đã bị trả lại ngày "
+            f"{_date(line.decided_on)}; lý do: {line.reason or 'không ghi'}{expected}; "
+            f"{_when(line, as_of)}. {code}"
         )
-    if line.severity == "reassign":
-        return f"{title} — chủ trì: {line.lead_name}; {_when(line, as_of)}. {code}"
-    cc = " [để biết]" if line.is_cc else ""
-    waiting = " Lưu ý: nhiệm vụ cấp trên chưa hoàn thành." if line.waiting_for_parent else ""
-    return f"{title} — chủ trì: {line.lead_name}; {_when(line, as_of)}. {code}{cc}{waiting}"
+    parts = [f"chủ trì: {line.lead_name}"] if with_lead else []
+    if line.deliverable:
+        parts.append(f"sản phẩm: {line.deliverable}")
+    parts.append(_when(line, as_of))
+    return f"{line.title} — {'; '.join(parts)}. " + " ".join([code, *_notes(line)])
 
 
 def _order(line: DigestLine) -> tuple[date, str]:
@@ -98,10 +186,14 @@ def _order(line: DigestLine) -> tuple[date, str]:
     return (line.due, line.task_id)
 
 
+def _kinds(lines: Sequence[DigestLine]) -> set[str]:
+    return {x.section for x in lines}
+
+
 def _subject(as_of: date, lines: Sequence[DigestLine]) -> str:
-    ladder = [x for x in lines if x.severity in LADDER]
+    kinds = _kinds(lines)
     parts: list[str] = []
-    overdue = sum(1 for x in ladder if x.severity in ("overdue", "escalated"))
+    overdue = sum(1 for x in lines if x.severity in ("overdue", "escalated"))
     if overdue:
         parts.append(f"{overdue} quá hạn")
     for sev, label in (
@@ -112,17 +204,55 @@ def _subject(as_of: date, lines: Sequence[DigestLine]) -> str:
         k = sum(1 for x in lines if x.severity == sev)
         if k:
             parts.append(f"{k} {label}")
-    subject = f"Nhắc việc, đôn đốc ngày {as_of:%d/%m/%Y}: {len(lines)} nhiệm vụ"
+    if kinds & {"overdue", "due", "upcoming", "returned"}:
+        head = "Nhắc việc, đôn đốc ngày"
+    elif "superior" in kinds:
+        head = "Báo cáo tình hình thực hiện nhiệm vụ, để biết, chỉ đạo, ngày"
+    elif kinds <= {"copy"}:
+        head = "Đồng gửi để biết: tình hình thực hiện nhiệm vụ ngày"
+    else:
+        head = "Theo dõi thực hiện nhiệm vụ ngày"
+    subject = f"{head} {as_of:%d/%m/%Y}: {len(lines)} nhiệm vụ"
     return subject + (f" ({', '.join(parts)})" if parts else "")
 
 
-def _footer(lines: Sequence[DigestLine]) -> list[str]:
-    kinds = {x.severity for x in lines}
+def _intro(recipient: str, as_of: date, lines: Sequence[DigestLine]) -> str:
+    kinds = _kinds(lines)
+    day = f"{as_of:%d/%m/%Y}"
+    if kinds <= {"copy"}:
+        return (
+            f"Thư này đồng gửi quý cơ quan để biết: tình hình thực hiện các nhiệm vụ do đơn vị "
+            f"khác chủ trì, tính đến ngày {day}."
+        )
+    if kinds <= {"superior", "copy"}:
+        return f"Kính báo cáo {recipient} tình hình thực hiện nhiệm vụ tính đến ngày {day}:"
+    return f"Tình hình thực hiện nhiệm vụ tính đến ngày {day}:"
+
+
+def _footer(recipient: str, lines: Sequence[DigestLine]) -> list[str]:
+    kinds = _kinds(lines)
     out = []
-    if any(x.severity in LADDER and not x.is_cc for x in lines) or "returned" in kinds:
+    if kinds & {"overdue", "due"}:
         out.append(
-            "Đề nghị quý cơ quan khẩn trương thực hiện và báo cáo kết quả (kèm số, ký hiệu, "
-            "ngày văn bản) cho cơ quan theo dõi."
+            "Đề nghị quý cơ quan khẩn trương thực hiện các nhiệm vụ quá hạn, đến hạn nêu trên và "
+            "báo cáo kết quả (kèm số, ký hiệu, ngày văn bản) cho cơ quan theo dõi."
+        )
+    if "upcoming" in kinds:
+        out.append(
+            "Đề nghị quý cơ quan chủ động triển khai các nhiệm vụ sắp đến hạn để hoàn thành đúng "
+            "thời hạn và báo cáo kết quả cho cơ quan theo dõi."
+        )
+    if "returned" in kinds:
+        out.append(
+            "Đề nghị quý cơ quan bổ sung, hoàn thiện theo lý do trả lại và yêu cầu đạt được nêu "
+            "trên, gửi lại báo cáo (kèm số, ký hiệu, ngày văn bản) cho cơ quan theo dõi."
+        )
+    if "superior" in kinds:
+        out.append(f"Kính báo cáo {recipient} để biết, chỉ đạo.")
+    if "copy" in kinds:
+        out.append(
+            "Các nhiệm vụ tại mục «Đồng gửi để biết» do đơn vị khác chủ trì; thông tin gửi quý cơ "
+            "quan để biết, phối hợp, không yêu cầu báo cáo."
         )
     if "verify" in kinds:
         out.append(
@@ -134,8 +264,57 @@ def _footer(lines: Sequence[DigestLine]) -> list[str]:
             "Đề nghị cơ quan ban hành, cơ quan theo dõi giao lại các nhiệm vụ của đơn vị đã giải "
             "thể cho đơn vị khác."
         )
-    out.append("Tin nhắn tự động từ hệ thống theo dõi nhiệm vụ kttt-workflow.")
     return out
+
+
+def _monitors(lines: Sequence[DigestLine]) -> list[tuple[Monitor, list[str]]]:
+    """Each monitoring body of the digest, with the directives it monitors (first seen first)."""
+    found: dict[Monitor, list[str]] = {}
+    for x in sorted(lines, key=lambda x: x.directive):
+        if x.monitor is not None:
+            titles = found.setdefault(x.monitor, [])
+            if x.directive_title not in titles:
+                titles.append(x.directive_title)
+    return list(found.items())
+
+
+def _sign_off(lines: Sequence[DigestLine]) -> list[str]:
+    monitors = _monitors(lines)
+    out = []
+    for m, titles in monitors:
+        of = f" ({', '.join(titles)})" if len(monitors) > 1 else ""
+        out.append(f"Cơ quan theo dõi{of}: {m.name}")
+        if m.contact_text():
+            out.append(f"Liên hệ: {m.contact_text()}")
+    return out
+
+
+def _groups(lines: Sequence[DigestLine]) -> list[tuple[str, list[DigestLine]]]:
+    """The directive parts of a digest: (heading, lines), by directive code."""
+    by_directive: dict[str, list[DigestLine]] = {}
+    for x in lines:
+        by_directive.setdefault(x.directive, []).append(x)
+    return [
+        (f"{by_directive[c][0].directive_title} ({c})", by_directive[c])
+        for c in sorted(by_directive)
+    ]
+
+
+def _sections(group: Sequence[DigestLine]) -> list[tuple[str, list[DigestLine]]]:
+    out = []
+    for key, _ in SECTIONS:
+        items = sorted((x for x in group if x.section == key), key=_order)
+        if items:
+            out.append((key, items))
+    return out
+
+
+def _by_unit(items: Sequence[DigestLine]) -> list[tuple[str, list[DigestLine]]]:
+    """A superior's lines grouped by the unit concerned, the unit with most tasks first."""
+    units: dict[str, list[DigestLine]] = {}
+    for x in items:
+        units.setdefault(x.lead_name, []).append(x)
+    return sorted(units.items(), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
 def render(recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> Digest:
@@ -147,37 +326,181 @@ def render(recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> Dig
     >>> d.subject
     'Nhắc việc, đôn đốc ngày 05/04/2014: 1 nhiệm vụ (1 quá hạn)'
     """
-    text = [
-        f"Kính gửi: {recipient_name}",
-        "",
-        f"Tình hình thực hiện nhiệm vụ tính đến ngày {as_of:%d/%m/%Y}:",
-    ]
-    md = [
-        f"**Kính gửi:** {recipient_name}",
-        "",
-        f"Tình hình thực hiện nhiệm vụ tính đến ngày **{as_of:%d/%m/%Y}**:",
-    ]
-    by_directive: dict[str, list[DigestLine]] = {}
-    for x in lines:
-        by_directive.setdefault(x.directive, []).append(x)
-    for code in sorted(by_directive):
-        group = by_directive[code]
-        head = f"{group[0].directive_title} ({code})"
+    intro = _intro(recipient_name, as_of, lines)
+    text = [f"Kính gửi: {recipient_name}", "", intro]
+    md = [f"**Kính gửi:** {recipient_name}", "", intro]
+    for head, group in _groups(lines):
         text += ["", head]
         md += ["", f"### {head}"]
-        for sev in SEVERITY_ORDER:
-            items = sorted((x for x in group if x.severity == sev), key=_order)
-            if not items:
+        for key, items in _sections(group):
+            text.append(f"  {_HEADINGS[key]} ({len(items)}):")
+            md += [f"**{_HEADINGS[key]}** ({len(items)}):", ""]
+            if key == "superior":
+                for unit, mine in _by_unit(items):
+                    text.append(f"    {unit} ({len(mine)} nhiệm vụ):")
+                    md += [f"_{unit}_ ({len(mine)} nhiệm vụ):", ""]
+                    for i, x in enumerate(mine, 1):
+                        text.append(f"      {i}. {_line_text(x, as_of, with_lead=False)}")
+                        md.append(f"{i}. {_line_text(x, as_of, with_lead=False)}")
+                    md.append("")
                 continue
-            text.append(f"  {_heading(sev)} ({len(items)}):")
-            md.append(f"**{_heading(sev)}** ({len(items)}):")
-            md.append("")
             for i, x in enumerate(items, 1):
                 text.append(f"    {i}. {_line_text(x, as_of)}")
                 md.append(f"{i}. {_line_text(x, as_of)}")
             md.append("")
-    footer = _footer(lines)
-    text += ["", *footer]
+    footer = _footer(recipient_name, lines)
+    sign = _sign_off(lines)
+    text += ["", *footer, "", "--", *sign, SIGNATURE]
     for f in footer:
-        md += ["", f"_{f}_"]
-    return Digest(_subject(as_of, lines), "\n".join(text) + "\n", "\n".join(md).rstrip() + "\n")
+        md += ["", f]
+    md += ["", "---", *(f"{s}  " for s in sign), f"_{SIGNATURE}_"]
+    subject = _subject(as_of, lines)
+    return Digest(
+        subject,
+        "\n".join(text) + "\n",
+        "\n".join(md).rstrip() + "\n",
+        render_html(subject, recipient_name, as_of, lines),
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# HTML: what mail clients show. Tables for layout (Outlook ignores most CSS), inline styles only
+# (Gmail drops <style> in some views), no image or font to fetch, every text escaped.
+# ------------------------------------------------------------------------------------------
+_FONT = "font-family:Arial,Helvetica,sans-serif;"
+_CELL = "padding:8px;border:1px solid #d1d5db;vertical-align:top;"
+_SECTION_COLOUR = {
+    "overdue": "#b91c1c",
+    "due": "#c2410c",
+    "upcoming": "#047857",
+    "returned": "#b91c1c",
+    "superior": "#1e3a8a",
+    "copy": "#6b7280",
+    "verify": "#1d4ed8",
+    "reassign": "#6b7280",
+}
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _p(text: str, style: str = "") -> str:
+    return f'<p style="margin:0 0 10px 0;{style}">{_e(text)}</p>'
+
+
+def _task_cell(x: DigestLine, as_of: date, with_lead: bool) -> str:
+    rows = [f'<div style="font-weight:bold;">{_e(x.title)}</div>']
+    small = 'style="margin-top:4px;color:#374151;"'
+    if with_lead:
+        rows.append(f"<div {small}>Chủ trì: {_e(x.lead_name)}</div>")
+    if x.severity == "verify":
+        rows.append(
+            f"<div {small}>Báo cáo ngày {_date(x.reported_on)}: {_e(x.evidence or '—')}</div>"
+        )
+    elif x.severity == "returned":
+        rows.append(
+            f"<div {small}>Báo cáo ngày {_date(x.reported_on)} đã bị trả lại ngày "
+            f"{_date(x.decided_on)}.</div>"
+            f'<div {small}><span style="color:#b91c1c;font-weight:bold;">Lý do:</span> '
+            f"{_e(x.reason or 'không ghi')}</div>"
+        )
+        if x.deliverable:
+            rows.append(f"<div {small}>Yêu cầu đạt được: {_e(x.deliverable)}</div>")
+    if x.deliverable and x.severity != "returned":
+        rows.append(f"<div {small}>Sản phẩm: {_e(x.deliverable)}</div>")
+    for note in _notes(x):
+        rows.append(f'<div style="margin-top:4px;color:#b91c1c;">{_e(note)}</div>')
+    rows.append(
+        f'<div style="margin-top:4px;color:#6b7280;font-size:12px;">Mã: {_e(x.task_id)}</div>'
+    )
+    return "".join(rows)
+
+
+def _deadline_cell(x: DigestLine, as_of: date) -> str:
+    label, colour = _state(x, as_of)
+    written = (
+        f'<div style="color:#6b7280;font-size:12px;">văn bản ghi: “{_e(x.deadline_text)}”</div>'
+        if x.deadline_text
+        else ""
+    )
+    return (
+        f'<div style="white-space:nowrap;">{x.due:%d/%m/%Y}</div>{written}'
+        f'<div style="margin-top:4px;color:{colour};font-weight:bold;white-space:nowrap;">'
+        f"{_e(label)}</div>"
+    )
+
+
+def _table(items: Sequence[DigestLine], as_of: date, *, with_lead: bool) -> str:
+    head = "".join(
+        f'<th style="{_CELL}background:#f3f4f6;text-align:left;{w}">{_e(h)}</th>'
+        for h, w in (
+            ("STT", "width:32px;"),
+            ("Nội dung nhiệm vụ", ""),
+            ("Thời hạn", "width:120px;"),
+        )
+    )
+    body = "".join(
+        f'<tr><td style="{_CELL}text-align:center;">{i}</td>'
+        f'<td style="{_CELL}">{_task_cell(x, as_of, with_lead)}</td>'
+        f'<td style="{_CELL}">{_deadline_cell(x, as_of)}</td></tr>'
+        for i, x in enumerate(items, 1)
+    )
+    return (
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
+        f'style="border-collapse:collapse;width:100%;margin:0 0 14px 0;{_FONT}font-size:14px;">'
+        f"<tr>{head}</tr>{body}</table>"
+    )
+
+
+def render_html(subject: str, recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> str:
+    """The digest as an HTML document for the e-mail's ``text/html`` part."""
+    parts = [
+        f'<div style="font-size:18px;font-weight:bold;margin:0 0 12px 0;">{_e(subject)}</div>',
+        _p(f"Kính gửi: {recipient_name}", "font-weight:bold;"),
+        _p(_intro(recipient_name, as_of, lines)),
+    ]
+    for head, group in _groups(lines):
+        parts.append(
+            f'<div style="font-size:16px;font-weight:bold;margin:18px 0 8px 0;'
+            f'color:#111827;">{_e(head)}</div>'
+        )
+        for key, items in _sections(group):
+            colour = _SECTION_COLOUR[key]
+            parts.append(
+                f'<div style="border-left:4px solid {colour};padding:2px 0 2px 8px;'
+                f'margin:10px 0 6px 0;font-weight:bold;color:{colour};">'
+                f"{_e(_HEADINGS[key])} ({len(items)})</div>"
+            )
+            if key == "superior":
+                for unit, mine in _by_unit(items):
+                    parts.append(
+                        f'<div style="font-weight:bold;margin:6px 0 4px 0;">{_e(unit)} '
+                        f"({len(mine)} nhiệm vụ)</div>"
+                    )
+                    parts.append(_table(mine, as_of, with_lead=False))
+            else:
+                parts.append(_table(items, as_of, with_lead=True))
+    for f in _footer(recipient_name, lines):
+        parts.append(_p(f))
+    sign = _sign_off(lines)
+    parts.append(
+        '<div style="border-top:1px solid #d1d5db;margin-top:16px;padding-top:10px;'
+        'color:#374151;font-size:13px;">'
+        + "".join(f'<div style="margin:0 0 4px 0;">{_e(s)}</div>' for s in sign)
+        + f'<div style="color:#6b7280;margin-top:6px;">{_e(SIGNATURE)}</div></div>'
+    )
+    return (
+        '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(subject)}</title></head>"
+        '<body style="margin:0;padding:0;background:#f3f4f6;">'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
+        'style="border-collapse:collapse;background:#f3f4f6;"><tr>'
+        '<td align="center" style="padding:16px 8px;">'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
+        'style="border-collapse:collapse;max-width:820px;background:#ffffff;'
+        f'border:1px solid #d1d5db;"><tr><td style="padding:20px;{_FONT}font-size:14px;'
+        'line-height:1.5;color:#111827;">' + "".join(parts) + "</td></tr></table>"
+        "</td></tr></table></body></html>\n"
+    )

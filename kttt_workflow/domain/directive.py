@@ -26,7 +26,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from kttt_workflow.domain.registry import GroupInfo, UnitInfo
+from kttt_workflow.domain.registry import ContactInfo, GroupInfo, UnitInfo
 
 # The patterns below are read by three regular-expression engines that must agree: Python's ``re``
 # (pydantic, configured with ``regex_engine="python-re"``, and ``jsonschema`` in the tests) and
@@ -115,6 +115,21 @@ class Level(_Strict):
     name: NonEmpty = Field(description="Tên cấp, ví dụ: 'Cấp tỉnh', 'Cấp huyện'.")
 
 
+class Contact(_Strict):
+    """Whom a unit calls about a directive: the monitoring body (or its officer) and how to reach it."""
+
+    name: NonEmpty | None = Field(
+        default=None,
+        description="Tên cơ quan hoặc cán bộ theo dõi, ví dụ 'Phòng Kinh tế tập thể, Sở Kế hoạch và "
+        "Đầu tư'; để trống thì dùng tên đơn vị.",
+    )
+    phone: NonEmpty | None = Field(default=None, description="Số điện thoại liên hệ.")
+    email: NonEmpty | None = Field(default=None, description="Địa chỉ thư điện tử liên hệ.")
+
+    def info(self) -> ContactInfo:
+        return ContactInfo(self.name, self.phone, self.email)
+
+
 class Unit(_Strict):
     """One body that can lead or coordinate a task (sở, UBND huyện, ban, đoàn thể…)."""
 
@@ -130,6 +145,10 @@ class Unit(_Strict):
     valid_from: Date | None = None
     valid_to: Date | None = Field(default=None, description="Ngày cuối cùng đơn vị còn tồn tại.")
     successor: Code | None = Field(default=None, description="Đơn vị kế thừa sau sáp nhập.")
+    contact: Contact | None = Field(
+        default=None,
+        description="Liên hệ của đơn vị khi là cơ quan theo dõi (ghi ở phần ký cuối bản nhắc việc).",
+    )
     note: Text | None = None
 
     def info(self) -> UnitInfo:
@@ -145,6 +164,7 @@ class Unit(_Strict):
             self.valid_to,
             self.successor,
             self.note,
+            self.contact.info() if self.contact else None,
         )
 
 
@@ -354,6 +374,11 @@ class DirectiveFile(_Strict):
     document: Document
     implements: list[DocumentRef] = Field(default_factory=list)
     focal_unit: NonEmpty | None = Field(default=None, description="Cơ quan đầu mối theo dõi.")
+    contact: Contact | None = Field(
+        default=None,
+        description="Cơ quan theo dõi và liên hệ ghi ở phần ký cuối bản nhắc việc; mặc định là cơ "
+        "quan đầu mối và liên hệ của đơn vị đó trong danh mục.",
+    )
     roll_to_working_day: Flag = Field(
         default=True,
         description="Hạn rơi vào ngày nghỉ thì chuyển sang ngày làm việc kế tiếp (BLDS 2015, Đ.148).",

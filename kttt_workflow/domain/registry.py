@@ -13,6 +13,22 @@ from kttt_workflow.domain.text import name_key
 
 
 @dataclass(frozen=True)
+class ContactInfo:
+    """The monitoring body's contact, as the sign-off of a digest shows it."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            k: v
+            for k, v in (("name", self.name), ("phone", self.phone), ("email", self.email))
+            if v
+        }
+
+
+@dataclass(frozen=True)
 class UnitInfo:
     code: str
     name: str
@@ -24,6 +40,7 @@ class UnitInfo:
     valid_to: date | None = None
     successor: str | None = None
     note: str | None = None
+    contact: ContactInfo | None = None
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (

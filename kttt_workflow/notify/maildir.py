@@ -28,10 +28,16 @@ from contextlib import contextmanager, suppress
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 
-from kttt_workflow.notify.message import DELIVERY_HEADER, Message, message_id, normalised
+from kttt_workflow.notify.message import (
+    DEFAULT_SENDER,
+    DELIVERY_HEADER,
+    Message,
+    message_id,
+    normalised,
+)
 
 try:  # POSIX: serialise Maildir writers of the same unit (idempotency check + add)
     import fcntl
@@ -183,13 +189,19 @@ def _deliver(tmp: int, new: int, data: bytes, delivery_id: str) -> str:
 def _email(msg: Message) -> bytes:
     em = EmailMessage(policy=email.policy.default)
     em["Subject"] = " ".join(msg.subject.split())  # one header line
-    em["From"] = Address("KTTT", addr_spec="kttt@localhost")
+    name, addr = parseaddr(msg.sender or DEFAULT_SENDER)
+    em["From"] = Address(name, addr_spec=addr)
     em["To"] = Address(msg.unit_name, addr_spec=f"{msg.unit_code}@localhost")
     em["Date"] = formatdate(localtime=True)
     em["Message-ID"] = message_id(msg.delivery_id)
     em[DELIVERY_HEADER] = msg.delivery_id
     em.set_content(msg.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    em.add_alternative(msg.markdown, subtype="markdown", charset="utf-8", cte="quoted-printable")
+    if msg.html:  # what mail readers show; the plain text stays for text-only readers
+        em.add_alternative(msg.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    else:
+        em.add_alternative(
+            msg.markdown, subtype="markdown", charset="utf-8", cte="quoted-printable"
+        )
     return em.as_bytes()
 
 
@@ -197,9 +209,10 @@ def write_maildir(root: Path, message: Message) -> Path:
     """Store ``message`` in the unit's local Maildir ``root/<unit_code>/``; return its file.
 
     The embedded default for a unit without targets. The message has a Vietnamese Subject
-    (RFC 2047-encoded by the email package), From ``kttt@localhost``, To
-    ``<unit_code>@localhost``, ``Message-ID`` and ``X-KTTT-Delivery-Id`` from the delivery id, a
-    UTF-8 text/plain body and a text/markdown alternative. Idempotent: if a message with the
+    (RFC 2047-encoded by the email package), From the configured sender (``KTTT_MAIL_FROM``, else
+    :data:`~kttt_workflow.notify.message.DEFAULT_SENDER`), To ``<unit_code>@localhost``,
+    ``Message-ID`` and ``X-KTTT-Delivery-Id`` from the delivery id, and a multipart/alternative
+    body: UTF-8 text/plain, then the text/html digest (text/markdown when it has no HTML). Idempotent: if a message with the
     same delivery id is already there, nothing is written and its path is returned.
 
     Raises :class:`MaildirLinkRefused` if the unit's folder, a subfolder or the lock file is a

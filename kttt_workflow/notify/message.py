@@ -35,6 +35,12 @@ class Message:
     markdown: str
     unit_code: str
     unit_name: str
+    html: str = ""  # the e-mail's text/html alternative ("": plain text only)
+    sender: str | None = None  # From, "Name <address>" (KTTT_MAIL_FROM); None: the default
+
+
+# The From of the local mailbox when KTTT_MAIL_FROM is not set.
+DEFAULT_SENDER = "KTTT <kttt@localhost>"
 
 
 def normalised(message: Message) -> Message:
@@ -45,6 +51,8 @@ def normalised(message: Message) -> Message:
         text=nfc(message.text),
         markdown=nfc(message.markdown),
         unit_name=nfc(message.unit_name),
+        html=nfc(message.html),
+        sender=nfc(message.sender) if message.sender else None,
     )
 
 

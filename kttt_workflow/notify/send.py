@@ -41,6 +41,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 
 from apprise import (
     Apprise,
@@ -50,6 +51,7 @@ from apprise import (
     NotifyBase,
     NotifyFormat,
     NotifyResult,
+    OverflowMode,
 )
 from apprise.plugins.email import NotifyEmail
 
@@ -76,6 +78,7 @@ DEADLINE_GRACE = 5.0
 _TAG_PREFIX = "kttt-target-"
 _MD_GROUP = "kttt-md"
 _TEXT_GROUP = "kttt-text"
+_HTML_GROUP = "kttt-html"
 _TIMEOUT_EVIDENCE = re.compile(r"timed out|timeout", re.IGNORECASE)
 _SOCKET_EXCEPTION = "Socket Exception"
 _DETAIL_MAX = 400
@@ -114,6 +117,33 @@ def _configure(plugin: NotifyBase, delivery_id: str, cto: float, rto: float) -> 
     headers = getattr(plugin, "headers", None)
     if isinstance(headers, dict) and "headers" in getattr(plugin, "template_kwargs", {}):
         headers[DELIVERY_HEADER] = delivery_id
+
+
+def _group(plugin: NotifyBase, msg: Message) -> str:
+    """Which body a target gets: e-mail the HTML digest (Apprise then sends multipart/alternative,
+    its text/plain part converted from the HTML, plugins/email/base.py:1281-1293) unless the URL
+    asks for ``format=text``; targets that resolve to Markdown the Markdown; the rest the text."""
+    email_html = isinstance(plugin, NotifyEmail) and bool(msg.html)
+    if email_html and plugin.resolve_format(NotifyFormat.HTML) == NotifyFormat.HTML:
+        return _HTML_GROUP
+    md = plugin.resolve_format(NotifyFormat.MARKDOWN) == NotifyFormat.MARKDOWN
+    return _MD_GROUP if md else _TEXT_GROUP
+
+
+def _presentation(plugin: NotifyBase, msg: Message, url: str) -> None:
+    """How a digest looks on the target: a chat channel (Telegram 4096 characters, Mattermost
+    4000…) gets a long digest in several messages within its limit (``overflow=split``) unless
+    the URL chose otherwise; an e-mail whose URL names no sender is sent from ``msg.sender``
+    (KTTT_MAIL_FROM)."""
+    if isinstance(plugin, NotifyEmail):
+        if msg.sender and "from=" not in url.lower():
+            name, addr = parseaddr(msg.sender)
+            if addr:
+                plugin.from_addr = [name or False, addr]
+                plugin.names[addr] = name or False
+        return
+    if plugin.overflow_mode == OverflowMode.UPSTREAM and "overflow=" not in url.lower():
+        plugin.overflow_mode = OverflowMode.SPLIT
 
 
 def _index(result: NotifyResult) -> int | None:
@@ -228,8 +258,8 @@ def _prepare(
             continue
         plugin = pooled(insp.plugin)  # mailto: over a reused SMTP session (notify/smtp.py)
         _configure(plugin, msg.delivery_id, cto, rto)
-        md = plugin.resolve_format(NotifyFormat.MARKDOWN) == NotifyFormat.MARKDOWN
-        group = _MD_GROUP if md else _TEXT_GROUP
+        _presentation(plugin, msg, url)
+        group = _group(plugin, msg)
         plugin.tags = set(plugin.tags) | {AppriseTag.parse(group)}
         apobj.add(plugin)
         slots[i] = _Slot(i, insp.masked, insp.secrets, group, plugin)
@@ -239,13 +269,14 @@ def _prepare(
 def _dispatch(
     apobj: Apprise, msg: Message, slots: dict[int, _Slot]
 ) -> dict[str, AppriseResult | BaseException]:
-    """One ``notify()`` per body group; two groups run side by side, so that a hanging target in
-    one does not hold up the other."""
+    """One ``notify()`` per body group (Markdown, text, HTML e-mail); the groups run side by side,
+    so that a hanging target in one does not hold up the others."""
     jobs = [
         (group, body, fmt)
         for group, body, fmt in (
             (_MD_GROUP, msg.markdown, NotifyFormat.MARKDOWN),
             (_TEXT_GROUP, msg.text, NotifyFormat.TEXT),
+            (_HTML_GROUP, msg.html, NotifyFormat.HTML),
         )
         if any(s.group == group for s in slots.values())
     ]
@@ -257,18 +288,24 @@ def _dispatch(
 
     outcomes: dict[str, AppriseResult | BaseException] = {}
     with redaction.verbose_apprise():
-        if len(jobs) == 2:
-            with cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kttt-notify") as pool:
-                ctx = contextvars.copy_context()
-                first = pool.submit(lambda: ctx.run(run, *jobs[0]))
+        if len(jobs) > 1:
+            # All groups side by side: the last in this thread, the others in a pool.
+            with cf.ThreadPoolExecutor(
+                max_workers=len(jobs) - 1, thread_name_prefix="kttt-notify"
+            ) as pool:
+                others: list[tuple[str, cf.Future[AppriseResult]]] = []
+                for group, body, fmt in jobs[:-1]:
+                    ctx = contextvars.copy_context()
+                    others.append((group, pool.submit(ctx.run, run, group, body, fmt)))
                 try:
-                    outcomes[jobs[1][0]] = run(*jobs[1])
+                    outcomes[jobs[-1][0]] = run(*jobs[-1])
                 except Exception as exc:
-                    outcomes[jobs[1][0]] = exc
-                try:
-                    outcomes[jobs[0][0]] = first.result()
-                except Exception as exc:
-                    outcomes[jobs[0][0]] = exc
+                    outcomes[jobs[-1][0]] = exc
+                for name, fut in others:
+                    try:
+                        outcomes[name] = fut.result()
+                    except Exception as exc:
+                        outcomes[name] = exc
         elif jobs:
             try:
                 outcomes[jobs[0][0]] = run(*jobs[0])

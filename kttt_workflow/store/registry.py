@@ -28,7 +28,7 @@ from sqlalchemy.sql import Select
 
 from kttt_workflow.domain.directive import EscalationPolicy, PolicyFile, RegistryFile
 from kttt_workflow.domain.escalation import Step
-from kttt_workflow.domain.registry import GroupInfo, Registry, UnitInfo
+from kttt_workflow.domain.registry import ContactInfo, GroupInfo, Registry, UnitInfo
 from kttt_workflow.store import tables
 
 unit_t, group_t, member_t, level_t, policy_t = (
@@ -81,6 +81,7 @@ def read_registry(conn: Connection) -> Registry:
             row.valid_to,
             row.successor_code,
             row.note,
+            ContactInfo(**row.contact) if row.contact else None,
         )
     members: dict[str, list[tuple[int, str]]] = {}
     for row in conn.execute(select(member_t)):
@@ -151,6 +152,7 @@ def _unit_row(u: Any) -> dict[str, Any]:
         "valid_to": u.valid_to,
         "successor_code": u.successor,
         "note": u.note,
+        "contact": u.contact.info().as_json() if u.contact else None,
     }
 
 

@@ -32,6 +32,10 @@ class Unit(SQLModel, table=True):
     valid_to: date | None = None
     successor_code: str | None = Field(default=None, max_length=64)
     note: str | None = None
+    # The unit's contact as a monitoring body ({name, phone, email}), shown in digests' sign-off.
+    contact: dict[str, str] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
 
 
 class UnitGroup(SQLModel, table=True):
@@ -224,6 +228,7 @@ class Delivery(SQLModel, table=True):
     subject: str
     body_text: str
     body_markdown: str
+    body_html: str | None = None  # the e-mail's HTML alternative (None: digests made before 0006)
     notices: int = 0
     status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
