@@ -30,6 +30,7 @@ The state of the last sweep that advanced the column (its date, the calendar it 
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -84,8 +85,19 @@ def invalidate(conn: Connection) -> None:
     conn.execute(delete(meta).where(meta.c.key.in_((THROUGH, CALENDAR))))
 
 
+_KEYS: weakref.WeakKeyDictionary[WorkingCalendar, dict[int, int]] = weakref.WeakKeyDictionary()
+
+
 def calendar_key(calendar: WorkingCalendar, as_of: date) -> int:
-    """A 31-bit digest of what the calendar says around ``as_of`` (swapped days, holidays)."""
+    """A 31-bit digest of what the calendar says around ``as_of`` (swapped days, holidays),
+    memoised per calendar and year (a calendar does not change once made)."""
+    known = _KEYS.setdefault(calendar, {})
+    if as_of.year not in known:
+        known[as_of.year] = _calendar_key(calendar, as_of)
+    return known[as_of.year]
+
+
+def _calendar_key(calendar: WorkingCalendar, as_of: date) -> int:
     start, days = date(as_of.year - 1, 1, 1), []
     for k in range(366 * 4):
         d = start + timedelta(days=k)
@@ -162,6 +174,9 @@ def _next_table() -> Table:
     )
 
 
+_NEXT = _next_table()  # one object: the statements naming it are compiled once per process
+
+
 def advance(
     conn: Connection, as_of: date, nexts: list[dict[str, Any]], scope: ColumnElement[bool]
 ) -> None:
@@ -190,7 +205,7 @@ def advance(
     )
     reports = select(func.min(report_day)).where(c.c.task_id == t.c.id).scalar_subquery()
     pending = select(c.c.task_id).where(or_(c.c.reported_on > d, c.c.decided_on > d))
-    nx = _next_table()
+    nx = _NEXT
     nx.create(conn)
     if nexts:
         conn.execute(insert(nx), nexts)
@@ -211,19 +226,22 @@ def advance(
             )
         )
     )
-    # 2. tasks with a ladder: their pair's next fire date (UPDATE … FROM the pairs).
-    conn.execute(
-        update(t)
-        .where(
+    # 2. tasks with a ladder: their pair's next fire date (PostgreSQL: UPDATE … FROM the pairs,
+    # a hash join; SQLite: the pair looked up by its key for each task row).
+    has_pair = and_(t.c.policy_code.is_not(None), t.c.due_on.is_not(None))
+    if pg:
+        q = update(t).where(
             scope,
             nx.c.policy_code == t.c.policy_code,
             nx.c.due_on == t.c.due_on,
             t.c.id.not_in(pending),
         )
-        .values(next_step_on=case((closed, never), else_=least(nx.c.next_on, own)))
-    )
+        value: ColumnElement[Any] = nx.c.next_on
+    else:
+        q = update(t).where(scope, has_pair, t.c.id.not_in(pending))
+        value = func.coalesce(fire, never)
+    conn.execute(q.values(next_step_on=case((closed, never), else_=least(value, own))))
     # 3. the tasks without a ladder (the follow-ups only).
-    has_pair = and_(t.c.policy_code.is_not(None), t.c.due_on.is_not(None))
     conn.execute(
         update(t)
         .where(scope, ~has_pair, t.c.id.not_in(pending))

@@ -127,6 +127,11 @@ def _current_table() -> Table:
     )
 
 
+# One Table object each (created and dropped per sweep): statements that name them keep the
+# same cache key, so SQLAlchemy compiles them once per process, not once per sweep.
+_FIRE, _CURRENT = _fire_table(), _current_table()
+
+
 def _insert_ignore(conn: Connection, sel: Select[Any], cols: list[str]) -> int:
     """INSERT … SELECT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL); returns rows inserted."""
     if conn.dialect.name == "postgresql":
@@ -186,7 +191,7 @@ def record_notices(
     Returns the number of new notices by recipient role (``verify``, ``returned`` and
     ``reassign`` for the follow-ups, see :func:`_follow_ups`).
     """
-    fire, cur = _fire_table(), _current_table()
+    fire, cur = _FIRE, _CURRENT
     cur.create(conn)
     units = answering(as_of)
     conn.execute(
