@@ -233,11 +233,10 @@ def status(
         st = Status(r.status)
         counts[r.status] = counts.get(r.status, 0) + 1
         label = r.status_label + (f" ({r.days_overdue} ngày)" if r.days_overdue else "")
-        title = r.title if len(r.title) <= 80 else r.title[:77] + "…"
         table.add_row(
             r.task_id,
             r.lead_shown,
-            title,
+            r.title,  # the full text: the table folds it on a terminal, never cuts it
             r.deadline_text or "—",
             fmt_date(r.due),
             f"[{STYLE[st]}]{label}[/]",
@@ -585,7 +584,7 @@ def demo(
         out.rule("Demo qua Prefect (các lần chạy, bảng tiến độ, sự kiện trên giao diện)")
         try:
             run_demo_flows(
-                where / "prefect-demo",
+                where,
                 os.environ.get("PREFECT_API_URL"),
                 echo=lambda m: out.print(m, highlight=False),
             )

@@ -25,9 +25,29 @@ app = typer.Typer(
 )
 
 
+# Piped or redirected output (``kttt status | less``, a file, a CI log) has no terminal width:
+# rich would assume 80 columns and fold every table cell (task ids cut over lines). Such output
+# gets this width instead (or ``COLUMNS`` when set), so a table keeps one row per line, each
+# column as wide as its widest cell.
+PIPED_WIDTH = 1000
+
+
+def _width(stderr: bool) -> int | None:
+    """The console width: None (rich asks the terminal) on a terminal, else wide."""
+    import os
+    import sys
+
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
+
+
 class _Console:
     """A rich ``Console`` made on first use: a command that prints plain lines (``kttt
-    deadline``) does not pay for importing rich (about 50 ms of its start-up)."""
+    deadline``) does not pay for importing rich (about 50 ms of its start-up). On a pipe it is
+    :data:`PIPED_WIDTH` wide (tables are never cut to 80 columns)."""
 
     def __init__(self, stderr: bool = False) -> None:
         self._stderr = stderr
@@ -37,7 +57,7 @@ class _Console:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(stderr=self._stderr, soft_wrap=True)
+            self._console = Console(stderr=self._stderr, soft_wrap=True, width=_width(self._stderr))
         return getattr(self._console, name)
 
 
