@@ -368,7 +368,7 @@ def render(recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> Dig
 # (Gmail drops <style> in some views), no image or font to fetch, every text escaped.
 # ------------------------------------------------------------------------------------------
 _FONT = "font-family:Arial,Helvetica,sans-serif;"
-_CELL = "padding:8px;border:1px solid #d1d5db;vertical-align:top;"
+_CELL = "padding:6px;border:1px solid #d1d5db;vertical-align:top;"
 _SECTION_COLOUR = {
     "overdue": "#b91c1c",
     "due": "#c2410c",
@@ -437,7 +437,7 @@ def _table(items: Sequence[DigestLine], as_of: date, *, with_lead: bool) -> str:
         for h, w in (
             ("STT", "width:32px;"),
             ("Nội dung nhiệm vụ", ""),
-            ("Thời hạn", "width:120px;"),
+            ("Thời hạn", "width:96px;"),
         )
     )
     body = "".join(
