@@ -22,11 +22,18 @@ from prefect.runtime import task_run
 from prefect.states import Completed, Failed, State
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from kttt_workflow.domain.progress import ProgressReport
 from kttt_workflow.orchestration import events
 from kttt_workflow.orchestration.artifacts import publish_progress
-from kttt_workflow.orchestration.prefect_api import SWEEP_LIMIT, ensure_sweep_limit
+from kttt_workflow.orchestration.prefect_api import (
+    SWEEP_LIMIT,
+    ensure_sweep_limit,
+    rename_run,
+    run_param,
+    vn_date,
+)
 from kttt_workflow.service import Tracker
 from kttt_workflow.store.facts import Fact
 
@@ -58,11 +65,9 @@ class SweepParams(BaseModel):
     publish_progress: bool = Field(
         default=True, title="Cập nhật bảng tiến độ", description="Bảng tiến độ trong giao diện."
     )
-    database_url: str | None = Field(
-        default=None,
-        title="URL cơ sở dữ liệu",
-        description="Để trống để dùng KTTT_DATABASE_URL hoặc mặc định.",
-    )
+    # Configuration, not a form field: the store is KTTT_DATABASE_URL (or $KTTT_HOME/kttt.db);
+    # tests pass their own, and it is never stored with the run's parameters.
+    database_url: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
     secret_blocks: list[str] = Field(
         default_factory=list,
         title="Khối Secret của Prefect",
@@ -132,13 +137,22 @@ def build_report(tracker: Tracker, as_of: date) -> ProgressReport:
     return tracker.progress(as_of=as_of)
 
 
-@flow(name="daily-sweep", log_prints=False)
+def _run_name() -> str:
+    return f"Quét ngày {vn_date(run_param('as_of'))}"
+
+
+@flow(name="daily-sweep", log_prints=False, flow_run_name=_run_name)
 def daily_sweep(params: SweepParams | None = None) -> dict[str, Any] | State[Any]:
-    """Skip days off → record notices → deliver (retried) → events → progress artifacts."""
+    """Skip days off → record notices → deliver (retried) → events → progress artifacts.
+
+    Args:
+        params: Ngày quét, gửi thông báo, cập nhật bảng tiến độ.
+    """
     params = params or SweepParams()
     logger = get_run_logger()
     with Tracker.open(params.database_url) as tracker:
         as_of = params.as_of or tracker.today()
+        rename_run(f"Quét ngày {as_of:%d/%m/%Y}")
         day_off = None if params.force else tracker.day_off(as_of)
         if day_off:
             logger.info("%s: không quét (chọn 'Quét cả ngày nghỉ' để quét).", day_off)
@@ -162,7 +176,9 @@ def daily_sweep(params: SweepParams | None = None) -> dict[str, Any] | State[Any
                     delivered = state.result()
                 else:
                     failed_state = state
-        published = events.emit(facts)
+        published = events.emit(
+            facts, names=tracker.directive_names({f.directive for f in facts if f.directive})
+        )
         logger.info(
             "Quét tại ngày %s: %s thông báo mới, %s bản tổng hợp; %s sự kiện",
             f"{as_of:%d/%m/%Y}",
@@ -171,15 +187,21 @@ def daily_sweep(params: SweepParams | None = None) -> dict[str, Any] | State[Any
             published,
         )
         if params.publish_progress:
-            publish_progress(build_report(tracker, as_of))
+            publish_progress(build_report(tracker, as_of), tracker)
     result = {**summary, "sent": delivered, "events": published}
+    words = (
+        f"Quét ngày {as_of:%d/%m/%Y}: {summary['notices']} thông báo mới, "
+        f"{summary['deliveries']} bản tổng hợp"
+    )
     if failed_state is not None:
         return Failed(
             message=f"Gửi thông báo chưa xong sau {params.delivery_retries} lần thử lại: "
             f"{failed_state.message}",
             data=result,
         )
-    return result
+    if delivered:
+        words += f" (đã gửi {delivered['sent']}, hộp thư cục bộ {delivered['local']})"
+    return Completed(message=words + ".", data=result)
 
 
 if __name__ == "__main__":

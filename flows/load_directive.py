@@ -7,15 +7,18 @@ in ``Tracker.load``; there is never one Prefect task run per domain task.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, State
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from kttt_workflow.errors import InputError
 from kttt_workflow.orchestration import events
-from kttt_workflow.orchestration.prefect_api import add_run_tags, directive_tag
+from kttt_workflow.orchestration.prefect_api import add_run_tags, directive_tag, run_param, vn_date
 from kttt_workflow.service import Tracker
 from kttt_workflow.store.facts import Fact
 
@@ -28,11 +31,9 @@ class LoadParams(BaseModel):
         title="Tệp hoặc thư mục YAML",
         description="Đường dẫn trên máy chạy luồng (tương đối: thư mục dự án).",
     )
-    database_url: str | None = Field(
-        default=None,
-        title="URL cơ sở dữ liệu",
-        description="Để trống để dùng KTTT_DATABASE_URL hoặc mặc định.",
-    )
+    # Configuration, not a form field: the store is KTTT_DATABASE_URL (or $KTTT_HOME/kttt.db);
+    # tests pass their own, and it is never stored with the run's parameters.
+    database_url: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
     until: date | None = Field(
         default=None,
         title="Sinh kỳ lặp đến ngày",
@@ -51,9 +52,19 @@ def validate_and_load(
     return [s.as_dict() for s in result.directives], facts
 
 
-@flow(name="load-directive", log_prints=False)
-def load_directive(params: LoadParams | None = None) -> list[dict[str, object]]:
-    """Validate → load (one transaction) → events → artifact of what changed."""
+def _run_name() -> str:
+    paths = run_param("paths") or ["directives"]
+    shown = ", ".join(str(p).rstrip("/").rsplit("/", 1)[-1] for p in paths[:3])
+    return f"Nạp văn bản chỉ đạo: {shown}" + ("…" if len(paths) > 3 else "")
+
+
+@flow(name="load-directive", log_prints=False, flow_run_name=_run_name)
+def load_directive(params: LoadParams | None = None) -> list[dict[str, object]] | State[Any]:
+    """Validate → load (one transaction) → events → artifact of what changed.
+
+    Args:
+        params: Tệp hoặc thư mục YAML cần nạp.
+    """
     params = params or LoadParams()
     logger = get_run_logger()
     with Tracker.open(params.database_url) as tracker:
@@ -63,9 +74,11 @@ def load_directive(params: LoadParams | None = None) -> list[dict[str, object]]:
             for issue in e.issues:
                 logger.error(str(issue))
             raise
+        names = tracker.directive_names(str(s["directive"]) for s in summaries)
     rows = [
         {
-            "Văn bản": s["directive"],
+            "Văn bản": names.get(str(s["directive"]), str(s["directive"])),
+            "Mã": s["directive"],
             "Tổng nhiệm vụ": s["total"],
             "Thêm": s["added"],
             "Sửa": s["changed"],
@@ -75,9 +88,12 @@ def load_directive(params: LoadParams | None = None) -> list[dict[str, object]]:
         for s in summaries
     ]
     add_run_tags(*(directive_tag(str(s["directive"])) for s in summaries if s["total"]))
-    events.emit(facts)
+    events.emit(facts, names=names)
     create_table_artifact(
-        key="load-directive-summary", table=rows, description="Kết quả nạp văn bản chỉ đạo"
+        key="nap-van-ban",
+        table=rows,
+        description=f"Ngày {vn_date(None)} — kết quả nạp văn bản chỉ đạo: "
+        + ", ".join(str(r["Văn bản"]) for r in rows),
     )
     for s in summaries:
         logger.info(
@@ -88,7 +104,13 @@ def load_directive(params: LoadParams | None = None) -> list[dict[str, object]]:
             s["changed"],
             s["removed"],
         )
-    return summaries
+    changed = sum(
+        int(str(s["added"])) + int(str(s["changed"])) + int(str(s["removed"])) for s in summaries
+    )
+    message = f"Đã nạp {len(summaries)} văn bản chỉ đạo; " + (
+        f"{changed} nhiệm vụ thêm, sửa hoặc bỏ." if changed else "không có thay đổi."
+    )
+    return Completed(message=message, data=summaries)
 
 
 if __name__ == "__main__":

@@ -15,15 +15,23 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, State
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
-from kttt_workflow.domain.progress import ProgressReport, fmt_pct
+from kttt_workflow.domain.progress import ProgressReport, fmt_int, fmt_pct, short_name
 from kttt_workflow.orchestration.artifacts import (
     publish_progress,
     publish_report_files,
     report_file_name,
 )
-from kttt_workflow.orchestration.prefect_api import add_run_tags, directive_tag
+from kttt_workflow.orchestration.prefect_api import (
+    add_run_tags,
+    directive_tag,
+    rename_run,
+    run_param,
+    vn_date,
+)
 from kttt_workflow.service import Tracker
 
 
@@ -56,11 +64,9 @@ class ReportParams(BaseModel):
         title="Lập tệp Word và Excel",
         description="Ghi báo cáo .docx và bảng theo dõi .xlsx vào thư mục dữ liệu, kèm liên kết.",
     )
-    database_url: str | None = Field(
-        default=None,
-        title="URL cơ sở dữ liệu",
-        description="Để trống để dùng KTTT_DATABASE_URL hoặc mặc định.",
-    )
+    # Configuration, not a form field: the store is KTTT_DATABASE_URL (or $KTTT_HOME/kttt.db);
+    # tests pass their own, and it is never stored with the run's parameters.
+    database_url: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
 
 
 @task(name="build-report", cache_policy=NO_CACHE)
@@ -84,18 +90,33 @@ def write_report_files(tracker: Tracker, report: ProgressReport) -> dict[str, Pa
     }
 
 
-@flow(name="progress-report", log_prints=False)
-def progress_report(params: ReportParams | None = None) -> dict[str, Any]:
+def _run_name() -> str:
+    period = run_param("period")
+    when = f"kỳ {period}" if period else f"tại {vn_date(run_param('as_of'))}"
+    return f"Báo cáo tiến độ {run_param('directive', 'mọi văn bản')} {when}"
+
+
+@flow(name="progress-report", log_prints=False, flow_run_name=_run_name)
+def progress_report(params: ReportParams | None = None) -> dict[str, Any] | State[Any]:
     """Build the report → publish the progress, overdue and Markdown artifacts → write the
-    .docx and .xlsx files and link them."""
+    .docx and .xlsx files and link them.
+
+    Args:
+        params: Văn bản chỉ đạo, ngày tính hoặc kỳ báo cáo.
+    """
     params = params or ReportParams()
     if params.directive:
         add_run_tags(directive_tag(params.directive))
     with Tracker.open(params.database_url) as tracker:
         as_of = params.as_of or (None if params.period else tracker.today())
         report = build_report(tracker, as_of, params.directive, params.period, params.regime)
+        subject = (
+            short_name(report.directives[params.directive]) if params.directive else "mọi văn bản"
+        )
+        when = f"kỳ {report.period.label}" if report.period else f"tại {report.as_of:%d/%m/%Y}"
+        rename_run(f"Báo cáo tiến độ {subject} {when}")
         files = write_report_files(tracker, report) if params.files else {}
-    keys = publish_progress(report) + publish_report_files(report, files)
+        keys = publish_progress(report, tracker) + publish_report_files(report, files)
     logger = get_run_logger()
     for d in report.directive_rows():
         logger.info(
@@ -106,13 +127,22 @@ def progress_report(params: ReportParams | None = None) -> dict[str, Any]:
             fmt_pct(d.done_pct),
             d.overdue,
         )
-    return {
-        "as_of": report.as_of.isoformat(),
-        "period": report.period.code if report.period else None,
-        "artifacts": keys,
-        "files": {kind: str(path) for kind, path in files.items()},
-        "directives": {d.code: d.as_json() for d in report.directive_rows()},
-    }
+    total = report.total_row()
+    message = (
+        f"Báo cáo tiến độ {subject} {when}: {fmt_int(total.total)} nhiệm vụ, đến hạn "
+        f"{fmt_int(total.due)}, hoàn thành {fmt_pct(total.done_pct)} số đến hạn, quá hạn "
+        f"{fmt_int(total.overdue)}."
+    )
+    return Completed(
+        message=message,
+        data={
+            "as_of": report.as_of.isoformat(),
+            "period": report.period.code if report.period else None,
+            "artifacts": keys,
+            "files": {kind: str(path) for kind, path in files.items()},
+            "directives": {d.code: d.as_json() for d in report.directive_rows()},
+        },
+    )
 
 
 if __name__ == "__main__":

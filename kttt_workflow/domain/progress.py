@@ -34,6 +34,7 @@ Counts and percentages (also in ``docs/reports.md``), as of ``as_of``:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -1133,3 +1134,128 @@ def assemble(
         overdue_limit,
         **scope,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# The leader's view (Prefect artifacts, issue 10): seven columns, the units most behind first
+# --------------------------------------------------------------------------------------------------
+MARK_LATE, MARK_WATCH, MARK_OK = "🔴", "🟠", "🟢"
+LEADER_COLUMNS = (
+    "Đơn vị",
+    "Đến hạn",
+    "Đã xong",
+    "Quá hạn",
+    "Quá hạn lâu nhất",
+    "% xong/đến hạn",
+    "Tình trạng",
+)
+_SYMBOL = re.compile(r"\b\d+[-/][A-ZĐ][A-ZĐa-z]*(?:[-/][A-ZĐ]+)+")
+
+
+@dataclass(frozen=True)
+class UnitFlags:
+    """What the counts do not say about a unit's tasks as of the report date: the most days
+    overdue among them, and how many are open again because their report was returned."""
+
+    max_days: int = 0
+    returned: int = 0
+
+    def merge(self, other: UnitFlags) -> UnitFlags:
+        return UnitFlags(max(self.max_days, other.max_days), self.returned + other.returned)
+
+
+def short_name(info: DirectiveInfo) -> str:
+    """How a leader names a document: its symbol ("67/KH-UBND"); for one without a symbol, the
+    symbol its title cites ("20-NQ/TW" for the programme implementing it); else its code.
+
+    >>> short_name(DirectiveInfo("ctr", "action_programme", None, None,
+    ...            "Thực hiện Nghị quyết số 20-NQ/TW ngày 16/6/2022 của Ban Chấp hành"))
+    '20-NQ/TW'
+    """
+    if info.symbol:
+        return info.symbol
+    found = _SYMBOL.search(info.title or "")
+    return found.group(0) if found else info.code
+
+
+def state_marker(r: ProgressRow, flags: UnitFlags) -> str:
+    """🔴 tasks overdue; 🟠 nothing overdue but a report returned or awaiting verification, or
+    tasks due today; 🟢 on track. Returned and awaiting reports are said in words."""
+    waiting = r.counts[Status.awaiting_verification.value]
+    notes = []
+    if flags.returned:
+        notes.append(f"{fmt_int(flags.returned)} báo cáo bị trả lại")
+    if waiting:
+        notes.append(f"{fmt_int(waiting)} chờ xác nhận")
+    if r.overdue:
+        return f"{MARK_LATE} " + "; ".join(["Chậm", *notes])
+    if notes:
+        return f"{MARK_WATCH} " + "; ".join(notes)
+    if r.counts[Status.on_track.value] and r.due > r.done_due:
+        return f"{MARK_WATCH} Đến hạn hôm nay"
+    return f"{MARK_OK} Đúng tiến độ"
+
+
+def leader_row(name: str, r: ProgressRow, flags: UnitFlags) -> dict[str, Any]:
+    """One row of the leader's table (:data:`LEADER_COLUMNS`)."""
+    pct = (
+        f"{fmt_pct(r.done_pct)} ({fmt_int(r.done_due)}/{fmt_int(r.due)})"
+        if r.due
+        else r.due_share_cell()
+    )
+    values = (
+        name,
+        r.due,
+        r.done_due,
+        r.overdue,
+        f"{fmt_int(flags.max_days)} ngày" if r.overdue else "—",
+        pct,
+        state_marker(r, flags),
+    )
+    return dict(zip(LEADER_COLUMNS, values, strict=True))
+
+
+def _leader_behind(r: ProgressRow, flags: UnitFlags) -> tuple[Any, ...]:
+    """The units most behind first: most overdue, then longest overdue, then returned or
+    awaiting reports, then the ones with the lowest share done."""
+    return (-r.overdue, -flags.max_days, -flags.returned,
+            -r.counts[Status.awaiting_verification.value], r.done_pct or 0.0, r.name, r.code)  # fmt: skip
+
+
+def leader_table(
+    report: ProgressReport,
+    directive: str | None,
+    flags: Mapping[tuple[str, str], UnitFlags],
+    *,
+    total_first: bool = False,
+) -> list[dict[str, Any]]:
+    """The leader's table of one directive's units (``directive=None``: one row per directive),
+    most behind first, with a "Cộng" row (last; first with ``total_first``, for a paged table)."""
+    zero = UnitFlags()
+    rows: list[tuple[str, ProgressRow, UnitFlags]] = []
+    if directive is None:
+        for d in report.directive_rows():
+            f = zero
+            for (code, _), uf in flags.items():
+                if code == d.code:
+                    f = f.merge(uf)
+            rows.append((short_name(report.directives[d.code]), d, f))
+        total_row, total_flags = report.total_row(), zero
+        for uf in flags.values():
+            total_flags = total_flags.merge(uf)
+    else:
+        for u in report.unit_rows(directive):
+            rows.append((u.name, u, flags.get((directive, u.code), zero)))
+        total_row, total_flags = report.directive_row(directive), zero
+        for (code, _), uf in flags.items():
+            if code == directive:
+                total_flags = total_flags.merge(uf)
+    rows.sort(key=lambda x: _leader_behind(x[1], x[2]))
+    out = [leader_row(name, r, f) for name, r, f in rows]
+    total = leader_row(TOTAL, total_row, total_flags)
+    return [total, *out] if total_first else [*out, total]
+
+
+def late_units(report: ProgressReport, directive: str) -> list[str]:
+    """The names of the units with tasks overdue, most behind first."""
+    return [u.name for u in report.unit_rows(directive) if u.overdue]

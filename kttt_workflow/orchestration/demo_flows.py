@@ -1,10 +1,16 @@
-"""The demo through Prefect: every step of ``kttt demo`` as a flow run on a local Prefect server.
+"""The demo through Prefect: the steps of ``kttt demo`` as flow runs on a local Prefect server, on
+the same store and in the same home as the demo's terminal part.
 
-``run_demo_flows(home, api_url)`` loads the real directives, records the demo's completion reports
-(one verified, one returned…), sweeps on a few dates (one of them a Tết holiday, skipped), and
-publishes the progress reports, each as a flow run; then prints where to look in the UI. With
-``api_url=None`` it starts a local server (:mod:`kttt_workflow.orchestration.stack`) under
-``home`` and leaves it running for the UI, printing how to stop it.
+``run_demo_flows(home, api_url)`` treats ``home`` (``$KTTT_HOME/demo``) as a data folder of its
+own: the store ``home/kttt.db`` (the one the terminal part wrote), the local mailboxes
+``home/mail``, the Prefect server's home ``home/prefect`` — the paths ``kttt serve --home home``
+uses, so ``kttt serve`` after the demo shows the same data. It loads the real directives again (no
+change), records two more completion reports (one verified, one awaiting verification), sweeps on
+a few dates (one of them a Tết holiday, skipped), publishes the progress reports (one back-dated:
+it gets a dated key and leaves the latest view alone), each as a flow run. With ``api_url=None``
+it starts the server under ``home`` and serves the deployments of ``prefect.yaml`` on that store
+(``kttt serve --no-server --home home`` in the background), so the UI's "Run" forms work on the
+demo's data; it prints direct links and how to stop both.
 
 The flows are those of the project's ``prefect.yaml``, loaded from its entrypoints the way Prefect
 loads them (:func:`kttt_workflow.orchestration.stack.flows_by_name`): the library never imports
@@ -14,6 +20,8 @@ loads them (:func:`kttt_workflow.orchestration.stack.flows_by_name`): the librar
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,11 +29,29 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kttt_workflow.demo import COMPLETIONS, NQ20
+from kttt_workflow.demo import NQ20
 from kttt_workflow.inputs.defaults import demo_directives
 
 SWEEPS = [date(2022, 12, 5), date(2023, 1, 5), date(2023, 1, 23), date(2023, 2, 6)]
-REPORTS: list[tuple[date, str | None]] = [(date(2022, 12, 5), NQ20), (date(2023, 2, 6), None)]
+# The last report first would be the natural order; the back-dated one after it shows that it
+# does not replace the latest view.
+REPORTS: list[tuple[date, str | None]] = [(date(2023, 2, 6), None), (date(2022, 12, 5), NQ20)]
+# Recorded through the record-completion flow (the terminal part recorded its own before):
+# (task, evidence, report date, decision). Illustrations, and they say so.
+FLOW_COMPLETIONS: list[tuple[str, str, date, str]] = [
+    (
+        f"{NQ20}/IV.3/huyen-uy-tan-yen",
+        "Kế hoạch của Huyện ủy Tân Yên (dữ liệu minh họa) ngày 30/12/2022",
+        date(2022, 12, 30),
+        "verify",
+    ),
+    (
+        f"{NQ20}/IV.3/huyen-uy-yen-the",
+        "Kế hoạch bổ sung phân công cho các xã (dữ liệu minh họa) ngày 16/01/2023",
+        date(2023, 1, 16),
+        "",
+    ),
+]
 
 
 @dataclass
@@ -36,7 +62,9 @@ class FlowDemo:
     api_url: str
     database_url: str
     server_pid: int | None = None
+    serve_pid: int | None = None
     runs: list[tuple[str, str, str]] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
 
 
 @contextmanager
@@ -51,6 +79,16 @@ def _env(updates: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+@contextmanager
+def _cwd(path: Path) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
 
 
 def _start_server(home: Path, echo: Callable[[str], None]) -> tuple[str, int]:
@@ -69,22 +107,39 @@ def _start_server(home: Path, echo: Callable[[str], None]) -> tuple[str, int]:
     return stack.api_url, proc.pid
 
 
+def _serve(home: Path, env: dict[str, str]) -> int:
+    """``kttt serve --no-server --home home`` in the background (its own process group): the
+    deployments of ``prefect.yaml`` served on the demo's store. Output: ``home/prefect/serve.log``."""
+    from kttt_workflow.orchestration.stack import project_dir
+
+    log_path = home / "prefect" / "serve.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from kttt_workflow.cli import app; app()", "serve",
+             "--no-server", "--home", str(home)],
+            env={**os.environ, **env, "KTTT_PROJECT_DIR": str(project_dir())},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=home,
+            start_new_session=True,
+        )  # fmt: skip
+    return proc.pid
+
+
 def run_demo_flows(
     home: Path,
     api_url: str | None,
     *,
-    database_url: str | None = None,
+    serve: bool | None = None,
     echo: Callable[[str], None] = print,
 ) -> FlowDemo:
-    """Run the demo as flow runs against the Prefect API at ``api_url`` (``None``: start one).
-
-    The store is ``database_url`` (default: a fresh ``home/kttt-flows.db``, removed first).
-    """
+    """Run the demo as flow runs against the Prefect API at ``api_url`` (``None``: start one under
+    ``home``), on the store ``home/kttt.db``; ``serve`` (default: when the server was started
+    here) serves the deployments on that store in the background."""
     home.mkdir(parents=True, exist_ok=True)
-    if database_url is None:
-        path = home / "kttt-flows.db"
-        path.unlink(missing_ok=True)
-        database_url = f"sqlite:///{path}"
+    database_url = f"sqlite:///{home / 'kttt.db'}"
     pid = None
     if api_url is None:
         api_url, pid = _start_server(home, echo)
@@ -93,6 +148,8 @@ def run_demo_flows(
     env = {
         "PREFECT_API_URL": api_url,
         "PREFECT_UI_URL": ui_url,
+        "KTTT_HOME": str(home),
+        "KTTT_DATABASE_URL": database_url,
         "KTTT_MAILDIR": str(home / "mail"),
     }
     with _env(env):
@@ -103,21 +160,50 @@ def run_demo_flows(
             from kttt_workflow.orchestration.events import flush
 
             flush()
+            demo.links = links(ui_url)
+    if serve if serve is not None else pid is not None:
+        demo.serve_pid = _serve(home, env)
     echo(f"Giao diện Prefect: {ui_url}")
-    echo(f"  Các lần chạy: {ui_url}/runs — bảng tiến độ: {ui_url}/artifacts")
-    echo(f"  Sự kiện (lọc theo đơn vị, ví dụ kttt.unit.bg-bcsd-ubnd): {ui_url}/events")
+    echo(f"  Đơn vị chậm của Nghị quyết 20-NQ/TW: {demo.links['progress']}")
+    echo(f"  Danh sách quá hạn: {demo.links['overdue']}")
+    echo(f"  Sự kiện của các đơn vị: {demo.links['events']}")
+    echo(f"  Các lần chạy: {ui_url}/runs — ghi nhận hoàn thành: {ui_url}/deployments")
+    if demo.serve_pid is not None:
+        echo(
+            "Các triển khai đang chạy trên cùng dữ liệu (mẫu «record-completion» trên giao diện "
+            f"ghi vào {home / 'kttt.db'})."
+        )
     if pid is not None:
-        echo(f"Máy chủ Prefect vẫn chạy (pid {pid}); dừng bằng: kill -TERM -{pid}")
+        stop = f"kill -TERM -{pid}" + (f" -{demo.serve_pid}" if demo.serve_pid else "")
+        echo(f"Máy chủ Prefect vẫn chạy (pid {pid}); dừng bằng: {stop}")
+        echo(f"Xem lại sau này trên cùng dữ liệu: kttt serve --home {home}")
     return demo
+
+
+def links(ui_url: str) -> dict[str, str]:
+    """Direct links of the UI: NQ 20's leader's view and overdue list (their latest version; the
+    key's page lists every version), the units' events."""
+    from urllib.parse import quote
+
+    from kttt_workflow.orchestration.artifacts import artifact_key, latest_artifact_id
+
+    out = {}
+    for name, prefix in (("progress", "tien-do"), ("overdue", "qua-han")):
+        key = artifact_key(prefix, NQ20, "20-NQ/TW")
+        found = latest_artifact_id(key)
+        out[name] = (
+            f"{ui_url}/artifacts/artifact/{found}" if found else f"{ui_url}/artifacts/key/{key}"
+        )
+    out["events"] = f"{ui_url}/events?events=" + quote('{"event":{"prefix":["kttt."]}}')
+    return out
 
 
 def _run(demo: FlowDemo, echo: Callable[[str], None]) -> None:
     from kttt_workflow.orchestration.stack import flows_by_name
 
     flows = flows_by_name()
-    db = demo.database_url
 
-    def record(flow_name: str, state: Any, what: str) -> Any:
+    def record(flow_name: str, state: Any) -> Any:
         run_name = "?"
         try:
             from prefect.client.orchestration import get_client
@@ -127,54 +213,37 @@ def _run(demo: FlowDemo, echo: Callable[[str], None]) -> None:
         except Exception:  # the name is decoration only
             pass
         demo.runs.append((run_name, flow_name, state.name))
-        echo(f"  [{state.name}] {flow_name} ({run_name}): {what}")
+        message = state.message or ""
+        echo(f"  [{state.name}] " + (message if message.startswith(run_name[:12]) else
+                                     f"{run_name}: {message}".rstrip(": ")))  # fmt: skip
         return state.result() if state.is_completed() else None
 
     state: Any
     echo("Nạp văn bản chỉ đạo (load-directive) …")
-    params: dict[str, Any] = {
-        "paths": [str(demo_directives())],
-        "database_url": db,
-        "until": date(2026, 12, 31),
-    }
-    state = flows["load-directive"](params, return_state=True)
-    loaded = record("load-directive", state, "các văn bản trong directives/") or []
-    for s in loaded:
-        echo(f"    {s['directive']}: {s['total']} nhiệm vụ")
+    folder = demo_directives()
+    with _cwd(folder.parent):  # a relative path in the run's parameters, not a machine path
+        params: dict[str, Any] = {"paths": [folder.name], "until": date(2026, 12, 31)}
+        state = flows["load-directive"](params, return_state=True)
+    record("load-directive", state)
 
     echo("Ghi nhận hoàn thành (record-completion) …")
-    for task, evidence, on, returned in COMPLETIONS:
+    for task, evidence, on, decision in FLOW_COMPLETIONS:
         params = {
             "task": task,
             "evidence": evidence,
             "reported_on": on,
-            "decision": "return" if returned else "verify",
-            "decided_on": on,
-            "reason": returned,
-            "database_url": db,
+            "decision": decision,
+            "decided_on": on if decision else "",
         }
         state = flows["record-completion"](params, return_state=True)
-        r = record("record-completion", state, task)
-        if r and r.get("activated_tasks"):
-            echo(f"    kích hoạt {len(r['activated_tasks'])} nhiệm vụ con")
+        record("record-completion", state)
 
     echo("Quét hằng ngày (daily-sweep) …")
     for day in SWEEPS:
-        state = flows["daily-sweep"]({"as_of": day, "database_url": db}, return_state=True)
-        r = record("daily-sweep", state, f"{day:%d/%m/%Y}")
-        if r:
-            echo(f"    {r['notices']} thông báo mới, {r['deliveries']} bản tổng hợp")
-        elif state.is_completed():
-            echo(f"    {state.message}")
+        state = flows["daily-sweep"]({"as_of": day}, return_state=True)
+        record("daily-sweep", state)
 
     echo("Báo cáo tiến độ (progress-report) …")
     for day, directive in REPORTS:
-        params = {"as_of": day, "directive": directive, "database_url": db}
-        state = flows["progress-report"](params, return_state=True)
-        r = record("progress-report", state, f"{directive or 'mọi văn bản'} tại {day:%d/%m/%Y}")
-        if r:
-            echo(
-                "    bảng: "
-                + ", ".join(r["artifacts"][:4])
-                + ("…" if len(r["artifacts"]) > 4 else "")
-            )
+        state = flows["progress-report"]({"as_of": day, "directive": directive}, return_state=True)
+        record("progress-report", state)

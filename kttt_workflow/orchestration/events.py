@@ -5,8 +5,14 @@ The store is the source of truth; events are a projection of the facts it holds
 
 Every event names the task (``kttt.task.<id>``) as its resource, with the lead unit (role
 ``unit``) and the directive (role ``directive``) as related resources, so the event feed can be
-filtered by unit or directive. Event ids are derived from the stored fact (uuid5), so publishing
-the same fact twice (a retried flow run) gives the same event id.
+filtered by unit or directive; each resource carries its Vietnamese name (the task's content,
+the unit's name, the directive's symbol) in ``prefect.resource.name``. Event ids are derived from
+the stored fact (uuid5), so publishing the same fact twice (a retried flow run) gives the same
+event id.
+
+Escalations of tasks that are not key tasks are aggregated: one ``kttt.unit.escalated`` event per
+unit and sweep (the count and the task ids in its payload) instead of one per notice, so the feed
+is not drowned; overdue events and every event of a key task stay one per task.
 
 >>> to_event(Fact("overdue", "kh-1-2022/1/x-ubnd", "x-ubnd", "UBND tỉnh X", "kh-1-2022",
 ...               "Ban hành Kế hoạch", True, None, "don-doc-3"))["event"]
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kttt_workflow.store.facts import Fact
@@ -34,8 +40,9 @@ def event_name(kind: str) -> str:
     return "kttt.delivery.failed" if kind == "delivery_failed" else f"kttt.task.{kind}"
 
 
-def to_event(fact: Fact) -> dict[str, Any]:
-    """The keyword arguments of ``prefect.events.emit_event`` for one fact (pure)."""
+def to_event(fact: Fact, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The keyword arguments of ``prefect.events.emit_event`` for one fact (pure); ``names``:
+    how to name each directive (its symbol), by code."""
     related: list[dict[str, str]] = [
         {
             "prefect.resource.id": f"kttt.unit.{fact.unit}",
@@ -48,7 +55,7 @@ def to_event(fact: Fact) -> dict[str, Any]:
             {
                 "prefect.resource.id": f"kttt.directive.{fact.directive}",
                 "prefect.resource.role": "directive",
-                "prefect.resource.name": fact.directive,
+                "prefect.resource.name": (names or {}).get(fact.directive, fact.directive),
             }
         )
     for r in fact.recipients[:MAX_RECIPIENTS]:  # Prefect allows 100 related resources
@@ -85,7 +92,76 @@ def to_event(fact: Fact) -> dict[str, Any]:
     }
 
 
-def emit(facts: Iterable[Fact], *, limit: int = MAX_EVENTS) -> int:
+MAX_TASK_IDS = 200  # task ids listed in an aggregated event's payload (the count is complete)
+
+
+def aggregate(facts: Iterable[Fact]) -> tuple[list[Fact], dict[str, list[Fact]]]:
+    """The facts published one by one, and the escalations of tasks that are not key tasks, by
+    unit (one event each)."""
+    single: list[Fact] = []
+    grouped: dict[str, list[Fact]] = {}
+    for f in facts:
+        if f.kind == "escalated" and not f.key_task:
+            grouped.setdefault(f.unit, []).append(f)
+        else:
+            single.append(f)
+    return single, grouped
+
+
+def unit_event(
+    unit: str, facts: list[Fact], names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """One ``kttt.unit.escalated`` event for a unit's escalated tasks of one sweep (pure)."""
+    first = facts[0]
+    name = first.unit_name or unit
+    directives = sorted({f.directive for f in facts if f.directive})
+    recipients = sorted({r for f in facts for r in f.recipients if r != unit})
+    related: list[dict[str, str]] = [
+        {
+            "prefect.resource.id": f"kttt.directive.{d}",
+            "prefect.resource.role": "directive",
+            "prefect.resource.name": (names or {}).get(d, d),
+        }
+        for d in directives[:20]
+    ]
+    related += [
+        {"prefect.resource.id": f"kttt.unit.{r}", "prefect.resource.role": "recipient"}
+        for r in recipients[:MAX_RECIPIENTS]
+    ]
+    ids = sorted(str(f.task_id) for f in facts)
+    when = [f.occurred for f in facts if f.occurred]
+    identity = (
+        "escalated-unit|"
+        + unit
+        + "|"
+        + "|".join(
+            f"{f.task_id}/{f.ref}/{f.occurred.isoformat() if f.occurred else ''}" for f in facts
+        )
+    )
+    return {
+        "event": "kttt.unit.escalated",
+        "resource": {
+            "prefect.resource.id": f"kttt.unit.{unit}",
+            "prefect.resource.name": f"{name}: {len(facts)} nhiệm vụ báo cáo cấp trên",
+            "kttt.unit": unit,
+        },
+        "related": related,
+        "payload": {
+            "unit": unit,
+            "unit_name": name,
+            "count": len(facts),
+            "task_ids": ids[:MAX_TASK_IDS],
+            "directives": directives,
+            "to": recipients,
+        },
+        "occurred": max(when) if when else None,
+        "id": uuid.uuid5(NAMESPACE, identity),
+    }
+
+
+def emit(
+    facts: Iterable[Fact], *, limit: int = MAX_EVENTS, names: Mapping[str, str] | None = None
+) -> int:
     """Send the facts to Prefect as events (batched by Prefect's events worker). Returns how many.
 
     Needs a Prefect API (``PREFECT_API_URL``); without one, ``emit_event`` does nothing. At most
@@ -96,11 +172,13 @@ def emit(facts: Iterable[Fact], *, limit: int = MAX_EVENTS) -> int:
 
     sent = 0
     skipped = 0
-    for fact in facts:
+    single, grouped = aggregate(facts)
+    events = [to_event(f, names) for f in single]
+    events += [unit_event(u, fs, names) for u, fs in sorted(grouped.items())]
+    for kwargs in events:
         if sent >= limit:
             skipped += 1
             continue
-        kwargs = to_event(fact)
         if kwargs["occurred"] is None:
             del kwargs["occurred"]
         emit_event(**kwargs)

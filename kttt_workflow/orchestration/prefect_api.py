@@ -8,6 +8,7 @@ environment before Prefect reads its settings.
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import Any
 
 SWEEP_LIMIT = "kttt-sweep"  # the global concurrency limit that keeps two sweeps from overlapping
 
@@ -66,3 +67,42 @@ def ensure_sweep_limit() -> None:
             client.create_global_concurrency_limit(
                 GlobalConcurrencyLimitCreate(name=SWEEP_LIMIT, limit=1)
             )
+
+
+# -- run names (in Vietnamese, with their date and subject) -------------------------------------
+def run_param(name: str, default: Any = None) -> Any:
+    """A field of the current flow run's ``params`` (a model when called from Python, a dict when
+    the run came from a deployment), for a ``flow_run_name`` callable."""
+    from prefect.runtime import flow_run
+
+    params = (flow_run.parameters or {}).get("params")
+    if params is None:
+        return default
+    value = (
+        params.get(name, default) if isinstance(params, dict) else getattr(params, name, default)
+    )
+    return default if value in (None, "") else value
+
+
+def vn_date(value: Any) -> str:
+    """``05/12/2022`` from a date or an ISO string; today (Hà Nội) when empty."""
+    from datetime import date
+
+    from kttt_workflow.config import Config
+
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value or Config.from_env().today():%d/%m/%Y}"
+
+
+def rename_run(name: str) -> None:
+    """Give the current flow run a new name (once the store has told its subject)."""
+    from prefect.client.orchestration import get_client
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    if ctx is None or ctx.flow_run is None or ctx.flow_run.name == name:
+        return
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(ctx.flow_run.id, name=name)
+    ctx.flow_run.name = name

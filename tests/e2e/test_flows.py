@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from kttt_workflow.orchestration.artifacts import artifact_key
 from kttt_workflow.orchestration.stack import Stack
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
@@ -23,6 +24,13 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Local mailboxes and the default store of the flows go under the test's folder."""
     monkeypatch.setenv("KTTT_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("KTTT_DATABASE_URL", raising=False)
+
+
+KH1 = ("kh-1-2022", "1/KH-UBND")
+
+
+def key(prefix: str, code: str = KH1[0], symbol: str = KH1[1]) -> str:
+    return artifact_key(prefix, code, symbol)
 
 
 def test_load_directive_flow_loads_tags_and_publishes_artifact(
@@ -44,12 +52,16 @@ def test_load_directive_flow_loads_tags_and_publishes_artifact(
     store.close()
     run = flow_run(state.state_details.flow_run_id)
     assert "directive:kh-1-2022" in run.tags
-    art = latest_artifact("load-directive-summary")
+    assert run.name == f"Nạp văn bản chỉ đạo: {folder.name}"
+    assert state.message == "Đã nạp 1 văn bản chỉ đạo; 17 nhiệm vụ thêm, sửa hoặc bỏ."
+    assert "database_url" not in run.parameters["params"]  # configuration, not a parameter
+    art = latest_artifact("nap-van-ban")
     assert art is not None and art.flow_run_id == run.id
     rows = json.loads(art.data)
     assert rows == [
-        {"Văn bản": "kh-1-2022", "Tổng nhiệm vụ": 17, "Thêm": 17, "Sửa": 0, "Bỏ": 0, "Khôi phục": 0}
-    ]
+        {"Văn bản": "1/KH-UBND", "Mã": "kh-1-2022", "Tổng nhiệm vụ": 17, "Thêm": 17, "Sửa": 0,
+         "Bỏ": 0, "Khôi phục": 0}
+    ]  # fmt: skip
 
 
 def test_progress_report_flow_publishes_unit_table_overdue_list_and_markdown(
@@ -70,8 +82,27 @@ def test_progress_report_flow_publishes_unit_table_overdue_list_and_markdown(
     assert state.is_completed()
     run = flow_run(state.state_details.flow_run_id)
     assert "directive:kh-1-2022" in run.tags
+    assert run.name == "Báo cáo tiến độ 1/KH-UBND tại 16/01/2023"
+    assert state.message == (
+        "Báo cáo tiến độ 1/KH-UBND tại 16/01/2023: 14 nhiệm vụ, đến hạn 9, hoàn thành 11,1% số "
+        "đến hạn, quá hạn 8."
+    )
+    assert "database_url" not in run.parameters["params"]
 
-    art = latest_artifact("progress-kh-1-2022")
+    # The leader's view: late units first with their most days overdue, "Cộng", the charts.
+    view = latest_artifact("tien-do-kh-1-2022-1-kh-ubnd")
+    assert view.type == "markdown" and view.flow_run_id == run.id
+    assert view.description.startswith("Tính đến ngày 16/01/2023 — 1/KH-UBND")
+    assert "UBND huyện A" in view.data and "| **Cộng** | **9** | **1** | **8** |" in view.data
+    assert view.data.count("](data:image/svg+xml;base64,") == 2
+    leader = json.loads(latest_artifact(key("bang-tien-do")).data)
+    assert leader[0]["Đơn vị"] == "Cộng" and len(leader[0]) == 7
+    assert leader[0]["% xong/đến hạn"] == "11,1% (1/9)"
+    late = [r for r in leader[1:] if r["Quá hạn"]]
+    assert [r["Tình trạng"][0] for r in late] == ["🔴"] * len(late)
+    assert leader[1:] == sorted(leader[1:], key=lambda r: -r["Quá hạn"])
+
+    art = latest_artifact(key("chi-tiet"))
     assert art.type == "table" and art.flow_run_id == run.id
     rows = {r["Mã đơn vị"]: r for r in json.loads(art.data)}
     assert set(rows) == {"x-ubnd", "x-so-khdt", "x-so-tc", "x-ubnd-a", "x-ubnd-b", "x-ubnd-c"}
@@ -90,10 +121,12 @@ def test_progress_report_flow_publishes_unit_table_overdue_list_and_markdown(
     assert json.loads(art.data) == json.loads(json.dumps(lib.unit_table("kh-1-2022")))
     store.close()
 
-    overdue = latest_artifact("overdue-kh-1-2022")
+    overdue = latest_artifact(key("qua-han"))
     assert overdue.flow_run_id == run.id
-    assert len(json.loads(overdue.data)) == lib.directive_row("kh-1-2022").overdue == 8
-    report = latest_artifact("report-kh-1-2022")
+    listed = json.loads(overdue.data)
+    assert len(listed) == lib.directive_row("kh-1-2022").overdue == 8
+    assert list(listed[0])[:2] == ["Đơn vị chủ trì", "Số ngày quá hạn"]
+    report = latest_artifact(key("bao-cao"))
     assert report.type == "markdown" and report.flow_run_id == run.id
     md = report.data
     assert "tính đến ngày 16/01/2023" in md and "Số liệu tính đến hết ngày 16/01/2023." in md
@@ -110,7 +143,7 @@ def test_progress_report_flow_publishes_unit_table_overdue_list_and_markdown(
     files = state.result()["files"]
     assert set(files) == {"docx", "xlsx"}
     for kind in ("docx", "xlsx"):
-        link = latest_artifact(f"report-{kind}-kh-1-2022")
+        link = latest_artifact(key(f"tep-{kind}"))
         # Prefect keeps a link artifact as Markdown: "[text](link)".
         assert link.type == "markdown" and link.flow_run_id == run.id
         path = Path(files[kind])
@@ -123,8 +156,8 @@ def test_progress_report_flow_publishes_unit_table_overdue_list_and_markdown(
     assert "BÁO CÁO" in text and "Kế hoạch số 1/KH-UBND ngày 03/10/2022" in text
     assert "Tổng số nhiệm vụ được giao: 14" in text
     rows = list(load_workbook(files["xlsx"], read_only=True)["Phụ lục"].values)
-    key = rows[3].index("Mã nhiệm vụ")
-    keys = {row[key] for row in rows[4:] if len(row) > key and row[key]}
+    col = rows[3].index("Mã nhiệm vụ")
+    keys = {row[col] for row in rows[4:] if len(row) > col and row[col]}
     assert len(keys) == 14 and "kh-1-2022/1/x-ubnd" in keys
 
 
@@ -150,31 +183,28 @@ def test_daily_sweep_flow_notifies_emits_events_and_skips_holidays(
 
     # Overdue (urged, +3 working days) and escalated (+10) facts for UBND huyện A, as events
     # whose related resources name the unit and the directive, filterable by the unit.
+    run = flow_run(state.state_details.flow_run_id)
+    assert run.name == "Quét ngày 16/01/2023"
+    assert (state.message or "").startswith("Quét ngày 16/01/2023: ")
+    assert "database_url" not in run.parameters["params"]
+    # An overdue event per task (urged, +3 working days); the escalations (+10) of a unit's tasks
+    # that are not key tasks in one event per unit and sweep, with the count and the task ids.
     flush()
-    events = wait_for(
-        lambda: (
-            found
-            if len(
-                found := read_events(
-                    ["kttt.task.overdue", "kttt.task.escalated"], related="kttt.unit.x-ubnd-a"
-                )
-            )
-            >= 2
-            else None
-        )
-    )
-    by_name = {e.event: e for e in events}
-    assert by_name["kttt.task.overdue"].resource.id == "kttt.task.kh-1-2022/2/x-ubnd-a"
-    assert by_name["kttt.task.escalated"].resource.id == "kttt.task.kh-1-2022/3/x-ubnd-a@2022"
-    for e in events:
-        roles = {r.id: r.role for r in e.related}
-        assert roles["kttt.unit.x-ubnd-a"] == "unit"
-        assert roles["kttt.directive.kh-1-2022"] == "directive"
-        assert any(r.role == "flow-run" for r in e.related)  # linked to the sweep's flow run
-    assert by_name["kttt.task.escalated"].payload["to"] == ["x-ubnd"]  # the lead's parent unit
+    overdue = wait_for(lambda: read_events(["kttt.task.overdue"], related="kttt.unit.x-ubnd-a"))
+    [ev] = [e for e in overdue if e.resource.id == "kttt.task.kh-1-2022/2/x-ubnd-a"]
+    roles = {r.id: (r.role, r.get("prefect.resource.name")) for r in ev.related}
+    assert roles["kttt.unit.x-ubnd-a"] == ("unit", "UBND huyện A")
+    assert roles["kttt.directive.kh-1-2022"] == ("directive", "1/KH-UBND")
+    assert any(r.role == "flow-run" for r in ev.related)  # linked to the sweep's flow run
+    [agg] = wait_for(lambda: read_events(["kttt.unit.escalated"], resource="kttt.unit.x-ubnd-a"))
+    assert agg.resource["prefect.resource.name"].startswith("UBND huyện A: ")
+    assert "kh-1-2022/3/x-ubnd-a@2022" in agg.payload["task_ids"]
+    assert agg.payload["count"] == len(agg.payload["task_ids"]) >= 1
+    assert agg.payload["to"] == ["x-ubnd"]  # the lead's parent unit
+    assert not read_events(["kttt.task.escalated"], related="kttt.unit.x-ubnd-a")
 
     # The progress table was refreshed by the sweep.
-    art = latest_artifact("progress-kh-1-2022")
+    art = latest_artifact(key("tien-do"))
     assert art.flow_run_id == state.state_details.flow_run_id
 
     # Monday 23/01/2023 is Tết: the scheduled sweep does nothing unless forced.
@@ -201,14 +231,26 @@ def test_record_completion_flow_returns_a_report_and_emits_the_fact(
             reported_on=date(2022, 12, 20),
             decision="return",
             reason="Thiếu phân công cho các xã",
+            decided_on=date(2023, 1, 10),
             database_url=db,
         ),
         return_state=True,
     )
     assert state.is_completed()
     assert state.result()["state"] == "open"
+    assert (state.message or "").startswith("kh-1-2022/2/x-ubnd-b: Chưa hoàn thành, quá hạn (")
     run = flow_run(state.state_details.flow_run_id)
     assert {"directive:kh-1-2022", "unit:x-ubnd-b"} <= set(run.tags)
+    assert run.name == "Hoàn thành: kh-1-2022/2/x-ubnd-b"
+    # The directive's leader's view was refreshed by the run: huyện B is late, its report returned.
+    view = latest_artifact(key("tien-do"))
+    assert view.flow_run_id == run.id
+    [row] = [
+        r
+        for r in json.loads(latest_artifact(key("bang-tien-do")).data)
+        if r["Đơn vị"] == "UBND huyện B"
+    ]
+    assert row["Tình trạng"] == "🔴 Chậm; 1 báo cáo bị trả lại"
     flush()
     names = wait_for(
         lambda: (
@@ -224,6 +266,36 @@ def test_record_completion_flow_returns_a_report_and_emits_the_fact(
         CompletionParams(task="kh-1-2022/2/x-ubnd-b", decision="return")
     with pytest.raises(ValidationError, match="cần ghi minh chứng"):
         CompletionParams(task="kh-1-2022/2/x-ubnd-b")
+    with pytest.raises(ValidationError, match="ghi theo dạng 05/12/2022"):
+        CompletionParams(task="kh-1-2022/2/x-ubnd-b", evidence="x", reported_on="31/02/2023")
+
+
+def test_record_completion_names_close_task_ids_of_a_mistyped_one_and_does_nothing(
+    prefect_stack: Stack, tmp_path: Path
+) -> None:
+    from flows.record_completion import CompletionParams, Decision, record_completion
+
+    db = loaded_db(tmp_path)
+    params = CompletionParams(
+        task="kh-1-2022/2/x-ubnd-aa", evidence="Kế hoạch số 7/KH-UBND ngày 20/01/2023",
+        reported_on="20/01/2023", decision=Decision.verify, database_url=db,
+    )  # fmt: skip
+    state = record_completion(params, return_state=True)
+    assert state.is_failed()
+    assert state.message.startswith("Không tìm thấy nhiệm vụ 'kh-1-2022/2/x-ubnd-aa'. Có phải: ")
+    assert "kh-1-2022/2/x-ubnd-a" in state.message and "kttt status" not in state.message
+    store = Tracker.open(db)
+    assert store.history("kh-1-2022/2/x-ubnd-a")[-1]["event"] != "reported"
+    store.close()
+    # The form: plain text fields with defaults, no "null" choices; the decision in Vietnamese.
+    schema = CompletionParams.model_json_schema()
+    props = schema["properties"]
+    assert "database_url" not in props
+    assert all("anyOf" not in p for p in props.values())
+    assert props["evidence"]["title"] == "Minh chứng hoàn thành"
+    assert schema["$defs"]["Decision"]["enum"] == [
+        "Chỉ ghi nhận báo cáo (chờ xác nhận)", "Xác nhận hoàn thành", "Trả lại báo cáo",
+    ]  # fmt: skip
 
 
 def test_daily_sweep_retries_failed_delivery_then_fails_the_run_and_emits_delivery_failed(
@@ -270,7 +342,7 @@ def test_daily_sweep_retries_failed_delivery_then_fails_the_run_and_emits_delive
     )
     assert {e.payload["attempt"] for e in failed} == {1, 2}
     # The run still refreshed the progress table before failing.
-    assert latest_artifact("progress-kh-1-2022").flow_run_id == state.state_details.flow_run_id
+    assert latest_artifact(key("tien-do")).flow_run_id == state.state_details.flow_run_id
 
 
 def test_secret_blocks_feed_the_target_placeholders(
@@ -363,7 +435,7 @@ def test_progress_report_flow_publishes_the_targets_table(
         return_state=True,
     )
     assert state.is_completed()
-    rows = json.loads(latest_artifact("targets-kh-htx-2023").data)
+    rows = json.loads(latest_artifact(key("chi-tieu", "kh-htx-2023", "5/KH-UBND")).data)
     by_unit = {r["Đơn vị"]: r for r in rows}
     assert by_unit["UBND huyện A"]["Chỉ tiêu giao"] == "30 hợp tác xã"
     assert by_unit["UBND huyện A"]["Đạt được"] == "33"
@@ -371,5 +443,5 @@ def test_progress_report_flow_publishes_the_targets_table(
     assert by_unit["Cộng"]["Tỷ lệ (trên chỉ tiêu giao)"] == (
         "41,3% chỉ tiêu (33/80 hợp tác xã; 1/3 đơn vị đã báo cáo)"
     )
-    md = latest_artifact("report-kh-htx-2023").data
-    assert "### Chỉ tiêu định lượng" in md and "targets-kh-htx-2023" in md
+    md = latest_artifact(key("bao-cao", "kh-htx-2023", "5/KH-UBND")).data
+    assert "### Chỉ tiêu định lượng" in md and "chi-tieu-kh-htx-2023-5-kh-ubnd" in md

@@ -1,9 +1,13 @@
 """The local stack end to end: ``kttt serve`` serving the deployments of ``prefect.yaml`` on a real
 Prefect server; schedules read back from the server, a completion recorded from the JSON a UI
-"Run" form sends, the shipped automation firing on a real event, the UI rendering an artifact."""
+"Run" form sends, the shipped automation firing on a real event; and in real headless Chromium
+(``tests/browser.py``) at 1440×1000 and a phone's width: the demo's leader's view of NQ 20 shows
+every late unit, the "Cộng" row and the chart in the first screen, and a completion submitted
+through the deployment's form shows in the refreshed view."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -20,8 +24,10 @@ import httpx
 import pytest
 import yaml
 
+from kttt_workflow.orchestration.artifacts import artifact_key
 from kttt_workflow.orchestration.stack import Stack
 from kttt_workflow.service import Tracker
+from tests.browser import CHROMIUM, Browser
 from tests.helpers import KTTT, ROOT, loaded_db
 from tests.prefect_fixtures import latest_artifact, read_events, wait_for
 
@@ -31,7 +37,11 @@ DEPLOYMENTS = {
     "record-completion/record-completion",
     "progress-report/progress-report",
 }
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+KH1_VIEW = artifact_key("tien-do", "kh-1-2022", "1/KH-UBND")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)"
+)
+SHOTS = ROOT / "docs" / "img"
 
 
 @dataclass
@@ -162,8 +172,8 @@ def test_record_completion_from_the_ui_form_json_verifies_and_activates_children
             "task": "kh-1-2022/1/x-ubnd",
             "evidence": "Kế hoạch số 5/KH-UBND ngày 02/12/2022",
             "reported_on": "2022-12-02",
-            "decision": "verify",
-            "decided_on": "2022-12-03",
+            "decision": "Xác nhận hoàn thành",
+            "decided_on": "03/12/2022",
         }
     }
     with _client() as client:
@@ -237,77 +247,177 @@ def test_key_task_overdue_automation_runs_the_progress_report(
     done = _wait_final(run.id)
     assert done.state.is_completed(), served.log.read_text(encoding="utf-8", errors="replace")
     assert "directive:kh-1-2022" in done.tags
-    assert latest_artifact("progress-kh-1-2022").flow_run_id == run.id
+    assert latest_artifact(KH1_VIEW).flow_run_id == run.id
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)"
-)
-def test_prefect_ui_renders_the_progress_table(prefect_stack: Stack, tmp_path: Path) -> None:
-    """Headless Chromium opens the artifact page in the Prefect UI: the table of units is there."""
-    from flows.progress_report import ReportParams, progress_report
-
-    db = loaded_db(tmp_path)
-    store = Tracker.open(db)  # one plan done (late), so the table shows every kind of cell
-    store.complete(
-        "kh-1-2022/1/x-ubnd", "Kế hoạch số 5/KH-UBND ngày 02/12/2022", on=date(2022, 12, 2)
-    )
-    store.verify("kh-1-2022/1/x-ubnd", on=date(2022, 12, 3))
-    store.close()
-    state = progress_report(
-        ReportParams(as_of=date(2023, 1, 16), directive="kh-1-2022", database_url=db),
-        return_state=True,
-    )
-    assert state.is_completed()
-    art = latest_artifact("progress-kh-1-2022")
-    url = f"{prefect_stack.ui_url}/artifacts/artifact/{art.id}"
-    assert url.startswith("http://127.0.0.1:")
-    base = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium'}",
-        "--window-size=1400,1000",
-        "--virtual-time-budget=15000",
-    ]
-    dom = subprocess.run(
-        [*base, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True
-    ).stdout
-    for unit in ("Ủy ban nhân dân tỉnh X", "Sở Kế hoạch và Đầu tư", "UBND huyện A", "UBND huyện C"):
-        assert unit in dom, f"{unit} not rendered"
-    assert "progress-kh-1-2022" in dom and "<table" in dom
-    shot = tmp_path / "prefect-progress.png"
-    subprocess.run(
-        [*base, f"--screenshot={shot}", url], capture_output=True, timeout=120, check=True
-    )
-    assert shot.stat().st_size > 10_000
-    # The picture in docs/prefect.md: written when missing or when asked, not on every run.
-    doc = ROOT / "docs" / "img" / "prefect-progress.png"
+def _save(shot: Path, name: str) -> None:
+    """The pictures of the README and docs/prefect.md: written when missing or when asked
+    (``KTTT_UPDATE_SCREENSHOTS=1``), not on every run."""
+    doc = SHOTS / name
     if not doc.exists() or os.environ.get("KTTT_UPDATE_SCREENSHOTS") == "1":
         doc.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, doc)
 
 
-def test_demo_through_prefect_runs_every_step_as_a_flow_run(
-    prefect_stack: Stack, tmp_path: Path
-) -> None:
-    from kttt_workflow.demo import COMPLETIONS
-    from kttt_workflow.orchestration.demo_flows import REPORTS, SWEEPS, run_demo_flows
+def _table(b: Browser) -> list[list[str]]:
+    """The rows of the first table of the page, as their cells' text."""
+    rows = b.js(
+        "[...document.querySelectorAll('table')][0] ? [...[...document.querySelectorAll('table')]"
+        "[0].rows].map(r => [...r.cells].map(c => c.innerText.trim())) : []"
+    )
+    return [list(r) for r in rows]
 
+
+@pytest.fixture(scope="module")
+def demo(prefect_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``kttt demo`` on the test's server: its terminal part, then its Prefect part, one home."""
+    from rich.console import Console
+
+    from kttt_workflow.demo import run_demo
+    from kttt_workflow.orchestration.demo_flows import run_demo_flows
+
+    home = tmp_path_factory.mktemp("demo") / "demo"
+    run_demo(Console(file=open(os.devnull, "w"), width=200), home).close()  # noqa: SIM115
     lines: list[str] = []
-    demo = run_demo_flows(tmp_path / "demo", prefect_stack.api_url, echo=lines.append)
-    assert demo.server_pid is None and demo.ui_url == prefect_stack.ui_url
-    flows = [f for _, f, _ in demo.runs]
-    assert flows.count("record-completion") == len(COMPLETIONS)
-    assert flows.count("daily-sweep") == len(SWEEPS)
-    assert flows.count("progress-report") == len(REPORTS)
-    assert {state for _, _, state in demo.runs} == {"Completed"}
+    flows = run_demo_flows(home, prefect_stack.api_url, echo=lines.append)
+    return flows, lines, home
+
+
+def test_demo_through_prefect_runs_every_step_as_a_flow_run(
+    demo: Any, prefect_stack: Stack
+) -> None:
+    from kttt_workflow.orchestration.demo_flows import FLOW_COMPLETIONS, REPORTS, SWEEPS
+
+    flows, lines, home = demo
+    assert flows.server_pid is None and flows.ui_url == prefect_stack.ui_url
+    # One store: the terminal part's, which the flows read and write (and `kttt serve --home`).
+    assert flows.database_url == f"sqlite:///{home / 'kttt.db'}"
+    kinds = [f for _, f, _ in flows.runs]
+    assert kinds.count("record-completion") == len(FLOW_COMPLETIONS)
+    assert kinds.count("daily-sweep") == len(SWEEPS)
+    assert kinds.count("progress-report") == len(REPORTS)
+    assert {state for _, _, state in flows.runs} == {"Completed"}
+    names = [name for name, _, _ in flows.runs]
+    assert "Quét ngày 05/12/2022" in names and "Báo cáo tiến độ 20-NQ/TW tại 05/12/2022" in names
+    assert f"Hoàn thành: {FLOW_COMPLETIONS[0][0]}" in names
     assert any("23/01/2023 là ngày nghỉ" in line for line in lines)  # Tết: the sweep skipped
     assert f"Giao diện Prefect: {prefect_stack.ui_url}" in lines
-    assert latest_artifact("progress-ctr-nq20-2022") is not None
+    assert any(line.startswith("  Đơn vị chậm của Nghị quyết 20-NQ/TW: http://127.0.0.1:")
+               for line in lines)  # fmt: skip
+    # The back-dated report (05/12/2022) has its own keys; the latest view stays at 06/02/2023.
+    view = latest_artifact(artifact_key("tien-do", "ctr-nq20-2022", "20-NQ/TW"))
+    assert view.description.startswith("Tính đến ngày 06/02/2023 — 20-NQ/TW")
+    dated = artifact_key("tien-do", "ctr-nq20-2022", "20-NQ/TW", date(2022, 12, 5))
+    assert latest_artifact(dated).description.startswith("Tính đến ngày 05/12/2022")
+    assert "ctr-nq20-2022-20-nq-tw" in view.key  # the artifacts page's search finds "20-nq"
+
+
+@needs_chromium
+def test_the_leader_sees_who_is_late_on_nq20_in_the_first_screen(demo: Any, tmp_path: Path) -> None:
+    """1440×1000, then a phone: every late unit of NQ 20, the "Cộng" row and the chart."""
+    flows, _, home = demo
+    store = Tracker.open(flows.database_url)
+    report = store.progress(as_of=date(2023, 2, 6), directive="ctr-nq20-2022")
+    store.close()
+    late = [u.name for u in report.unit_rows("ctr-nq20-2022") if u.overdue]
+    assert len(late) >= 5
+    url = flows.links["progress"]
+    assert "/artifacts/artifact/" in url
+    with Browser(tmp_path / "chromium", 1440, 1000) as b:
+        b.open(url, until="Cộng")
+        first = b.visible_text()
+        for name in late:
+            assert name in first, f"{name} not in the first screen"
+        assert "Cộng" in first and "Tính đến ngày 06/02/2023" in first
+        table = _table(b)
+        assert table[0] == ["Đơn vị", "Đến hạn", "Đã xong", "Quá hạn", "Quá hạn lâu nhất",
+                            "% xong/đến hạn", "Tình trạng"]  # fmt: skip
+        assert {r[0] for r in table[1 : len(late) + 1]} == set(late)  # the late units first
+        assert all(r[6].startswith("🔴") for r in table[1 : len(late) + 1])
+        assert table[-1][0] == "Cộng" and table[-1][3] == str(len(late))
+        assert b.in_first_screen("table"), "the table is cut at 1440 px"
+        assert b.in_first_screen('img[src^="data:image/svg+xml"]'), "no chart in the first screen"
+        shot = b.screenshot(tmp_path / "leader-1440.png")
+    assert shot.stat().st_size > 20_000
+    _save(shot, "prefect-leader-1440.png")
+    with Browser(tmp_path / "chromium-phone", 390, 844, mobile=True) as b:
+        b.open(url, until="Cộng")
+        text = b.text()
+        assert all(name in text for name in late)
+        shot = b.screenshot(tmp_path / "leader-phone.png")
+    _save(shot, "prefect-leader-phone.png")
+
+
+@needs_chromium
+def test_a_completion_submitted_in_the_ui_form_shows_in_the_refreshed_view(
+    served: Served, tmp_path: Path
+) -> None:
+    """The record-completion deployment's form, filled and submitted in Chromium; the run names
+    the new status in Vietnamese and the leader's view of the directive shows the unit done."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from flows.progress_report import ReportParams, progress_report
+
+    if latest_artifact(KH1_VIEW) is None:  # the view the leader has open (the automation's, if run)
+        state = progress_report(
+            ReportParams(as_of=date(2023, 1, 16), directive="kh-1-2022", database_url=served.db,
+                         files=False),
+            return_state=True,
+        )  # fmt: skip
+        assert state.is_completed()
+    shown = latest_artifact(KH1_VIEW).description[:24]
+    assert shown.startswith("Tính đến ngày ")
+    before = {r["Đơn vị"]: r for r in json.loads(latest_artifact(
+        artifact_key("bang-tien-do", "kh-1-2022", "1/KH-UBND")).data)}  # fmt: skip
+    assert before["UBND huyện C"]["Đã xong"] == 0
+    with _client() as client:
+        dep = client.read_deployment_by_name("record-completion/record-completion")
+    ui = served.api_url.removesuffix("/api")
+    since = datetime.now(ZoneInfo("UTC"))
+    values = ["kh-1-2022/2/x-ubnd-c", "", "Kế hoạch số 9/KH-UBND ngày 10/01/2023", "10/01/2023",
+              "", "", "12/01/2023", ""]  # fmt: skip
+    with Browser(tmp_path / "chromium", 1440, 1000) as b:
+        b.open(f"{ui}/deployments/deployment/{dep.id}/run", until="Minh chứng hoàn thành")
+        text = b.text()
+        assert "Quyết định của chuyên viên theo dõi" in text and "None" not in text
+        filled = b.js(
+            """((values) => {
+              const set = (el, v) => {
+                const proto = Object.getPrototypeOf(el);
+                Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, v);
+                el.dispatchEvent(new Event('input', {bubbles: true}));
+                el.dispatchEvent(new Event('change', {bubbles: true}));
+              };
+              const areas = [...document.querySelectorAll('textarea')];
+              values.forEach((v, i) => { if (v) set(areas[i], v); });
+              const select = [...document.querySelectorAll('select')].find(
+                s => [...s.options].some(o => o.text === 'Xác nhận hoàn thành'));
+              const opt = [...select.options].find(o => o.text === 'Xác nhận hoàn thành');
+              set(select, opt.value);
+              return areas.length;
+            })(VALUES)""".replace("VALUES", json.dumps(values))
+        )
+        assert filled == 8
+        b.screenshot(tmp_path / "form.png")
+        _save(tmp_path / "form.png", "prefect-completion-form.png")
+        b.js("document.querySelector('button[type=submit]').click()")
+
+        def submitted() -> list[Any]:
+            with _client() as client:
+                runs = client.read_flow_runs(
+                    deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[dep.id]))
+                )
+            return [r for r in runs if r.created and r.created >= since]
+
+        [run] = wait_for(submitted, timeout=30)
+        done = _wait_final(run.id)
+        assert done.state.is_completed(), served.log.read_text(encoding="utf-8", errors="replace")
+        assert done.name == "Hoàn thành: kh-1-2022/2/x-ubnd-c"
+        assert (done.state.message or "").startswith("kh-1-2022/2/x-ubnd-c: Đã hoàn thành")
+        view = latest_artifact(KH1_VIEW)
+        assert view.flow_run_id == run.id  # refreshed by the completion's run
+        assert view.description.startswith(shown)  # as of the date the leader was shown
+        b.open(f"{ui}/artifacts/artifact/{view.id}", until="Cộng")
+        rows = {r[0]: r for r in _table(b)[1:]}
+        assert "UBND huyện C" in rows and rows["UBND huyện C"][2] == "1"  # "Đã xong"
+        b.screenshot(tmp_path / "after.png")

@@ -3,17 +3,41 @@ of a stored fact to a Prefect event (``kttt_workflow.orchestration.events.to_eve
 
 from __future__ import annotations
 
-from kttt_workflow.orchestration.artifacts import artifact_key, slug
-from kttt_workflow.orchestration.events import to_event
+from datetime import date
+
+from kttt_workflow.orchestration.artifacts import artifact_key, as_of_of, slug
+from kttt_workflow.orchestration.charts import bar_chart, line_chart, markdown_image
+from kttt_workflow.orchestration.events import aggregate, to_event, unit_event
 from kttt_workflow.store.facts import Fact
 
 
 def test_artifact_keys_are_what_prefect_accepts() -> None:
-    assert artifact_key("progress", "kh-1-2022") == "progress-kh-1-2022"
-    assert artifact_key("progress", "ctr-nq20.2022") == "progress-ctr-nq20-2022"
-    assert artifact_key("overdue", "KH_67/2013") == "overdue-kh-67-2013"
-    assert artifact_key("progress") == "progress-all"
+    assert artifact_key("tien-do", "kh-1-2022", "1/KH-UBND") == "tien-do-kh-1-2022-1-kh-ubnd"
+    assert artifact_key("tien-do", "ctr-nq20.2022", "20-NQ/TW") == "tien-do-ctr-nq20-2022-20-nq-tw"
+    assert artifact_key("qua-han", "KH_67/2013") == "qua-han-kh-67-2013"
+    assert artifact_key("tien-do", "kl-70-2020", "70-KL/TW") == "tien-do-kl-70-2020-70-kl-tw"
+    assert artifact_key("tien-do") == "tien-do-tat-ca"
+    # A back-dated report: its own key, never the latest view's.
+    assert (
+        artifact_key("tien-do", "kh-1", None, date(2022, 12, 5)) == "tien-do-kh-1-ngay-2022-12-05"
+    )
     assert slug("Đồng Tháp — Sở Nội vụ") == "dong-thap-so-noi-vu"
+    assert as_of_of("Tính đến ngày 06/02/2023 — 20-NQ/TW") == date(2023, 2, 6)
+
+
+def test_charts_are_svg_images_the_prefect_ui_draws() -> None:
+    import base64
+
+    svg = line_chart([(date(2022, 12, 5), 0.0), (date(2023, 1, 5), 27.3), (date(2023, 2, 6), None)],
+                     "% đã xong/đến hạn")  # fmt: skip
+    assert svg.startswith("<svg") and "27,3%" in svg and "05/12/22" in svg
+    bars = bar_chart(
+        [("Huyện ủy Hiệp Hòa", 0, 1, 0), ("Thành ủy Bắc Giang", 1, 0, 0)], "Theo đơn vị"
+    )
+    assert "Huyện ủy Hiệp Hòa" in bars and "0/1" in bars and "1/1" in bars
+    md = markdown_image(svg, "Biểu đồ [tiến độ]")
+    assert md.startswith("![Biểu đồ (tiến độ)](data:image/svg+xml;base64,")
+    assert base64.b64decode(md.split(",", 1)[1].rstrip(")")).decode() == svg
 
 
 def test_events_name_the_task_the_unit_and_the_directive() -> None:
@@ -41,3 +65,34 @@ def test_events_name_the_task_the_unit_and_the_directive() -> None:
         "kttt.unit.x-ubnd": "recipient",
     }
     assert to_event(fact)["id"] == ev["id"]  # the same stored fact, the same event id
+
+
+def _escalated(task: str, unit: str, key_task: bool = False) -> Fact:
+    return Fact("escalated", task, unit, "UBND huyện A", "kh-1-2022", "Báo cáo", key_task, None,
+                "bao-cao-10", {"to": ["x-ubnd"]}, ("x-ubnd",))  # fmt: skip
+
+
+def test_escalations_of_a_unit_are_one_event_key_tasks_and_overdue_stay_single() -> None:
+    facts = [
+        _escalated("kh-1-2022/3/x-ubnd-a@2022", "x-ubnd-a"),
+        _escalated("kh-1-2022/4/x-ubnd-a", "x-ubnd-a"),
+        _escalated("kh-1-2022/1/x-ubnd-a", "x-ubnd-a", key_task=True),
+        Fact("overdue", "kh-1-2022/2/x-ubnd-a", "x-ubnd-a", "UBND huyện A", "kh-1-2022", "Kế hoạch",
+             False, None, "don-doc-3"),
+    ]  # fmt: skip
+    single, grouped = aggregate(facts)
+    assert [f.task_id for f in single] == ["kh-1-2022/1/x-ubnd-a", "kh-1-2022/2/x-ubnd-a"]
+    ev = unit_event("x-ubnd-a", grouped["x-ubnd-a"], {"kh-1-2022": "1/KH-UBND"})
+    assert ev["event"] == "kttt.unit.escalated"
+    assert ev["resource"]["prefect.resource.id"] == "kttt.unit.x-ubnd-a"
+    assert ev["resource"]["prefect.resource.name"] == "UBND huyện A: 2 nhiệm vụ báo cáo cấp trên"
+    assert ev["payload"]["count"] == 2
+    assert ev["payload"]["task_ids"] == ["kh-1-2022/3/x-ubnd-a@2022", "kh-1-2022/4/x-ubnd-a"]
+    assert {
+        r["prefect.resource.name"]
+        for r in ev["related"]
+        if r["prefect.resource.role"] == "directive"
+    } == {"1/KH-UBND"}
+    assert unit_event("x-ubnd-a", grouped["x-ubnd-a"])["id"] == ev["id"]
+    named = to_event(single[1], {"kh-1-2022": "1/KH-UBND"})
+    assert named["related"][1]["prefect.resource.name"] == "1/KH-UBND"
