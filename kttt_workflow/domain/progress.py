@@ -1140,14 +1140,15 @@ def assemble(
 # The leader's view (Prefect artifacts, issue 10): seven columns, the units most behind first
 # --------------------------------------------------------------------------------------------------
 MARK_LATE, MARK_WATCH, MARK_OK = "🔴", "🟠", "🟢"
+# Who, how they stand, how late, then the figures: on a phone the first two columns show.
 LEADER_COLUMNS = (
     "Đơn vị",
-    "Đến hạn",
-    "Đã xong",
+    "Tình trạng",
     "Quá hạn",
     "Quá hạn lâu nhất",
+    "Đến hạn",
+    "Đã xong",
     "% xong/đến hạn",
-    "Tình trạng",
 )
 _SYMBOL = re.compile(r"\b\d+[-/][A-ZĐ][A-ZĐa-z]*(?:[-/][A-ZĐ]+)+")
 
@@ -1205,12 +1206,12 @@ def leader_row(name: str, r: ProgressRow, flags: UnitFlags) -> dict[str, Any]:
     )
     values = (
         name,
-        r.due,
-        r.done_due,
+        state_marker(r, flags),
         r.overdue,
         f"{fmt_int(flags.max_days)} ngày" if r.overdue else "—",
+        r.due,
+        r.done_due,
         pct,
-        state_marker(r, flags),
     )
     return dict(zip(LEADER_COLUMNS, values, strict=True))
 

@@ -190,9 +190,9 @@ class _Publisher:
         late = [x for x in body if x["Quá hạn"]]
         what = "văn bản" if code is None else "đơn vị"
         out = [
-            f"**{self.lead()} · {heading}: {fmt_int(len(late))}/{fmt_int(len(body))} {what} có "
-            f"nhiệm vụ quá hạn** ({fmt_int(total['Quá hạn'])} nhiệm vụ); đã xong "
-            f"{total['% xong/đến hạn']} nhiệm vụ đến hạn.",
+            f"**{fmt_int(len(late))}/{fmt_int(len(body))} {what} có nhiệm vụ quá hạn** "
+            f"({fmt_int(total['Quá hạn'])} nhiệm vụ); đã xong {total['% xong/đến hạn']} nhiệm "
+            "vụ đến hạn.",
             "",
         ]
         out += _markdown_table([*shown, total])
@@ -270,8 +270,8 @@ class _Publisher:
             self.leader_markdown(
                 code, heading, [*links, self.link(keys["bao-cao"], "báo cáo đầy đủ")], extra
             ),
-            f"{self.lead()} — {name}: tiến độ theo đơn vị, {fmt_int(len([u for u in r.unit_rows(code) if u.overdue]))} "
-            f"đơn vị có nhiệm vụ quá hạn. {info.title}",
+            f"{self.lead()} — {name}: tiến độ theo đơn vị, "
+            f"{fmt_int(len([u for u in r.unit_rows(code) if u.overdue]))} đơn vị có nhiệm vụ quá hạn",
         )
         markdown = (
             r.to_markdown(code) + "\nBảng trong giao diện Prefect: " + ", ".join(links) + "\n"

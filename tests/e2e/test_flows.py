@@ -93,7 +93,7 @@ def test_progress_report_flow_publishes_unit_table_overdue_list_and_markdown(
     view = latest_artifact("tien-do-kh-1-2022-1-kh-ubnd")
     assert view.type == "markdown" and view.flow_run_id == run.id
     assert view.description.startswith("Tính đến ngày 16/01/2023 — 1/KH-UBND")
-    assert "UBND huyện A" in view.data and "| **Cộng** | **9** | **1** | **8** |" in view.data
+    assert "UBND huyện A" in view.data and "| **Cộng** | **🔴 Chậm** | **8** |" in view.data
     assert view.data.count("](data:image/svg+xml;base64,") == 2
     leader = json.loads(latest_artifact(key("bang-tien-do")).data)
     assert leader[0]["Đơn vị"] == "Cộng" and len(leader[0]) == 7
