@@ -1235,12 +1235,13 @@ def leader_table(
     zero = UnitFlags()
     rows: list[tuple[str, ProgressRow, UnitFlags]] = []
     if directive is None:
+        names = directive_names(report)
         for d in report.directive_rows():
             f = zero
             for (code, _), uf in flags.items():
                 if code == d.code:
                     f = f.merge(uf)
-            rows.append((short_name(report.directives[d.code]), d, f))
+            rows.append((names[d.code], d, f))
         total_row, total_flags = report.total_row(), zero
         for uf in flags.values():
             total_flags = total_flags.merge(uf)
@@ -1254,7 +1255,20 @@ def leader_table(
     rows.sort(key=lambda x: _leader_behind(x[1], x[2]))
     out = [leader_row(name, r, f) for name, r, f in rows]
     total = leader_row(TOTAL, total_row, total_flags)
-    return [total, *out] if total_first else [*out, total]
+    table = [total, *out] if total_first else [*out, total]
+    if directive is None:  # one row per directive
+        table = [{"Văn bản": row.pop("Đơn vị"), **row} for row in table]
+    return table
+
+
+def directive_names(report: ProgressReport) -> dict[str, str]:
+    """:func:`short_name` of each directive of the report, with the code where two would read
+    the same ("70-KL/TW" and the plan implementing it)."""
+    names = {d.code: short_name(report.directives[d.code]) for d in report.directive_rows()}
+    seen: dict[str, int] = {}
+    for n in names.values():
+        seen[n] = seen.get(n, 0) + 1
+    return {c: n if seen[n] == 1 or n == c else f"{n} ({c})" for c, n in names.items()}
 
 
 def late_units(report: ProgressReport, directive: str) -> list[str]:

@@ -34,6 +34,7 @@ from kttt_workflow.domain.progress import (
     TOTAL,
     ProgressReport,
     UnitFlags,
+    directive_names,
     fmt_int,
     fmt_pct,
     leader_table,
@@ -195,7 +196,7 @@ class _Publisher:
             "vụ đến hạn.",
             "",
         ]
-        out += _markdown_table([*shown, total])
+        out += _markdown_table([*shown, total])  # the first column: "Đơn vị" or "Văn bản"
         rest = len(body) - len(shown)
         if rest:
             more = len(flagged) - len(shown)
@@ -281,21 +282,19 @@ class _Publisher:
     def everything(self) -> None:
         r = self.report
         t = r.total_row()
+        names = directive_names(r)
         keys = {p: self.key(p, None) for p in ("tien-do", "chi-tiet")}
         self.table(
             keys["chi-tiet"],
-            [
-                {"Văn bản": short_name(r.directives[x.code]), **x.table_row({"Mã": x.code})}
-                for x in r.directive_rows()
-            ],
+            [{"Văn bản": names[x.code], **x.table_row({"Mã": x.code})} for x in r.directive_rows()],
             f"{self.lead()} — số liệu chi tiết theo văn bản chỉ đạo.",
         )
         links = [self.link(keys["chi-tiet"], "số liệu chi tiết theo văn bản")]
         for x in r.directive_rows():
-            links.append(self.link(self.key("tien-do", x.code), short_name(r.directives[x.code])))
+            links.append(self.link(self.key("tien-do", x.code), names[x.code]))
         bars = [
             (
-                short_name(r.directives[x.code]),
+                names[x.code],
                 x.done_due,
                 x.overdue,
                 x.due - x.done_due - x.overdue,

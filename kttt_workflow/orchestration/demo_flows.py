@@ -166,7 +166,7 @@ def run_demo_flows(
     echo(f"Giao diện Prefect: {ui_url}")
     echo(f"  Đơn vị chậm của Nghị quyết 20-NQ/TW: {demo.links['progress']}")
     echo(f"  Danh sách quá hạn: {demo.links['overdue']}")
-    echo(f"  Sự kiện của các đơn vị: {demo.links['events']}")
+    echo(f"  Sự kiện của các đơn vị (Nghị quyết 20-NQ/TW): {demo.links['events']}")
     echo(f"  Các lần chạy: {ui_url}/runs — ghi nhận hoàn thành: {ui_url}/deployments")
     if demo.serve_pid is not None:
         echo(
@@ -194,7 +194,8 @@ def links(ui_url: str) -> dict[str, str]:
         out[name] = (
             f"{ui_url}/artifacts/artifact/{found}" if found else f"{ui_url}/artifacts/key/{key}"
         )
-    out["events"] = f"{ui_url}/events?events=" + quote('{"event":{"prefix":["kttt."]}}')
+    # The event feed takes ?resource=<id> (any resource of the event, related ones included).
+    out["events"] = f"{ui_url}/events?resource=" + quote(f"kttt.directive.{NQ20}")
     return out
 
 

@@ -310,6 +310,14 @@ def test_demo_through_prefect_runs_every_step_as_a_flow_run(
     dated = artifact_key("tien-do", "ctr-nq20-2022", "20-NQ/TW", date(2022, 12, 5))
     assert latest_artifact(dated).description.startswith("Tính đến ngày 05/12/2022")
     assert "ctr-nq20-2022-20-nq-tw" in view.key  # the artifacts page's search finds "20-nq"
+    # The view of every directive: one row per document, named by its symbol.
+    everything = latest_artifact("tien-do-tat-ca").data
+    assert "| Văn bản | Tình trạng |" in everything and "| 20-NQ/TW | 🔴 Chậm" in everything
+    # `kttt serve --home <demo home>` reads the same store and keeps its Prefect data there.
+    from kttt_workflow import config
+
+    assert config.database_url(env={"KTTT_HOME": str(home)}) == flows.database_url
+    assert Stack.default(home).prefect_home == home / "prefect"
 
 
 @needs_chromium
@@ -399,6 +407,7 @@ def test_a_completion_submitted_in_the_ui_form_shows_in_the_refreshed_view(
             })(VALUES)""".replace("VALUES", json.dumps(values))
         )
         assert filled == 8
+        b.js("[...document.querySelectorAll('textarea')][2].scrollIntoView({block: 'start'})")
         b.screenshot(tmp_path / "form.png")
         _save(tmp_path / "form.png", "prefect-completion-form.png")
         b.js("document.querySelector('button[type=submit]').click()")
