@@ -179,7 +179,7 @@ _NEXT = _next_table()  # one object: the statements naming it are compiled once 
 
 def advance(
     conn: Connection, as_of: date, nexts: list[dict[str, Any]], scope: ColumnElement[bool]
-) -> None:
+) -> int:
     """Set ``next_step_on`` of the tasks of ``scope`` (all examined as of ``as_of``): the first
     later day a step fires or a date of the task is passed; :data:`NEVER` once done or removed.
 
@@ -217,7 +217,7 @@ def advance(
         .scalar_subquery()
     )
     # 1. tasks with a report made or decided after as_of (rare: a back-dated sweep's dates).
-    conn.execute(
+    done = conn.execute(
         update(t)
         .where(scope, t.c.id.in_(pending))
         .values(
@@ -225,7 +225,7 @@ def advance(
                 (closed, never), else_=least(func.coalesce(fire, never), own, reports)
             )
         )
-    )
+    ).rowcount
     # 2. tasks with a ladder: their pair's next fire date (PostgreSQL: UPDATE … FROM the pairs,
     # a hash join; SQLite: the pair looked up by its key for each task row).
     has_pair = and_(t.c.policy_code.is_not(None), t.c.due_on.is_not(None))
@@ -240,11 +240,23 @@ def advance(
     else:
         q = update(t).where(scope, has_pair, t.c.id.not_in(pending))
         value = func.coalesce(fire, never)
-    conn.execute(q.values(next_step_on=case((closed, never), else_=least(value, own))))
+    done += conn.execute(
+        q.values(next_step_on=case((closed, never), else_=least(value, own)))
+    ).rowcount
     # 3. the tasks without a ladder (the follow-ups only).
-    conn.execute(
+    done += conn.execute(
         update(t)
         .where(scope, ~has_pair, t.c.id.not_in(pending))
         .values(next_step_on=case((closed, never), else_=own))
-    )
+    ).rowcount
     nx.drop(conn)
+    if pg and done > 1000:
+        # PostgreSQL plans the next sweep's "next_step_on IS NULL OR <= D" from the column's
+        # statistics: after a large advance (the first sweep, a catch-up) they say "all NULL"
+        # and every later sweep would read the whole table until autovacuum analyses it.
+        rows = conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = 'task'::regclass"
+        ).scalar()
+        if done > 0.1 * max(float(rows or 0), 1.0):
+            conn.exec_driver_sql("ANALYZE task")
+    return done
