@@ -1211,16 +1211,19 @@ class Tracker:
 
     def progress_series(
         self, days: Sequence[date], directive: str | None = None
-    ) -> dict[date, reporting.ProgressRow]:
-        """The counts of every directive together (or of ``directive``) as of each of ``days``:
-        one ``GROUP BY`` per date (a chart's points)."""
-        out: dict[date, reporting.ProgressRow] = {}
+    ) -> dict[date, dict[str, reporting.ProgressRow]]:
+        """The counts of each directive (or of ``directive`` only) as of each of ``days``, and of
+        all together under ``""``: one ``GROUP BY`` per date (a chart's points)."""
+        out: dict[date, dict[str, reporting.ProgressRow]] = {}
         with self._read() as conn:
             for day in days:
-                row = reporting.ProgressRow("total", directive or "", "", reporting.TOTAL)
+                rows = {"": reporting.ProgressRow("total", "", "", reporting.TOTAL)}
                 for c in progress_sql.count_rows(conn, progress_sql.Scope(day, directive)):
-                    row.add(c)
-                out[day] = row
+                    rows[""].add(c)
+                    rows.setdefault(
+                        c.directive, reporting.ProgressRow("directive", c.directive, c.directive, "")
+                    ).add(c)
+                out[day] = rows
         return out
 
     def sweep_dates(self, until: date) -> list[date]:

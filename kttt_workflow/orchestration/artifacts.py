@@ -33,6 +33,7 @@ from kttt_workflow.domain.progress import (
     MARK_WATCH,
     TOTAL,
     ProgressReport,
+    ProgressRow,
     UnitFlags,
     directive_names,
     fmt_int,
@@ -133,16 +134,29 @@ class _Publisher:
         self.report = report
         self.tracker = tracker
         self.day = f"{report.as_of:%d/%m/%Y}"
-        self.dated = report.as_of if dated else None
+        self.dated_all = dated
+        self.latest: dict[str | None, date | None] = {}
         self.flags: dict[tuple[str, str], UnitFlags] = (
             tracker.unit_flags(as_of=report.as_of, directive=report.directive) if tracker else {}
         )
         self.dates = chart_dates(tracker, report.as_of) if tracker else []
+        self.series = tracker.progress_series(self.dates, report.directive) if tracker else {}
         self.keys: list[str] = []
+
+    def dated(self, code: str | None) -> date | None:
+        """The report's date when it is older than the view the UI shows (for ``code``; None: the
+        view of every directive), else None."""
+        if code is None:
+            return self.report.as_of if self.dated_all else None
+        if code not in self.latest:
+            symbol = short_name(self.report.directives[code])
+            self.latest[code] = latest_as_of(artifact_key("tien-do", code, symbol))
+        shown = self.latest[code]
+        return self.report.as_of if shown is not None and self.report.as_of < shown else None
 
     def key(self, prefix: str, code: str | None) -> str:
         symbol = short_name(self.report.directives[code]) if code else None
-        return artifact_key(prefix, code, symbol, self.dated)
+        return artifact_key(prefix, code, symbol, self.dated(code))
 
     def table(self, key: str, rows: list[dict[str, Any]], description: str) -> None:
         from prefect.artifacts import create_table_artifact
@@ -161,10 +175,10 @@ class _Publisher:
 
     # -- charts ----------------------------------------------------------------------------------
     def trend(self, code: str | None, name: str) -> list[str]:
-        if self.tracker is None or not self.dates:
+        if not self.series:
             return []
-        series = self.tracker.progress_series(self.dates, code)
-        points = [(d, r.done_pct) for d, r in series.items()]
+        zero = ProgressRow("total", "", "", TOTAL)
+        points = [(d, rows.get(code or "", zero).done_pct) for d, rows in self.series.items()]
         title = f"% đã xong/đến hạn theo ngày quét — {name}"
         svg = charts.line_chart(points, title)
         alt = "Biểu đồ " + title + ": " + "; ".join(f"{d:%d/%m/%Y} {fmt_pct(p)}" for d, p in points)
@@ -344,12 +358,7 @@ def publish_progress(report: ProgressReport, tracker: Tracker | None = None) -> 
     """Every artifact of ``report`` (called from a flow; ``tracker`` gives the chart's points and
     each unit's most days overdue and returned reports). Returns the keys."""
     codes = [d.code for d in report.directive_rows()]
-    probe = artifact_key(
-        "tien-do",
-        report.directive or (codes[0] if len(codes) == 1 else None),
-        short_name(report.directives[report.directive]) if report.directive else None,
-    )
-    latest = latest_as_of(probe) if report.directive else latest_as_of(artifact_key("tien-do"))
+    latest = None if report.directive else latest_as_of(artifact_key("tien-do"))
     pub = _Publisher(report, tracker, dated=latest is not None and report.as_of < latest)
     for code in codes:
         pub.directive(code)

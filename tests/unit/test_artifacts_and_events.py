@@ -96,3 +96,43 @@ def test_escalations_of_a_unit_are_one_event_key_tasks_and_overdue_stay_single()
     assert unit_event("x-ubnd-a", grouped["x-ubnd-a"])["id"] == ev["id"]
     named = to_event(single[1], {"kh-1-2022": "1/KH-UBND"})
     assert named["related"][1]["prefect.resource.name"] == "1/KH-UBND"
+
+
+def test_the_leader_table_puts_the_late_first_and_flags_returned_and_awaiting_reports() -> None:
+    from kttt_workflow.domain.progress import (
+        CountRow,
+        DirectiveInfo,
+        UnitFlags,
+        assemble,
+        leader_table,
+    )
+
+    day = date(2023, 2, 6)
+    counts = [
+        CountRow("ctr", "c", "done_on_time", True, False, 2),
+        CountRow("ctr", "b", "awaiting_verification", False, False, 1),
+        CountRow("ctr", "a", "overdue", True, True, 2, age=1),
+        CountRow("ctr", "a", "done_late", True, False, 1),
+        CountRow("ctr", "d", "overdue", True, False, 1, age=0),
+    ]
+    info = DirectiveInfo("ctr", "action_programme", None, None, "Thực hiện Nghị quyết số 20-NQ/TW")
+    units = {"a": ("Huyện ủy A", None), "b": ("Huyện ủy B", None), "c": ("Sở C", None),
+             "d": ("Huyện ủy D", None)}  # fmt: skip
+    report = assemble(day, "ctr", counts, {"ctr": info}, units, {}, [])
+    flags = {("ctr", "a"): UnitFlags(40, 0), ("ctr", "d"): UnitFlags(45, 1)}
+    rows = leader_table(report, "ctr", flags)
+    assert [r["Đơn vị"] for r in rows] == ["Huyện ủy A", "Huyện ủy D", "Huyện ủy B", "Sở C", "Cộng"]
+    assert len(rows[0]) == 7
+    assert rows[0]["Tình trạng"] == "🔴 Chậm" and rows[0]["Quá hạn lâu nhất"] == "40 ngày"
+    assert rows[0]["% xong/đến hạn"] == "33,3% (1/3)"
+    assert rows[1]["Tình trạng"] == "🔴 Chậm; 1 báo cáo bị trả lại"
+    assert (
+        rows[2]["Tình trạng"] == "🟠 1 chờ xác nhận" and rows[2]["% xong/đến hạn"] == "chưa đến hạn"
+    )
+    assert rows[3]["Tình trạng"] == "🟢 Đúng tiến độ"
+    total = rows[-1]
+    assert (total["Quá hạn"], total["Đến hạn"], total["Đã xong"]) == (3, 6, 3)
+    assert total["Quá hạn lâu nhất"] == "45 ngày" and total["% xong/đến hạn"] == "50,0% (3/6)"
+    assert leader_table(report, "ctr", flags, total_first=True)[0]["Đơn vị"] == "Cộng"
+    [everything, cong] = leader_table(report, None, flags)
+    assert everything["Văn bản"] == "20-NQ/TW" and cong["Văn bản"] == "Cộng"
