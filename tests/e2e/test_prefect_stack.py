@@ -351,8 +351,8 @@ def test_the_leader_sees_who_is_late_on_nq20_in_the_first_screen(demo: Any, tmp_
     _save(shot, "prefect-leader-1440.png")
     with Browser(tmp_path / "chromium-phone", 390, 844, mobile=True) as b:
         b.open(url, until="Cộng")
-        text = b.text()
-        assert all(name in text for name in late)
+        first = b.visible_text()  # unit and state come first: both in a phone's first screen
+        assert all(name in first for name in late) and "Cộng" in first and "🔴 Chậm" in first
         shot = b.screenshot(tmp_path / "leader-phone.png")
     _save(shot, "prefect-leader-phone.png")
 
