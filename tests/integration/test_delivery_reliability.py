@@ -285,8 +285,9 @@ def test_real_smtp_gets_one_vietnamese_digest_per_unit(
 def test_smtp_outage_during_sweep_then_retry_failed_delivers_each_digest_once(
     store: Tracker, tmp_path: Path, smtp: SMTPReceiver, http: HTTPReceiver
 ) -> None:
-    # x-ubnd's webhook hangs; while it does, the SMTP server goes down. Deliveries go out in
-    # the order they were built (by recipient code): x-so-* before, x-ubnd-a/b/c after.
+    # x-ubnd's webhook hangs; while it does, the SMTP server goes down. Digests go out several
+    # at a time (bounded lanes per channel and host), so which e-mails were sent before the
+    # outage depends on timing: each is either sent (received once) or failed, never both.
     targets = {u: [smtp.url(addr(u))] for u in UNITS if u != "x-ubnd"}
     targets["x-ubnd"] = [http.url("/kttt/x-ubnd")]
     http.set_mode("/kttt/x-ubnd", "hang")
@@ -308,17 +309,13 @@ def test_smtp_outage_during_sweep_then_retry_failed_delivers_each_digest_once(
 
     assert report.notices == expected.notices and len(report.deliveries) == len(UNITS)
     status = {u: d["status"] for u, d in one_per_unit(store, DAY).items()}
-    assert status == {
-        "x-so-khdt": "sent",
-        "x-so-tc": "sent",
-        "x-ubnd": "timeout",
-        "x-ubnd-a": "failed",
-        "x-ubnd-b": "failed",
-        "x-ubnd-c": "failed",
-    }
-    assert rcpt_counts(smtp.messages) == Counter({addr("x-so-khdt"): 1, addr("x-so-tc"): 1})
+    assert status.pop("x-ubnd") == "timeout"
+    assert set(status.values()) <= {"sent", "failed"}
+    sent = sorted(u for u, st in status.items() if st == "sent")
+    failed = sorted(u for u, st in status.items() if st == "failed")
+    assert rcpt_counts(smtp.messages) == Counter({addr(u): 1 for u in sent})
     ledger_is_complete(store)  # every notice is in the ledger, in a delivery: nothing lost
-    for u in ("x-ubnd-a", "x-ubnd-b", "x-ubnd-c"):
+    for u in failed:
         [att] = one_per_unit(store, DAY)[u]["targets"]
         assert att["status"] == "failed" and att["error"]
 
@@ -328,9 +325,10 @@ def test_smtp_outage_during_sweep_then_retry_failed_delivers_each_digest_once(
     url = db_url(store)
     code, out = cli("retry-failed", "--db", url, env=cli_env(tmp_path))
     assert code == 0, out
+    n = len(failed) + 1  # the failed e-mails and the webhook that timed out
     assert (
-        "Gửi lại 4: 4 thành công, 0 vào hộp thư cục bộ, 0 lỗi, 0 quá thời gian chờ, 0 ngừng gửi."
-        in out
+        f"Gửi lại {n}: {n} thành công, 0 vào hộp thư cục bộ, 0 lỗi, 0 quá thời gian chờ, "
+        "0 ngừng gửi." in out
     )
 
     by_unit = one_per_unit(store, DAY)
