@@ -409,6 +409,14 @@ SWEEP_POINTS = {  # what crash_during_sweep.py prints as it kills itself
 }
 
 
+def _tasks_but_next_step(store: Tracker) -> list[tuple[Any, ...]]:
+    """Every task row without ``next_step_on`` (which a sweep maintains)."""
+    t = T.task_t
+    cols = [c for c in t.columns if c.name != "next_step_on"]
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(*cols).order_by(t.c.id))]
+
+
 @pytest.mark.parametrize("mode", list(SWEEP_POINTS))
 def test_sweep_killed_keeps_all_or_none_of_its_work_and_a_rerun_recovers(
     store: Tracker, twin: Tracker, tmp_path: Path, mode: str
@@ -419,6 +427,7 @@ def test_sweep_killed_keeps_all_or_none_of_its_work_and_a_rerun_recovers(
     expected = store.sweep(as_of=DAY, dry_run=True)
     assert set(expected.previews) == set(UNITS)
     before = rows(store)
+    tasks_before = _tasks_but_next_step(store)
     mail, control_mail = tmp_path / "mail", tmp_path / "control-mail"
     env = child_env(tmp_path, KTTT_MAILDIR=str(mail))
     url = db_url(store)
@@ -437,10 +446,12 @@ def test_sweep_killed_keeps_all_or_none_of_its_work_and_a_rerun_recovers(
         # All the notices of the sweep are there; the run is recorded as not finished.
         assert claimed + free == expected.notices
         assert count(store, T.sweep_t) == count(store, T.sweep_t, unfinished) == 1
-        changed = {"notice", "sweep", "delivery"}
+        # The sweep also advances each examined task's next_step_on, and its bookkeeping.
+        changed = {"notice", "sweep", "delivery", "task", "kttt_meta"}
         assert {k: v for k, v in rows(store).items() if k not in changed} == {
             k: v for k, v in before.items() if k not in changed
         }
+        assert _tasks_but_next_step(store) == tasks_before
         done = 0 if mode == "after-record" else 2
         assert len(digests) == done and set(digests.values()) <= {"pending"}
         assert (claimed == 0) == (done == 0)
