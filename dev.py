@@ -32,6 +32,15 @@ SUPPORTED = ((3, 11), (3, 12), (3, 13))
 BIN = "Scripts" if os.name == "nt" else "bin"
 
 
+def _workers(args: list[str]) -> list[str]:
+    """Run the tests in parallel (pytest-xdist, one worker per CPU, at most 4) unless the
+    arguments choose: ``-n N``, ``-n0`` or ``-p no:xdist`` are kept as given."""
+    if any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in args):
+        return []
+    n = min(4, os.cpu_count() or 1)
+    return ["-n", str(n)] if n > 1 else []
+
+
 def say(msg: str) -> None:
     print(f"[dev.py] {msg}", flush=True)
 
@@ -111,7 +120,7 @@ def main(argv: list[str]) -> int:
     if cmd == "demo":
         return run(["kttt", "demo", *rest])
     if cmd == "test":
-        return run(["pytest", *rest])
+        return run(["pytest", *_workers(rest), *rest])
     if cmd == "kttt":
         return run(["kttt", *rest])
     say(f"unknown command {cmd!r}; use demo, test or kttt")
