@@ -215,8 +215,14 @@ def _run(demo: FlowDemo, echo: Callable[[str], None]) -> None:
             pass
         demo.runs.append((run_name, flow_name, state.name))
         message = state.message or ""
-        echo(f"  [{state.name}] " + (message if message.startswith(run_name[:12]) else
-                                     f"{run_name}: {message}".rstrip(": ")))  # fmt: skip
+        head, _, subject = run_name.partition(": ")
+        if message.startswith(run_name[:12]):
+            text = message  # the message names the run itself
+        elif subject and message.startswith(subject):
+            text = f"{head}: {message}"  # "Hoàn thành: <task>: …" once, not twice
+        else:
+            text = f"{run_name}: {message}".rstrip(": ")
+        echo(f"  [{state.name}] {text}")
         return state.result() if state.is_completed() else None
 
     state: Any

@@ -144,7 +144,8 @@ def test_engine_commands_run_from_any_folder(venv: Path, tmp_path: Path) -> None
     )
     assert r.returncode == 0, r.stderr
     [row] = json.loads(r.stdout)["directives"]
-    assert (row["total"], row["due"], row["counts"]["overdue"]) == (22, 1, 1)
+    # 24 tasks: the 22 of the programme's assignments and seed 002's 2030 and 2045 targets.
+    assert (row["total"], row["due"], row["counts"]["overdue"]) == (24, 1, 1)
 
     r = _kttt(venv, work, home, "deadline", "trước ngày 25/10/2021")
     assert r.returncode == 0, r.stderr
@@ -172,8 +173,8 @@ def test_demo_finds_the_flows_of_its_prefect_yaml(
         PREFECT_HOME=str(tmp_path / "prefect-client"),
     )
     assert r.returncode == 0, r.stderr
-    assert "[Completed] load-directive" in r.stdout
-    assert "[Completed] daily-sweep" in r.stdout
+    assert "[Completed] Nạp văn bản chỉ đạo" in r.stdout  # load-directive, named in Vietnamese
+    assert "[Completed] Quét ngày 06/02/2023: " in r.stdout  # daily-sweep
     assert "23/01/2023 là ngày nghỉ" in r.stdout  # Tết: the sweep skipped
     assert f"Giao diện Prefect: {prefect_stack.ui_url}" in r.stdout
 
