@@ -196,7 +196,10 @@ def _run_name() -> str:
 
 
 def _status_text(tracker: Tracker, task_id: str, day: date) -> str:
-    [st] = tracker.status(as_of=day, task_ids=[task_id])
+    found = tracker.status(as_of=day, task_ids=[task_id])
+    if not found:  # a recurring instance whose period has not begun on that day
+        return "chưa đến kỳ của nhiệm vụ (chưa tính vào tình trạng tại ngày này)"
+    [st] = found
     text = LABELS[Status(st.status)]
     if st.days_overdue and st.status in (Status.done_late.value, Status.overdue.value):
         text += f" ({st.days_overdue} ngày)"
