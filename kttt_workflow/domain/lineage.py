@@ -13,21 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from kttt_workflow.domain.progress import DOC_TYPES
 from kttt_workflow.domain.text import fold
 
 # The Vietnamese name of each document type, as an evidence text starts ("Kế hoạch số …").
-TYPE_NAMES = {
-    "resolution": "Nghị quyết",
-    "conclusion": "Kết luận",
-    "instruction": "Chỉ thị",
-    "action_programme": "Chương trình hành động",
-    "plan": "Kế hoạch",
-    "decision": "Quyết định",
-    "official_letter": "Công văn",
-    "report": "Báo cáo",
-    "law": "Luật",
-    "decree": "Nghị định",
-}
+TYPE_NAMES = DOC_TYPES
 
 # A deliverable that starts with one of these words is a document a lower level issues to
 # implement the parent (folded: no diacritics, lower case). "Báo cáo" is not one: a report on
