@@ -514,14 +514,18 @@ class Tracker:
         unit: str | None = None,
         level: str | None = None,
         regime: str | progress.Regime | None = None,
+        within: str | None = None,
     ) -> progress.ProgressReport:
         """The consolidated report by directive, unit and level (set-based ``GROUP BY``s), as of
         a date or for a reporting ``period`` ("2022-Q4": as of the end of its data cut-off),
-        of one directive, unit or level. See :meth:`_progress` (section "reports").
+        of one directive, unit or level, or ``within`` a unit (it and every unit under it: one
+        province's share of a national cascade). See :meth:`_progress` (section "reports").
 
         A directive that is not stored (or has no task) is an error.
         """
-        return self._progress(as_of, directive, overdue_limit, period, unit, level, regime)
+        return self._progress(
+            as_of, directive, overdue_limit, period, unit, level, regime, within
+        )
 
     def explain_deadline(
         self, text: str, *, issued: date | None = None, roll: bool = True, count: int = 4
@@ -955,6 +959,7 @@ class Tracker:
         unit: str | None,
         level: str | None,
         regime: str | reporting.Regime | None,
+        within: str | None = None,
     ) -> reporting.ProgressReport:
         from kttt_workflow.domain import periods
 
@@ -969,16 +974,19 @@ class Tracker:
             raise KtttError("chỉ chọn một trong ngày tính (--as-of) và kỳ báo cáo (--period)")
         day = period.cutoff_end if period else (as_of or self.today())
         window = (period.cutoff_start, period.cutoff_end) if period else None
-        scope = progress_sql.Scope(day, directive, unit, level, window)
+        scope = progress_sql.Scope(day, directive, unit, level, window, within)
         with self._read() as conn:
             _known(conn, "unit", unit)
+            _known(conn, "unit", within)
             self._known_level(conn, level)
             counts = progress_sql.count_rows(conn, scope)
             with_tasks = {c.directive for c in counts}
             infos = progress_sql.directive_infos(
                 conn, with_tasks | ({directive} if directive else set())
             )
-            units = progress_sql.unit_infos(conn, {c.unit for c in counts} | {unit or ""})
+            units = progress_sql.unit_infos(
+                conn, {c.unit for c in counts} | {unit or "", within or ""}
+            )
             levels = progress_sql.level_infos(conn)
             ids = progress_sql.overdue_ids(conn, scope, overdue_limit)
             found = progress_sql.statuses(conn, day, ids)
@@ -1004,6 +1012,8 @@ class Tracker:
             unit_name=units[unit][0] if unit and unit in units else None,
             level=level,
             level_name=levels[level][0] if level and level in levels else None,
+            within=within,
+            within_name=units[within][0] if within and within in units else None,
             plans=plans,
             targets=goals,
         )
@@ -1054,7 +1064,7 @@ class Tracker:
         plan's order, streamed from one read connection (``with t.report_tasks(r) as rows:``)."""
         window = (report.period.cutoff_start, report.as_of) if report.period else None
         scope = progress_sql.Scope(
-            report.as_of, report.directive, report.unit, report.level, window
+            report.as_of, report.directive, report.unit, report.level, window, report.within
         )
         order = {p.directive: [r.key for r in p.rows] for p in report.plans}
         with self._read() as conn:

@@ -70,6 +70,13 @@ def report(
     level: Annotated[
         str | None, typer.Option(help="Mã cấp (ví dụ huyen): chỉ các đơn vị thuộc cấp này.")
     ] = None,
+    within: Annotated[
+        str | None,
+        typer.Option(
+            help="Mã đơn vị: đơn vị này và mọi đơn vị trực thuộc (ví dụ một tỉnh trong chương "
+            "trình toàn quốc)."
+        ),
+    ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Tính đến ngày (mặc định: hôm nay).")
     ] = None,
@@ -124,7 +131,7 @@ def report(
     on = parse_date(dated)
     with open_tracker(db) as t:
         r = t.progress(as_of=day, directive=directive, period=period, unit=unit, level=level,
-                       regime=regime)  # fmt: skip
+                       regime=regime, within=within)  # fmt: skip
         if kind in ("docx", "xlsx"):
             target = output or _default_name(r, kind)
             written = t.write_report(r, target, kind, issuer=issuer, place=place, dated=on)

@@ -694,6 +694,8 @@ class ProgressReport:
     unit_name: str | None = None
     level: str | None = None
     level_name: str | None = None
+    within: str | None = None  # a unit and every unit under it
+    within_name: str | None = None
     plans: list[PlanTable] = field(default_factory=list)
     targets: TargetReport | None = None  # quantitative targets of the tasks in scope
 
@@ -770,6 +772,8 @@ class ProgressReport:
             text += f" của {self.unit_name}"
         elif self.level_name:
             text += f", {self.level_name.lower()}"
+        if self.within_name:
+            text += f" tại {self.within_name} và các đơn vị trực thuộc"
         if self.period:
             text += f" {self.period.label}"
         return text
@@ -937,6 +941,7 @@ class ProgressReport:
             "directive": self.directive,
             "unit": self.unit,
             "level": self.level,
+            "within": self.within,
             "definitions": DEFINITIONS,
             "total": self.total_row().as_json(),
             "directives": [

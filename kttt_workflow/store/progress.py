@@ -43,6 +43,7 @@ class Scope:
     unit: str | None = None
     level: str | None = None
     window: tuple[date, date] | None = None
+    within: str | None = None  # a unit and every unit under it (a province's whole cascade)
 
 
 @dataclass
@@ -72,11 +73,22 @@ def _base(conn: Connection, scope: Scope) -> _Base:
         where.append(
             or_(t.c.unit_code == scope.unit, assigned == scope.unit, answers == scope.unit)
         )
+    if scope.within:
+        where.append(answers.in_(select(subtree(scope.within).c.code)))
     if scope.level:
         now = tables.unit_t.alias("answering_unit")
         source = source.join(now, now.c.code == answers)
         where.append(now.c.level == scope.level)
     return _Base(source, where, answers, status, days)
+
+
+def subtree(code: str) -> Any:
+    """The unit ``code`` and every unit under it in the registry's hierarchy (``parent``), as a
+    recursive CTE of one column ``code``. A unit that has ceased stays where it was: its tasks are
+    counted with the unit that answers for them, which is in the tree or not on its own."""
+    u = tables.unit_t
+    top = select(u.c.code).where(u.c.code == code).cte("within_units", recursive=True)
+    return top.union(select(u.c.code).where(u.c.parent_code == top.c.code))
 
 
 def _age_bucket(status: ColumnElement[str], days: ColumnElement[int]) -> ColumnElement[Any]:

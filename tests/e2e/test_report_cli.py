@@ -53,6 +53,12 @@ def test_report_as_docx_xlsx_md_and_json(reported: Tracker, tmp_path: Path) -> N
     data = json.loads(out)
     assert data["unit"] == "x-ubnd-a" and data["total"]["total"] == 3
     assert data["total"]["overdue_by_age"]["Đến 30 ngày"] == 2
+    # The province and every unit under it: the whole of this one-province registry.
+    code, out = cli("report", "--db", db, "--as-of", "2023-01-16", "--format", "json",
+                    "--within", "x-ubnd")  # fmt: skip
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["within"] == "x-ubnd" and data["total"]["total"] == 14
 
 
 def test_report_for_a_period_writes_its_default_file_name(
@@ -79,6 +85,7 @@ def test_report_for_a_period_writes_its_default_file_name(
         (("--format", "pdf"), "định dạng 'pdf' không hợp lệ"),
         (("-o", "x.txt"), "không biết định dạng của tệp x.txt"),
         (("--level", "huyn"), "không có cấp mã 'huyn'"),
+        (("--within", "x-ubnd-z"), "không có đơn vị mã 'x-ubnd-z'"),
         (("--regime", "hằng tuần", "--period", "2022"), "thời hạn gửi báo cáo 'hằng tuần'"),
     ],
 )

@@ -17,6 +17,7 @@ import pytest
 
 from kttt_workflow.domain.progress import fmt_pct
 from kttt_workflow.domain.status import DUE_STATUSES, Status
+from kttt_workflow.errors import KtttError
 from kttt_workflow.service import Tracker
 from tests.helpers import report_some
 
@@ -80,3 +81,78 @@ def test_report_of_every_directive_and_markdown_in_vietnamese(reported: Tracker)
     assert data["as_of"] == "2023-01-16" and "due" in data["definitions"]
     [d] = data["directives"]
     assert len(d["units"]) == 6 and len(d["overdue_tasks"]) == d["counts"]["overdue"]
+
+
+WITHIN_REGISTRY = """\
+kind: registry
+levels:
+  - {code: tinh, name: Cấp tỉnh}
+  - {code: huyen, name: Cấp huyện}
+  - {code: xa, name: Cấp xã}
+units:
+  - {code: w-ubnd, name: Ủy ban nhân dân tỉnh W, level: tinh}
+  - {code: w-huyen-a, name: UBND huyện A, level: huyen, parent: w-ubnd}
+  - {code: w-huyen-b, name: UBND huyện B, level: huyen, parent: w-ubnd}
+  - {code: w-xa-a1, name: UBND xã A1, level: xa, parent: w-huyen-a}
+  - code: w-xa-a2
+    name: UBND xã A2
+    level: xa
+    parent: w-huyen-a
+    valid_to: 2022-12-31
+    successor: w-xa-b1
+  - {code: w-xa-b1, name: UBND xã B1, level: xa, parent: w-huyen-b}
+groups:
+  - code: w-cac-xa
+    name: UBND các xã
+    members: [w-xa-a1, w-xa-a2, w-xa-b1]
+  - code: w-cac-huyen
+    name: UBND các huyện
+    members: [w-huyen-a, w-huyen-b]
+"""
+
+WITHIN_DIRECTIVE = """\
+kind: directive
+code: kh-w-2022
+document: {type: plan, symbol: 9/KH-UBND, date: 2022-10-03, issuer: w-ubnd, title: Kế hoạch W}
+tasks:
+  - {id: "1", title: Các huyện ban hành kế hoạch, lead: w-cac-huyen, deadline: Quý IV/2022}
+  - {id: "2", title: Các xã ban hành kế hoạch, lead: w-cac-xa, deadline: trong tháng 11/2022}
+  - {id: "3", title: Tỉnh tổng kết, lead: w-ubnd, deadline: trong tháng 12/2022}
+"""
+
+
+def test_report_within_a_unit_counts_it_and_every_unit_under_it(
+    store: Tracker, tmp_path: Path
+) -> None:
+    """``within``: a district's report counts its own tasks and its communes', by the unit that
+    answers for each task on the report date: a commune that ceased and whose successor is in
+    another district is counted there, with the successor."""
+    (tmp_path / "units.yaml").write_text(WITHIN_REGISTRY, encoding="utf-8")
+    (tmp_path / "plan.yaml").write_text(WITHIN_DIRECTIVE, encoding="utf-8")
+    store.load([tmp_path / "units.yaml", tmp_path / "plan.yaml"])
+    day = date(2023, 1, 16)  # after xã A2 ceased (31/12/2022): xã B1 answers for its task
+    answering = {t.task_id: t.answering_unit for t in store.status(as_of=day)}
+    assert answering["kh-w-2022/2/w-xa-a2"] == "w-xa-b1"
+
+    a = store.progress(as_of=day, within="w-huyen-a")
+    assert {u.code: u.total for u in a.unit_rows()} == {"w-huyen-a": 1, "w-xa-a1": 1}
+    assert a.total_row().total == 2
+    assert a.subject.endswith("tại UBND huyện A và các đơn vị trực thuộc")
+    assert a.as_json()["within"] == "w-huyen-a"
+
+    b = store.progress(as_of=day, within="w-huyen-b")
+    assert {u.code: u.total for u in b.unit_rows()} == {"w-huyen-b": 1, "w-xa-b1": 2}
+
+    # Before xã A2 ceased it answers for its own task, in district A.
+    early = store.progress(as_of=date(2022, 12, 1), within="w-huyen-a")
+    assert {u.code: u.total for u in early.unit_rows()} == {
+        "w-huyen-a": 1,
+        "w-xa-a1": 1,
+        "w-xa-a2": 1,
+    }
+    # The province: everything, as the national report of this registry.
+    whole = store.progress(as_of=day, within="w-ubnd")
+    assert whole.total_row().total == store.progress(as_of=day).total_row().total == 6
+
+    with pytest.raises(KtttError, match="không có đơn vị mã 'w-huyen-c'.*w-huyen-"):
+        store.progress(as_of=day, within="w-huyen-c")
