@@ -372,7 +372,11 @@ FILE_KINDS = {"docx": "Báo cáo (Word, .docx)", "xlsx": "Bảng theo dõi (Exce
 
 def report_file_name(report: ProgressReport, kind: str) -> str:
     """``bao-cao-kh-67-2013-2022-q4.docx``: what the report covers, and as of when."""
-    parts = ["bao-cao", report.directive or "tong-hop", report.unit or report.level or ""]
+    parts = [
+        "bao-cao",
+        report.directive or "tong-hop",
+        report.unit or report.level or report.within or "",
+    ]
     parts.append(report.period.code if report.period else f"{report.as_of:%Y-%m-%d}")
     return slug("-".join(p for p in parts if p)) + f".{kind}"
 
