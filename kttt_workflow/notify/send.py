@@ -1,28 +1,29 @@
 """Sending one message to a unit's targets through Apprise.
 
-How results are read from Apprise 2.0.1 (paths relative to the installed ``apprise`` package):
+How results are read from Apprise 2.2.0 (paths relative to the installed ``apprise`` package;
+result.py, dispatch.py and the e-mail plugin's ``send`` are as they were in 2.0.1):
 
-- ``Apprise.notify()`` (apprise.py:1017) returns an ``AppriseResult``; iterating it yields one
+- ``Apprise.notify()`` (apprise.py:1050) returns an ``AppriseResult``; iterating it yields one
   ``NotifyResult`` per service dispatched (result.py:186), with ``status`` (SUCCESS, FAILURE or
   TIMEOUT, derived from its attempts at result.py:232-249), its ``tag`` tuple (result.py:216),
   its ``attempts`` and the log entries captured during each attempt (``logs()``, at the level
   passed as ``notify(log_level=...)``; per-attempt capture at dispatch.py:737-748). Every target
   is added as its own service with a unique tag, so each result maps back to one target.
 - ``TIMEOUT`` only means *Apprise's own* deadline expired (the asset's ``service_timeout`` or
-  ``notify(timeout=...)``; dispatch.py:171-239, apprise.py:1694-1718): Apprise stopped waiting
+  ``notify(timeout=...)``; dispatch.py:171-239, apprise.py:1719-1743): Apprise stopped waiting
   and abandoned the worker. A socket timeout inside a plugin (our ``cto``/``rto``, smtplib's
   timeout) is caught by the plugin, which returns False: a plain FAILURE (dispatch.py:884-890,
   779-785). Apprise keeps no exception object; plugins log it as ``Socket Exception: <str(exc)>``
-  at DEBUG (e.g. plugins/custom_json.py:360-365, plugins/email/base.py:715-731; 183 places in
-  2.0.1), and that text is the only place the exception class shows: ``requests.ReadTimeout`` →
-  "Read timed out.", ``ConnectTimeout`` → "... timed out. (connect timeout=...)",
+  at DEBUG (e.g. plugins/custom_json.py:360-365, plugins/email/base.py:715-731; some 200 places
+  in 2.2.0), and that text is the only place the exception class shows: ``requests.ReadTimeout``
+  → "Read timed out.", ``ConnectTimeout`` → "... timed out. (connect timeout=...)",
   ``socket.timeout`` (smtplib) → "timed out". So we have Apprise capture DEBUG entries per attempt
   (``log_level=DEBUG``, with the ``apprise`` logger opened to DEBUG for the call, see
   ``redaction.verbose_apprise``) and classify a failed attempt whose ``Socket Exception`` entry says
   "timed out"/"timeout" as a timeout. HTTP error answers (even 504 Gateway Timeout) are not socket
   exceptions, so they stay ``failed``; a refused connection is ``failed`` too.
 - E-mail: Apprise sets its own random ``Message-ID`` *after* the custom headers
-  (plugins/email/base.py:1505-1515), so a ``Message-ID`` of ours would be a second one; the
+  (plugins/email/base.py:1490-1499), so a ``Message-ID`` of ours would be a second one; the
   delivery id travels as ``X-KTTT-Delivery-Id`` (the plugin's ``+Header=value`` headers, kept in
   ``self.headers``, base.py:669). Same attribute, same header for json/xml/form webhooks
   (plugins/custom_json.py:203-206, merged into the request at 226-232).
@@ -121,7 +122,7 @@ def _configure(plugin: NotifyBase, delivery_id: str, cto: float, rto: float) -> 
 
 def _group(plugin: NotifyBase, msg: Message) -> str:
     """Which body a target gets: e-mail the HTML digest (Apprise then sends multipart/alternative,
-    its text/plain part converted from the HTML, plugins/email/base.py:1281-1293) unless the URL
+    its text/plain part converted from the HTML, plugins/email/base.py:1266-1278) unless the URL
     asks for ``format=text``; targets that resolve to Markdown the Markdown; the rest the text."""
     email_html = isinstance(plugin, NotifyEmail) and bool(msg.html)
     if email_html and plugin.resolve_format(NotifyFormat.HTML) == NotifyFormat.HTML:

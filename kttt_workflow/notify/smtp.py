@@ -4,9 +4,9 @@ connections kept open per server and reused.
 Where Apprise 2.0.1 spends an e-mail (cProfile of ``NotifyEmail.send`` to a local aiosmtpd, 100
 messages): ~22 ms of ~31 ms in ``ssl.create_default_context()`` (loading the system CA bundle in
 ``set_default_verify_paths``), made anew by ``AppriseSMTPController.__enter__`` for every message,
-even for plain SMTP without TLS (``plugins/email/smtp.py``); then the TCP connection, the banner,
-EHLO and QUIT of a new SMTP session per message. Building the message itself
-(``NotifyEmail.prepare_emails``) is ~2 ms.
+even for plain SMTP without TLS (``plugins/email/smtp.py``, the same in 2.2.0); then the TCP
+connection, the banner, EHLO and QUIT of a new SMTP session per message. Building the message
+itself (``NotifyEmail.prepare_emails``) is ~2 ms.
 
 :class:`PooledEmail` is a ``NotifyEmail`` (so still Apprise to the rest of the engine: the same
 ``mailto://``/``mailtos://`` URLs, the same parsing, ``url(privacy=True)`` masking, per-attempt log
@@ -206,10 +206,11 @@ def _transmit(s: _Session, from_addr: str, to_addrs: list[str], body: str) -> di
 class PooledEmail(NotifyEmail):
     """Apprise's e-mail plugin, sending over a pooled SMTP session.
 
-    ``send`` is ``NotifyEmail.send`` of Apprise 2.0.1 (plugins/email/base.py:633-739) with the
-    session from :data:`POOL`: same headers, same message building, same per-recipient
-    bookkeeping, and the same log lines (``Socket Exception: ...`` at DEBUG, which
-    :mod:`kttt_workflow.notify.send` reads to tell a timeout from a failure).
+    ``send`` is ``NotifyEmail.send`` of Apprise 2.0.1 (plugins/email/base.py:633-739, unchanged in
+    2.2.0, as are the attributes it reads and ``plugins/email/smtp.py``) with the session from
+    :data:`POOL`: same headers, same message building, same per-recipient bookkeeping, and the
+    same log lines (``Socket Exception: ...`` at DEBUG, which :mod:`kttt_workflow.notify.send`
+    reads to tell a timeout from a failure).
     """
 
     def send(  # type: ignore[override]
