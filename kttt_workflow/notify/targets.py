@@ -1,10 +1,11 @@
 """Delivery targets: expand ``${VAR}`` secrets from the environment, mask them, load Apprise configs.
 
 A unit's target in the registry is an Apprise URL whose secrets are environment placeholders,
-e.g. ``mailto://${KTTT_SMTP_USER}:${KTTT_SMTP_PASS}@smtp.example.gov.vn?to=so@example.gov.vn``
-or ``tgram://${KTTT_TG_TOKEN}/12345``; secrets never live in YAML in git. The expanded URL holds
-the secret, so it is only ever shown through :func:`mask_target`, and every secret seen here is
-registered for log redaction (see :mod:`kttt_workflow.notify.redaction`).
+e.g. ``mailto://${KTTT_SMTP_USER}:${KTTT_SMTP_PASS}@smtp.example.gov.vn?to=so@example.gov.vn``,
+``tgram://${KTTT_TG_TOKEN}/12345`` or ``zalo://${KTTT_ZALO_TOKEN}/{chat_id}``; secrets never live
+in YAML in git. The expanded URL holds the secret, so it is only ever shown through
+:func:`mask_target`, and every secret seen here is registered for log redaction (see
+:mod:`kttt_workflow.notify.redaction`).
 """
 
 from __future__ import annotations
@@ -93,6 +94,12 @@ def make_asset(service_timeout: float | None = None) -> AppriseAsset:
 #   shows them (only the bot token is a credential: nobody can post to a chat without it), and
 #   they tell two targets of one bot apart. Chat *names* (``@channel``) are hidden like any word:
 #   a token fragment written in the wrong place becomes a chat name;
+# - a Zalo chat id (``zalo://{bot_token}/{chat_id}``, Apprise 2.2): a word of the characters
+#   Apprise's Zalo plugin accepts as a chat id (letters, digits, ``._-``). Zalo ids are opaque
+#   strings, not numbers, so hiding them would hide every recipient, and the loader would take
+#   the id of ``zalo://${KTTT_ZALO_TOKEN}/{chat_id}`` for a token written in clear. As for
+#   Telegram, only the bot token is a credential; Apprise parses it as ``{bot_id}:{secret}``
+#   before the first path segment (or from ``?token=``), so no piece of it is a chat id;
 # - an e-mail address (recipients of ``mailto``): addresses are not secrets, and the recipients
 #   are what identifies an e-mail target;
 # - what Apprise already masked (``****``, ``X...Y``, ``...XXXX``).
@@ -101,6 +108,8 @@ _WEBHOOK_WORDS = frozenset({"api", "hook", "hooks", "webhook", "webhooks", "noti
 _API_VERSION = re.compile(r"v\d{1,2}")
 _TELEGRAM_SCHEMES = frozenset({"tgram"})
 _CHAT_ID = re.compile(r"-?\d{1,20}(?::\d{1,12})?")
+_ZALO_SCHEMES = frozenset({"zalo"})
+_ZALO_CHAT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _EMAIL = re.compile(r"[^\s/@<>,]+@[^\s/@<>,]+\.[^\s/@<>,.]+")
 _APPRISE_MASK = re.compile(r"\*{4}|[^.]?\.\.\.[^.]?|\.\.\.[^.]{1,4}")
 
@@ -166,6 +175,8 @@ def _segment_shown(scheme: str, segment: str) -> bool:
         return segment.lower() in _WEBHOOK_WORDS or bool(_API_VERSION.fullmatch(segment))
     if scheme in _TELEGRAM_SCHEMES:
         return bool(_CHAT_ID.fullmatch(segment))
+    if scheme in _ZALO_SCHEMES:
+        return bool(_ZALO_CHAT_ID.fullmatch(segment))
     return False
 
 

@@ -61,6 +61,12 @@ SLOTS: list[tuple[str, str]] = [
     ("tgram://123456789:AAE-bot-token/@{w}", "tgram://"),
     ("tgram://123456789:AAE-bot-token/?to={w}", "tgram://"),
     ("tgram://123456789:AAE-bot-token/12345?topic={w}", "tgram://"),
+    # Zalo (Apprise 2.2): the bot token is hidden, wherever it is written; chat ids are shown.
+    ("zalo://123456789:AAE{w}/5f1b2c3d4e5a", "zalo://1...d/5f1b2c3d4e5a?"),
+    ("zalo://123456789/{w}/5f1b2c3d4e5a", "zalo://1...d/5f1b2c3d4e5a?"),
+    ("zalo://5f1b2c3d4e5a?token=123456789:{w}", "zalo://1...d/5f1b2c3d4e5a?"),
+    ("zalo://123456789:AAE-bot-token/5f1b2c3d4e5a/@{w}", "/5f1b2c3d4e5a/"),
+    ("zalo://{w}/5f1b2c3d4e5a", "zalo://"),
     # Gotify: the app token is hidden, and so is a path prefix that is not a syntax word.
     ("gotify://127.0.0.1:8080/{w}/AAAAAAAAAAAAAAA", "gotify://127.0.0.1:8080/"),
     ("gotify://127.0.0.1:8080/AAAAAAAAAAAAAAA{w}", "gotify://127.0.0.1:8080/"),
@@ -99,6 +105,8 @@ def test_what_a_mask_still_shows_identifies_the_target() -> None:
     tg = mask_target("tgram://123456789:AAE-bot-token/12345/-1001234567890/@kttt_channel")
     assert "/12345/" in tg and "/-1001234567890/" in tg
     assert "kttt_channel" not in tg and "/@...l/" in tg
+    zalo = mask_target("zalo://123456789:AAE-bot-token/5f1b2c3d4e5a/9e8d7c6b")
+    assert zalo.startswith("zalo://1...n/5f1b2c3d4e5a/9e8d7c6b?"), zalo
     # ... and the values of Apprise's own parameters too (enumerated words, booleans, numbers).
     json = mask_target("json://127.0.0.1:8080/hook?method=PUT&format=markdown&overflow=split&cto=3")
     for part in ("method=PUT", "format=markdown", "overflow=split", "cto=3.0", "optional=no"):

@@ -82,6 +82,12 @@ def test_expand_target_missing_variable_names_it_without_values() -> None:
             "bogus://host.example.vn",
         ),
         ("tgram://${KTTT_TG_TOKEN}/12345", "AAE-secret-bot-token", "tgram://${KTTT_TG_TOKEN}"),
+        ("zalo://123456789:ABCDEF_secret_token/5f1b2c3d4e", "123456789", "zalo://1...n/5f1b2c3d4e"),
+        (
+            "zalo://${KTTT_ZALO_TOKEN}/5f1b2c3d4e",
+            "ABCDEF_secret_token",
+            "zalo://${KTTT_ZALO_TOKEN}",
+        ),
     ],
 )
 def test_mask_target_hides_secrets(url: str, secret: str, shown: str) -> None:
