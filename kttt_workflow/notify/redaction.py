@@ -41,7 +41,9 @@ WATCHED_PREFIXES = ("apprise", "urllib3", "requests", "kttt_workflow.notify")
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
-_pattern: re.Pattern[str] | None = None
+# (any secret, every secret by position): one tuple, so that a reader never pairs an old one with
+# a new one. See ``register_secrets``.
+_patterns: tuple[re.Pattern[str], re.Pattern[str]] | None = None
 
 _quiet: contextvars.ContextVar[list[tuple[int, str]] | None] = contextvars.ContextVar(
     "kttt_notify_quiet", default=None
@@ -60,7 +62,7 @@ def _variants(value: str) -> set[str]:
 
 def register_secrets(values: Iterable[str]) -> None:
     """Add secrets (and their URL-encoded/decoded forms) to the process-wide redaction set."""
-    global _pattern
+    global _patterns
     new: set[str] = set()
     for v in values:
         if v and len(v) >= MIN_SECRET_LEN:
@@ -69,19 +71,44 @@ def register_secrets(values: Iterable[str]) -> None:
         if new <= _secrets:
             return
         _secrets.update(new)
-        # Longest first, so a secret that contains another one is replaced whole.
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        # Longest first. The first pattern finds whether a text holds a secret at all (most log
+        # records hold none); the second, a zero-width lookahead, the longest secret that starts
+        # at every position (see ``redact``), some four times slower.
+        ordered = "|".join(re.escape(s) for s in sorted(_secrets, key=len, reverse=True))
+        _patterns = (re.compile(ordered), re.compile(f"(?=({ordered}))"))
 
 
 def redact(text: str, extra: Iterable[str] = ()) -> str:
-    """``text`` with every registered secret (and every string in ``extra``) replaced by ``****``."""
-    pattern = _pattern
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
-    for s in sorted((e for e in extra if e), key=len, reverse=True):
-        text = text.replace(s, MASK)
-    return text
+    """``text`` with every registered secret (and every string in ``extra``) replaced by ``****``.
+
+    Occurrences that overlap are hidden as one: with secrets ``bot123456`` and ``123456789:key``
+    registered, ``bot123456789:key`` becomes ``****``, not ``****789:key`` (a plain alternation
+    would replace the first match and carry on after it).
+    """
+    spans: list[tuple[int, int]] = []
+    patterns = _patterns
+    if patterns is not None and patterns[0].search(text):
+        spans += [(m.start(), m.end(1)) for m in patterns[1].finditer(text)]
+    for s in {e for e in extra if e}:
+        at = text.find(s)
+        while at >= 0:
+            spans.append((at, at + len(s)))
+            at = text.find(s, at + 1)
+    if not spans:
+        return text
+    out: list[str] = []
+    done = 0  # text[:done] is already in ``out``
+    start, end = -1, -1
+    for a, b in sorted(spans):
+        if a < end:  # overlaps the current span: extend it
+            end = max(end, b)
+            continue
+        if end > start:
+            out += [text[done:start], MASK]
+            done = end
+        start, end = a, b
+    out += [text[done:start], MASK, text[end:]]
+    return "".join(out)
 
 
 class RedactingFilter(logging.Filter):

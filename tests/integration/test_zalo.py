@@ -173,7 +173,9 @@ def test_a_refused_or_unreachable_zalo_api_fails_in_vietnamese_without_the_token
     assert len(zalo_api.requests_to(API_PATH)) == 1  # it was really asked, with the token
     assert refused.status == DeliveryStatus.failed
     assert refused.error is not None and refused.error.startswith("gửi không thành công")
-    assert "error=500" in refused.error
+    # (Only the status: the redaction registry is process-wide, and other tests' short secrets
+    # may blank out words of Apprise's English text.)
+    assert "500" in refused.error
     # Nobody listens: requests' exception quotes the whole API URL, token included.
     monkeypatch.setattr(
         NotifyZalo, "notify_url", f"http://{HOST}:{unreachable_port()}/bot{{token}}/sendMessage"
@@ -181,8 +183,12 @@ def test_a_refused_or_unreachable_zalo_api_fails_in_vietnamese_without_the_token
     [down] = send(_message(), [url], connect_timeout=CTO, read_timeout=RTO)
     assert down.status == DeliveryStatus.failed
     assert down.error is not None and "Socket Exception" in down.error
-    # The exception's text is there, with both halves of the token replaced.
-    assert f"{HOST}" in down.error and "/bot****:****/sendMessage" in down.error
+    # The exception's text is there, the API path it quotes with no piece of the token: neither
+    # half, nor a digit of the bot id (``/bot****:****/…``, or ``/****/…`` where another test's
+    # secret overlaps it).
+    path = down.error.split("url: ", 1)[1].split(" ", 1)[0]
+    assert path.endswith("/sendMessage") and "****" in path, path
+    assert not any(c.isdigit() for c in path), path
     assert refused.target == down.target and refused.target.startswith(f"zalo://1...n/{CHAT}?")
     leaks = [t for t in (refused.error, down.error, caplog.text) if SECRET in t]
     assert leaks == [], f"the bot token shown: {leaks}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from kttt_workflow.notify import redaction
 from kttt_workflow.notify.targets import TargetError, expand_target, mask_target
 
 
@@ -104,3 +105,13 @@ def test_mask_target_distinguishes_targets() -> None:
     c = mask_target("tgram://123456789:AAE-secret-bot-token/12345")
     d = mask_target("tgram://123456789:AAE-secret-bot-token/67890")
     assert len({a, b, c, d}) == 4
+
+
+def test_overlapping_secrets_are_hidden_whole() -> None:
+    # Two targets' secrets overlap in one log line (a webhook path word ending where a bot token
+    # begins): no fragment of either shows. (Unusual values: the registry is process-wide.)
+    redaction.register_secrets(["qzhook987654", "987654321:qzBotKey"])
+    line = "POST /qzhook987654321:qzBotKey/sendMessage"
+    assert redaction.redact(line) == "POST /****/sendMessage"
+    assert redaction.redact("qzhook987654 and 987654321:qzBotKey") == "**** and ****"
+    assert redaction.redact("x-qzExtraA-qzExtraB", ["qzExtraA-qz", "qzExtraB"]) == "x-****"
