@@ -3,25 +3,36 @@
 Usage::
 
     .venv/bin/python bench/bench_prefect.py [--repeat 5] [--tasks 200] [--communes N] [--keep]
+                                           [--profile]
 
 It starts a real local Prefect server (``kttt_workflow.orchestration.stack``, SQLite, in a
 temporary folder), then measures, in the same process and the same run:
 
 * ``server start``      ``prefect server start`` until ``/api/health`` answers (new database);
 * ``empty flow run``    a flow run with no task, against that server, vs the same function called
-                        as plain Python;
+                        as plain Python; split, by the timestamps of its states read back from the
+                        API, into the time to ``Running`` (the flow and flow run created, the
+                        state set), ``Running`` to ``Completed`` and ``Completed`` to the call's
+                        return (the engine joining its heartbeat thread);
 * ``task run``          N no-op task runs inside a flow run, timed inside it, / N;
 * ``sweep, library``    ``Tracker.sweep(send=False, force=True)`` + ``Tracker.deliver()`` +
                         ``Tracker.progress()`` on the real directives (``directives/``) as of
                         05/12/2022, in a fresh copy of a loaded store each time (the ledger makes
                         a sweep happen once);
 * ``sweep, flow run``   the ``daily-sweep`` flow doing the same work (plus its events and
-                        artifacts), on another fresh copy;
+                        artifacts), on another fresh copy; ``… to Completed``: until its
+                        ``Completed`` state (what the UI shows), without the heartbeat join;
 * ``table artifact``    20 progress tables created inside a flow run, timed inside it, / 20;
 * ``events``            publishing that sweep's facts (``Tracker.notice_facts``: what the flow
                         publishes) as Prefect events (client side, flushed);
 * with ``--communes N``: the library and the flow run on a synthetic cascade of N communes, all
-  overdue (the generator of ``bench/bench_load.py``).
+  overdue (the generator of ``bench/bench_load.py``);
+* with ``--profile``: where an empty flow run's time goes, ``--repeat`` runs each of: the flow run
+  as it is, with the engine's HTTP requests (count, time) and its ``Thread.join`` timed (the
+  client's methods wrapped, in this mode only); the same with the engine's heartbeat thread off
+  (``heartbeat_seconds`` None: what it would cost without it; Prefect 3.9.1 has no setting for
+  that, ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` is an integer >= 30); an ``async def`` flow called
+  with ``asyncio.run`` (the async engine does not join the thread).
 
 Each figure is the median of ``--repeat`` runs (the library and the flow alternate). See
 ``docs/prefect.md`` for results.
@@ -30,6 +41,7 @@ Each figure is the median of ``--repeat`` runs (the library and the flow alterna
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import sys
@@ -37,6 +49,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from _common import ROOT, banner, fmt, log, median, scratch, seconds
 
@@ -44,6 +57,8 @@ from kttt_workflow.orchestration.stack import Stack, free_port, start_server, st
 
 AS_OF = date(2022, 12, 5)
 EVENTS = "events (the sweep's facts)"
+EMPTY = "empty flow run"
+SWEEP_RUN = "sweep, flow run"
 ARTIFACTS = 20
 
 
@@ -56,6 +71,9 @@ def main() -> int:
         "--communes", type=int, default=0, help="also sweep a synthetic cascade of N communes"
     )
     ap.add_argument("--repeat-scale", type=int, default=1, help="repetitions of --communes")
+    ap.add_argument(
+        "--profile", action="store_true", help="also split an empty flow run's time (see above)"
+    )
     args = ap.parse_args()
 
     with scratch("kttt-bench-prefect-", args.keep) as tmp:
@@ -84,12 +102,21 @@ def main() -> int:
     for name, xs in results.items():
         log(f"{name:34} {fmt(xs, digits=1, scale=1000, unit='ms')}")
     lib, fl = median(results["sweep, library"]), median(results["sweep, flow run"])
+    to_done = median(results[f"{SWEEP_RUN}, to Completed"])
+    empty_run = median(results["empty flow run"])
+    empty_done = median(results[f"{EMPTY}: to Running"]) + median(
+        results[f"{EMPTY}: Running to Completed"]
+    )
     log()
     log(
         f"server start {server_start:.1f}s; task run "
         f"{median(results['task run (each)']) * 1000:.1f}ms; "
-        f"empty flow run {median(results['empty flow run']) * 1000:.0f}ms; "
-        f"sweep flow run overhead {(fl - lib) * 1000:.0f}ms over the library ({fl / lib:.2f}x)"
+        f"empty flow run {empty_run * 1000:.0f}ms "
+        f"({empty_done * 1000:.0f}ms to Completed); "
+        f"sweep flow run overhead {(fl - lib) * 1000:.0f}ms over the library ({fl / lib:.2f}x), "
+        f"{(fl - lib - empty_run) * 1000:+.0f}ms over an empty flow run; "
+        f"to Completed {(to_done - lib) * 1000:.0f}ms over the library, "
+        f"{(to_done - lib - empty_done) * 1000:+.0f}ms over an empty flow run's"
     )
     return 0
 
@@ -151,10 +178,11 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
             tr.progress(as_of=AS_OF)
         assert r.notices > 0, r
 
-    def flow_run(url: str) -> None:
+    def flow_run(url: str) -> Any:
         params = SweepParams(as_of=AS_OF, force=True, database_url=url)
         state = daily_sweep(params, return_state=True)
         assert state.is_completed(), state.message
+        return state
 
     def settle() -> None:
         # Let the events worker send what the flow queued, without stopping it (a drained worker
@@ -174,27 +202,37 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
             "empty flow run",
             "task run (each)",
             "table artifact (each)",
+            f"{EMPTY}: to Running",
+            f"{EMPTY}: Running to Completed",
+            f"{EMPTY}: Completed to return",
             "sweep, library",
-            "sweep, flow run",
+            SWEEP_RUN,
+            f"{SWEEP_RUN}, to Completed",
             EVENTS,
         )
     }
     for i in range(args.repeat):
         out["plain function call"].append(seconds(lambda: empty.fn()))  # type: ignore[attr-defined]
-        e = seconds(empty)
-        out["empty flow run"].append(e)
+        e, marks = timed_run(lambda: empty(return_state=True))
+        out[EMPTY].append(e)
+        out[f"{EMPTY}: to Running"].append(marks["Running"])
+        out[f"{EMPTY}: Running to Completed"].append(marks["Completed"] - marks["Running"])
+        out[f"{EMPTY}: Completed to return"].append(e - marks["Completed"])
         out["task run (each)"].append(many(args.tasks))
         out["table artifact (each)"].append(tables(ARTIFACTS, table))
         url_l, url_f = fresh(f"lib-{i}"), fresh(f"flow-{i}")
         out["sweep, library"].append(seconds(lambda: library(url_l)))  # noqa: B023
-        out["sweep, flow run"].append(seconds(lambda: flow_run(url_f)))  # noqa: B023
+        f, marks = timed_run(lambda: flow_run(url_f))  # noqa: B023
+        out[SWEEP_RUN].append(f)
+        out[f"{SWEEP_RUN}, to Completed"].append(marks["Completed"])
         settle()  # the flow's events are still being sent: not into the next measure
         log(
-            f"  #{i + 1}: empty flow {e * 1000:.0f}ms, task run "
+            f"  #{i + 1}: empty flow {e * 1000:.0f}ms (Completed at "
+            f"{out[f'{EMPTY}: Running to Completed'][-1] * 1000 + out[f'{EMPTY}: to Running'][-1] * 1000:.0f}ms), task run "
             f"{out['task run (each)'][-1] * 1000:.1f}ms, artifact "
             f"{out['table artifact (each)'][-1] * 1000:.0f}ms, "
             f"sweep: library {out['sweep, library'][-1] * 1000:.0f}ms, "
-            f"flow run {out['sweep, flow run'][-1] * 1000:.0f}ms"
+            f"flow run {f * 1000:.0f}ms (Completed at {marks['Completed'] * 1000:.0f}ms)"
         )
     with Tracker.open(fresh("facts")) as tracker:
         r = tracker.sweep(as_of=AS_OF, send=False, force=True)
@@ -212,6 +250,109 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
     out[f"{EVENTS}, each"] = [x / len(facts) for x in out[EVENTS]]
     if args.communes:
         out.update(scale(args, tmp, library, flow_run, settle))
+    if args.profile:
+        out.update(profile(args.repeat, empty))
+    return out
+
+
+def timed_run(call: Callable[[], Any]) -> tuple[float, dict[str, float]]:
+    """The wall time of a flow run called in this process, and when (seconds after the call) it
+    entered each of its states, read back from the API."""
+    from prefect.client.orchestration import get_client
+
+    gc.collect()
+    t0, p0 = time.time(), time.perf_counter()
+    state = call()
+    wall = time.perf_counter() - p0
+    with get_client(sync_client=True) as client:
+        states = client.read_flow_run_states(state.state_details.flow_run_id)
+    return wall, {str(s.name): s.timestamp.timestamp() - t0 for s in states}
+
+
+def profile(repeat: int, empty: Any) -> dict[str, list[float]]:
+    """An empty flow run, taken apart: the engine's HTTP requests and its thread join timed; then
+    without the heartbeat thread; then an ``async def`` flow. Wrappers removed at the end."""
+    import asyncio
+    import threading
+
+    import prefect.client.base as base
+    import prefect.flow_engine as engine
+    from prefect import flow
+
+    requests: list[float] = []
+    joins: list[float] = []
+    send, asend = base.PrefectHttpxSyncClient.send, base.PrefectHttpxAsyncClient.send
+    join = threading.Thread.join
+
+    # Only the calling thread's requests: the log and event workers send from their own threads.
+    def timed_send(self: Any, request: Any, *a: Any, **k: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return send(self, request, *a, **k)
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                requests.append(time.perf_counter() - t)
+
+    async def timed_asend(self: Any, request: Any, *a: Any, **k: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return await asend(self, request, *a, **k)
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                requests.append(time.perf_counter() - t)
+
+    def timed_join(self: threading.Thread, timeout: float | None = None) -> None:
+        t = time.perf_counter()
+        join(self, timeout)
+        joins.append(time.perf_counter() - t)
+
+    @flow  # type: ignore[misc]
+    async def aempty() -> int:
+        return 0
+
+    out: dict[str, list[float]] = {}
+
+    def measure(label: str, call: Callable[[], Any]) -> None:
+        call()  # warm-up
+        counts = []
+        for _ in range(repeat):
+            requests.clear()
+            joins.clear()
+            gc.collect()
+            t = time.perf_counter()
+            call()
+            wall = time.perf_counter() - t
+            counts.append(len(requests))
+            for key, value in (
+                ("", wall),
+                (", HTTP requests", sum(requests)),
+                (", thread join", sum(joins)),
+                (", the rest", wall - sum(requests) - sum(joins)),
+            ):
+                out.setdefault(f"profile: {label}{key}", []).append(value)
+        m = {k: median(v) * 1000 for k, v in out.items() if k.startswith(f"profile: {label}")}
+        log(
+            f"  profile, {label}: {m[f'profile: {label}']:.0f}ms = {max(counts)} HTTP requests "
+            f"{m[f'profile: {label}, HTTP requests']:.0f}ms + thread join "
+            f"{m[f'profile: {label}, thread join']:.0f}ms + the rest "
+            f"{m[f'profile: {label}, the rest']:.0f}ms (medians)"
+        )
+
+    base.PrefectHttpxSyncClient.send = timed_send  # type: ignore[method-assign]
+    base.PrefectHttpxAsyncClient.send = timed_asend  # type: ignore[method-assign]
+    threading.Thread.join = timed_join  # type: ignore[method-assign]
+    heartbeat = engine.BaseFlowRunEngine.heartbeat_seconds
+    try:
+        measure("empty flow run", empty)
+        engine.BaseFlowRunEngine.heartbeat_seconds = property(lambda self: None)  # type: ignore[assignment,method-assign]
+        measure("no heartbeat thread", empty)
+        engine.BaseFlowRunEngine.heartbeat_seconds = heartbeat  # type: ignore[method-assign]
+        measure("async def flow", lambda: asyncio.run(aempty()))
+    finally:
+        base.PrefectHttpxSyncClient.send = send  # type: ignore[method-assign]
+        base.PrefectHttpxAsyncClient.send = asend  # type: ignore[method-assign]
+        threading.Thread.join = join  # type: ignore[method-assign]
+        engine.BaseFlowRunEngine.heartbeat_seconds = heartbeat  # type: ignore[method-assign]
     return out
 
 
@@ -219,7 +360,7 @@ def scale(
     args: argparse.Namespace,
     tmp: Path,
     library: Callable[[str], None],
-    flow_run: Callable[[str], None],
+    flow_run: Callable[[str], Any],
     settle: Callable[[], None],
 ) -> dict[str, list[float]]:
     """The same comparison on a synthetic cascade: one task to each of N communes, all overdue
