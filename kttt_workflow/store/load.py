@@ -28,6 +28,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -133,6 +134,10 @@ def task_rows(instances: Iterable[TaskInstance]) -> list[dict[str, Any]]:
     return out
 
 
+def _row_id(row: Mapping[str, Any]) -> str:
+    return str(row["id"])
+
+
 def _stage_table() -> Table:
     cols = [Column("id", String(255), primary_key=True)]
     for c in task_t.columns:
@@ -205,7 +210,13 @@ def merge_directive(
     stage = _stage_table()
     stage.create(conn)
     if rows:
-        db.bulk_insert(conn, stage, rows)
+        # In id order: every index of ``task`` (and the staging table's own key) then grows at
+        # its end instead of at random pages. At 1.5 M tasks on PostgreSQL, random inserts into
+        # the id and unit indexes ran for over half an hour once the indexes outgrew the
+        # buffer cache; in order, the same insert takes about a minute (bench/README.md).
+        db.bulk_insert(conn, stage, sorted(rows, key=_row_id))
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"ANALYZE {stage.name}"))  # the merge's plans see its real size
     m = _Merge(conn, src.directive.code, stage, at)
     s = LoadSummary(src.directive.code, src.source, total=len(rows), replaced=replaced)
     changed_rows = m.count(s)
@@ -291,27 +302,35 @@ class _Merge:
 
     def _events(self, event: str, ids: ColumnElement[Any], where: ColumnElement[bool]) -> None:
         """One history row per task matched by ``where`` (set-based)."""
-        sel = select(
-            ids,
-            literal(self.at, type_=event_t.c.at.type),
-            literal(event),
-            literal(self.load_id),
-            literal({}, type_=event_t.c.detail.type),
-        ).where(where)
+        sel = (
+            select(
+                ids,
+                literal(self.at, type_=event_t.c.at.type),
+                literal(event),
+                literal(self.load_id),
+                literal({}, type_=event_t.c.detail.type),
+            )
+            .where(where)
+            .order_by(ids)
+        )  # in id order, as the task rows (see merge_directive)
         self.conn.execute(insert(event_t).from_select(EVENT_COLUMNS, sel))
 
     def insert_new(self) -> None:
         t, stage = task_t, self.stage
         self._events("created", stage.c.id, ~self.in_task)
         cols = ["id", *SPEC_COLUMNS, "activated_on", "state", "created_at", "updated_at"]
-        sel = select(
-            stage.c.id,
-            *(stage.c[c] for c in SPEC_COLUMNS),
-            stage.c.activated_on,
-            literal("open"),
-            literal(self.at, type_=t.c.created_at.type),
-            literal(self.at, type_=t.c.updated_at.type),
-        ).where(~self.in_task)
+        sel = (
+            select(
+                stage.c.id,
+                *(stage.c[c] for c in SPEC_COLUMNS),
+                stage.c.activated_on,
+                literal("open"),
+                literal(self.at, type_=t.c.created_at.type),
+                literal(self.at, type_=t.c.updated_at.type),
+            )
+            .where(~self.in_task)
+            .order_by(stage.c.id)
+        )
         self.conn.execute(insert(t).from_select(cols, sel))
 
     def apply_changes(self, changed_rows: list[Mapping[str, Any]], s: LoadSummary) -> None:
