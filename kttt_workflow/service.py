@@ -976,10 +976,11 @@ class Tracker:
         window = (period.cutoff_start, period.cutoff_end) if period else None
         scope = progress_sql.Scope(day, directive, unit, level, window, within)
         with self._read() as conn:
+            progress_sql.report_session(conn)
             _known(conn, "unit", unit)
             _known(conn, "unit", within)
             self._known_level(conn, level)
-            counts = progress_sql.count_rows(conn, scope)
+            counts, plan_counts = progress_sql.tally(conn, scope)  # one scan of the tasks
             with_tasks = {c.directive for c in counts}
             infos = progress_sql.directive_infos(
                 conn, with_tasks | ({directive} if directive else set())
@@ -991,7 +992,7 @@ class Tracker:
             ids = progress_sql.overdue_ids(conn, scope, overdue_limit)
             found = progress_sql.statuses(conn, day, ids)
             overdue = [found[i] for i in ids if i in found]
-            plans = self._plans(conn, scope, with_tasks, overdue)
+            plans = self._plans(conn, scope, with_tasks, overdue, plan_counts)
             goals = targets_sql.report(conn, day, directive)
         if directive and directive not in infos:
             raise KtttError(f"không có nhiệm vụ nào của văn bản '{directive}'")
@@ -1024,9 +1025,10 @@ class Tracker:
         scope: progress_sql.Scope,
         codes: set[str],
         overdue: list[TaskStatus],
+        counts: list[reporting.PlanCount],
     ) -> list[reporting.PlanTable]:
-        """The appendix table of each directive: its plan's tasks, counted by status."""
-        counts = progress_sql.plan_counts(conn, scope)
+        """The appendix table of each directive: its plan's tasks, counted by status
+        (``counts``: :func:`kttt_workflow.store.progress.tally`'s)."""
         singles: list[str] = []
         per_key: dict[tuple[str, str], list[reporting.PlanCount]] = {}
         for c in counts:

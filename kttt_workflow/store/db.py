@@ -121,8 +121,18 @@ def make_engine(url: str, *, schema: str | None = None, busy_timeout: float = 30
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    args = {"options": f"-csearch_path={schema}"} if schema else {}
-    return create_engine(url, connect_args=args, pool_pre_ping=True, hide_parameters=True)
+    # jit=off: the engine's statements are large CASE expressions over many rows, run once; JIT
+    # compiling them cost more than it saved (the national report: 1.1 s of 3.5 s per
+    # statement, bench/README.md "National scenario").
+    # A URL's own ``?options=`` (a search path given by a user) is kept, after ours.
+    given = u.query.get("options")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    options = " ".join(
+        x for x in ("-cjit=off", f"-csearch_path={schema}" if schema else "", given) if x
+    )
+    return create_engine(
+        url, connect_args={"options": options}, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def _alembic() -> Any:
