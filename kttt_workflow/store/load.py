@@ -134,6 +134,9 @@ def task_rows(instances: Iterable[TaskInstance]) -> list[dict[str, Any]]:
     return out
 
 
+ANALYZE_AFTER = 10_000  # rows added or changed by one load (PostgreSQL: see merge_directive)
+
+
 def _row_id(row: Mapping[str, Any]) -> str:
     return str(row["id"])
 
@@ -229,6 +232,12 @@ def merge_directive(
         m.apply_changes(changed_rows, s)
         m.remove_and_restore()
         m.close_load(s)
+        if conn.dialect.name == "postgresql" and s.added + s.changed >= ANALYZE_AFTER:
+            # Fresh statistics before the first sweep or report plans its statements: until
+            # autovacuum comes round, the planner would take a table of a million new rows for
+            # the empty one it was, and scan it whole where an index serves. ANALYZE counts the
+            # rows this transaction wrote; it samples, so it costs well under a second.
+            conn.execute(text(f"ANALYZE {task_t.name}"))
     # Dropped on success only: after a failed statement PostgreSQL refuses every further command
     # in the transaction, and the rollback removes the temporary table anyway.
     stage.drop(conn)
