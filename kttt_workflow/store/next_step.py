@@ -1,4 +1,4 @@
-"""When a task's next notice can come: ``task.next_step_on``, so that a sweep reads only those.
+"""When a task's next notice can come, so that a sweep reads only the tasks it may have news for.
 
 A sweep as of D must record what the full evaluation (:func:`kttt_workflow.store.sweep.record_notices`
 over every task) would record. Between two sweeps a task's rows change only when
@@ -8,19 +8,29 @@ over every task) would record. Between two sweeps a task's rows change only when
   (``activated_on``), a reassignment takes effect (``assigned_on``), a report is made or decided
   (``completion.reported_on`` / ``decided_on``), or
 * something is written: a load, a report, a verification, a return, a reassignment, a withdrawal,
-  an activation (each sets the column to NULL: "examine on the next sweep"), or
+  an activation (each sets ``task.next_step_on`` to NULL: "examine on the next sweep"), or
 * the registry changes who answers: a unit ceases (``valid_to``) or starts (``valid_from``), an
   amendment, a changed ladder, another calendar (then the next sweep examines every task).
 
-So the column holds, for each task, the earliest date on which any of the first two can happen
-after the sweep that last examined it (conservative: never later than the true date; a date far
-in the future, :data:`NEVER`, when nothing can). NULL means "examine on the next sweep": rows
-written by a path that does not know the column are examined, never skipped.
+The first depends only on the task's (policy, due date) pair and the calendar; the others on the
+task. So:
+
+* a ladder step is found from the pairs, never stored per task: an incremental sweep as of D also
+  examines the open tasks whose pair has a step firing after the last sweep's date and on or
+  before D (:func:`firing`, computed in Python for every policy; the tasks are found through the
+  index ``task (state, due_on)``). A day when no task changes but the ladder moves thus writes no
+  task row;
+* ``task.next_step_on`` holds the earliest later date of the task itself (the second point; for a
+  task that is not ``open``, which that index look-up does not find, its next ladder step too):
+  conservative, never later than the true date, :data:`NEVER` when nothing can come. NULL means
+  "examine on the next sweep": rows written by a path that does not know the column are examined,
+  never skipped.
 
 The state of the last sweep that advanced the column (its date, the calendar it used) is kept in
 ``kttt_meta``. :func:`plan` decides how a sweep runs:
 
-* ``incremental``: the tasks with ``next_step_on`` NULL or on or before D;
+* ``incremental``: :func:`examined`, the tasks marked (``next_step_on`` NULL or on or before D,
+  :func:`candidates`) and the open tasks of the pairs firing since the last sweep;
 * ``rebuild``: every task (first sweep, after :func:`invalidate`, another calendar, a unit that
   ceased or started since the last sweep), and the column is set for all;
 * ``backdated``: D is before the last sweep's date: the full evaluation, the column untouched (a
@@ -32,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -49,6 +60,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -61,6 +73,7 @@ from kttt_workflow.store import tables
 t = tables.task_t
 meta = tables.meta_t
 NEVER = date(9999, 12, 31)  # nothing can fire until something is written
+OPEN = "open"  # the state whose ladder steps are found from the pairs (see the module docstring)
 THROUGH, CALENDAR = "next_step_through", "next_step_calendar"  # keys in kttt_meta
 _CHUNK = 500
 
@@ -143,24 +156,111 @@ def mark(conn: Connection, as_of: date, calendar: WorkingCalendar) -> None:
 
 
 def candidates(as_of: date) -> ColumnElement[bool]:
-    """The tasks an incremental sweep as of ``as_of`` examines."""
+    """The tasks marked for an incremental sweep as of ``as_of``: written since (NULL) or with a
+    date of their own passed. :func:`examined` adds the open tasks whose ladder moves."""
     return or_(t.c.next_step_on.is_(None), t.c.next_step_on <= literal(as_of, type_=Date))
 
 
+def through(conn: Connection) -> date | None:
+    """The date of the last sweep that advanced the column (None before the first)."""
+    st = _state(conn)
+    return date.fromordinal(st[THROUGH]) if THROUGH in st else None
+
+
+def _first_due(step: Step, after: date, calendar: WorkingCalendar) -> date:
+    """The earliest due date whose fire date for ``step`` is after ``after`` (the fire date is
+    non-decreasing in the due date: a search back by doubling, then forward day by day)."""
+    due = after - timedelta(days=step.offset)
+    jump = 1
+    while fire_date(step, due, calendar) > after:
+        due -= timedelta(days=jump)
+        jump *= 2
+    while fire_date(step, due, calendar) <= after:
+        due += timedelta(days=1)
+    return due
+
+
+def firing(
+    policies: Mapping[str, Sequence[Step]], since: date, as_of: date, calendar: WorkingCalendar
+) -> dict[str, list[date]]:
+    """For each policy, the due dates that have a step of its ladder firing in ``(since, as_of]``
+    (nothing when ``as_of <= since``). A few per day and policy: the tasks of these pairs are the
+    ones whose most advanced step may have changed."""
+    out: dict[str, list[date]] = {}
+    if as_of <= since:
+        return out
+    for code, steps in policies.items():
+        dues: set[date] = set()
+        for st in steps:
+            due = _first_due(st, since, calendar)
+            while fire_date(st, due, calendar) <= as_of:
+                dues.add(due)
+                due += timedelta(days=1)
+        if dues:
+            out[code] = sorted(dues)
+    return out
+
+
+@dataclass(frozen=True)
+class Examined:
+    """What a sweep reads and rewrites (:func:`examined`)."""
+
+    where: ColumnElement[bool]  # the tasks the sweep reads
+    marked: ColumnElement[bool]  # those whose next_step_on it rewrites (:func:`advance`)
+    moving: list[tuple[str, date]]  # the pairs with a step firing since the last sweep
+
+
+def examined(
+    conn: Connection,
+    as_of: date,
+    calendar: WorkingCalendar,
+    policies: Mapping[str, Sequence[Step]],
+    how: str,
+) -> Examined:
+    """The tasks a sweep as of ``as_of`` examines (``how``: ``incremental`` or ``rebuild``, see
+    :func:`plan`). Incremental: those marked (:func:`candidates`) and the open tasks of the
+    (policy, due date) pairs with a step firing since the last sweep. Each part is an index
+    condition (``next_step_on``; ``state, due_on``), OR-ed as a bitmap on PostgreSQL. Only the
+    marked ones get a new ``next_step_on``: an open task that is read for its pair alone keeps its
+    own next date, which has not come."""
+    last = through(conn)
+    if how != "incremental" or last is None:
+        return Examined(true(), true(), [])
+    marked = candidates(as_of)
+    fires = firing(policies, last, as_of, calendar)
+    moving = [
+        and_(t.c.state == OPEN, t.c.due_on.in_(dues), t.c.policy_code == code)
+        for code, dues in sorted(fires.items())
+    ]
+    where = or_(marked, *moving) if moving else marked
+    return Examined(where, marked, [(code, due) for code, dues in fires.items() for due in dues])
+
+
+def pairs(conn: Connection, scope: ColumnElement[bool]) -> list[tuple[str | None, date | None]]:
+    """The distinct (policy, due date) pairs of the tasks of ``scope``, None included (a task
+    without a ladder): hundreds even for millions of tasks."""
+    q = select(t.c.policy_code, t.c.due_on).where(scope).distinct()
+    return [(r.policy_code, r.due_on) for r in conn.execute(q)]
+
+
 def next_fires(
-    pairs: Iterable[tuple[str, date]],
+    pairs: Iterable[tuple[str | None, date | None]],
     policies: Mapping[str, Sequence[Step]],
     as_of: date,
     calendar: WorkingCalendar,
 ) -> list[dict[str, Any]]:
-    """For each (policy, due date): the first day after ``as_of`` a step of the ladder fires."""
-    out = []
+    """For each (policy, due date): the first day after ``as_of`` a step of the ladder fires
+    (:data:`NEVER` for a task without a ladder). The keys are those :func:`advance` joins on:
+    a missing policy is ``""``, a missing due date :data:`NEVER`."""
+    out: dict[tuple[str, date], date] = {}
     for code, due in pairs:
-        later = [
-            w for w in (fire_date(s, due, calendar) for s in policies.get(code, ())) if w > as_of
-        ]
-        out.append({"policy_code": code, "due_on": due, "next_on": min(later, default=NEVER)})
-    return out
+        later = []
+        if code is not None and due is not None:
+            fires = (fire_date(s, due, calendar) for s in policies.get(code, ()))
+            later = [w for w in fires if w > as_of]
+        key = (code if code is not None else "", due if due is not None else NEVER)
+        out[key] = min(out.get(key, NEVER), min(later, default=NEVER))
+    return [{"policy_code": c, "due_on": d, "next_on": w} for (c, d), w in out.items()]
 
 
 def _next_table() -> Table:
@@ -181,11 +281,14 @@ def advance(
     conn: Connection, as_of: date, nexts: list[dict[str, Any]], scope: ColumnElement[bool]
 ) -> int:
     """Set ``next_step_on`` of the tasks of ``scope`` (all examined as of ``as_of``): the first
-    later day a step fires or a date of the task is passed; :data:`NEVER` once done or removed.
+    later day a date of the task is passed (for a task that is not open, or a step of its ladder
+    fires); :data:`NEVER` once done or removed, or when nothing can come.
 
-    Three set-based UPDATEs: the tasks with a later report date (few), then the tasks of a
-    (policy, due date) pair (``UPDATE … FROM`` the pairs' next fire dates: ``nexts`` must hold
-    every pair of ``scope``), then the tasks without a ladder.
+    One set-based UPDATE (``nexts``, from :func:`next_fires`, must hold every pair of ``scope``):
+    PostgreSQL joins the pairs' next fire dates (``UPDATE … FROM``, a hash join), SQLite looks
+    the pair up by its key for each task row. A row whose value does not change is not written
+    (a rebuild after a registry change rewrites only the tasks it moves). Returns the rows
+    written.
     """
     d = literal(as_of, type_=Date)
     never = literal(NEVER, type_=Date)
@@ -211,43 +314,27 @@ def advance(
         conn.execute(insert(nx), nexts)
         if pg:
             conn.exec_driver_sql("ANALYZE kttt_next")
-    fire = (
-        select(nx.c.next_on)
-        .where(nx.c.policy_code == t.c.policy_code, nx.c.due_on == t.c.due_on)
-        .scalar_subquery()
+    key = and_(
+        nx.c.policy_code == func.coalesce(t.c.policy_code, ""),
+        nx.c.due_on == func.coalesce(t.c.due_on, never),
     )
-    # 1. tasks with a report made or decided after as_of (rare: a back-dated sweep's dates).
-    done = conn.execute(
-        update(t)
-        .where(scope, t.c.id.in_(pending))
-        .values(
-            next_step_on=case(
-                (closed, never), else_=least(func.coalesce(fire, never), own, reports)
-            )
-        )
-    ).rowcount
-    # 2. tasks with a ladder: their pair's next fire date (PostgreSQL: UPDATE … FROM the pairs,
-    # a hash join; SQLite: the pair looked up by its key for each task row).
-    has_pair = and_(t.c.policy_code.is_not(None), t.c.due_on.is_not(None))
     if pg:
-        q = update(t).where(
-            scope,
-            nx.c.policy_code == t.c.policy_code,
-            nx.c.due_on == t.c.due_on,
-            t.c.id.not_in(pending),
-        )
-        value: ColumnElement[Any] = nx.c.next_on
+        fire: ColumnElement[Any] = nx.c.next_on
+        q = update(t).where(scope, key)
     else:
-        q = update(t).where(scope, has_pair, t.c.id.not_in(pending))
-        value = func.coalesce(fire, never)
-    done += conn.execute(
-        q.values(next_step_on=case((closed, never), else_=least(value, own)))
-    ).rowcount
-    # 3. the tasks without a ladder (the follow-ups only).
-    done += conn.execute(
-        update(t)
-        .where(scope, ~has_pair, t.c.id.not_in(pending))
-        .values(next_step_on=case((closed, never), else_=own))
+        fire = func.coalesce(select(nx.c.next_on).where(key).scalar_subquery(), never)
+        q = update(t).where(scope)
+    # An open task's ladder is followed from its pair (:func:`examined`): only its own dates here.
+    fire = case((t.c.state == OPEN, never), else_=fire)
+    # A task with a report made or decided after as_of (rare: a back-dated sweep's dates) also
+    # waits for that day; the subquery runs for those tasks only.
+    value = case(
+        (closed, never),
+        (t.c.id.in_(pending), least(fire, own, func.coalesce(reports, never))),
+        else_=least(fire, own),
+    )
+    done = conn.execute(
+        q.where(t.c.next_step_on.is_distinct_from(value)).values(next_step_on=value)
     ).rowcount
     nx.drop(conn)
     if pg and done > 1000:
@@ -258,5 +345,5 @@ def advance(
             "SELECT reltuples FROM pg_class WHERE oid = 'task'::regclass"
         ).scalar()
         if done > 0.1 * max(float(rows or 0), 1.0):
-            conn.exec_driver_sql("ANALYZE task")
+            conn.exec_driver_sql("ANALYZE task (next_step_on)")
     return done

@@ -1,9 +1,11 @@
 """The daily sweep, store side: record the notices due (set-based) and the digests that carry them.
 
 1. ``record_notices``: the fire rows (:func:`kttt_workflow.domain.escalation.fire_rows`, computed
-   for the few distinct (policy, due date) pairs of :func:`due_pairs`) go into a temporary table;
-   then one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per recipient role writes the ledger rows
-   for every task at once. The unique key (task, step, recipient) makes a notice exist at most
+   for the few distinct (policy, due date) pairs of the tasks examined) go into a temporary
+   table; then one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per kind of recipient ('to', then
+   'cc'; one for both in an incremental sweep) writes the ledger rows of every role for every task
+   at once, each with its role (``notice.role``, by which the new notices are counted). The
+   unique key (task, step, recipient) makes a notice exist at most
    once, whatever the number of concurrent sweeps: there is no check-then-insert. A recipient that
    has ceased answers through its successor, down the whole chain
    (:func:`kttt_workflow.store.registry.current_units`).
@@ -34,9 +36,11 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -143,9 +147,28 @@ def _insert_ignore(conn: Connection, sel: Select[Any], cols: list[str]) -> int:
     return conn.execute(ins_sqlite).rowcount or 0
 
 
+def _insert_by_role(conn: Connection, sel: Any, cols: list[str]) -> dict[str, int]:
+    """INSERT … SELECT … ON CONFLICT DO NOTHING of ladder rows; the rows inserted, by role.
+
+    PostgreSQL: ``count(*)`` of the ``RETURNING role`` rows grouped in SQL. SQLite (one writer at
+    a time): the new rows are those with an id above the largest before the insert.
+    """
+    if conn.dialect.name == "postgresql":
+        ins = postgresql.insert(n).from_select(cols, sel).on_conflict_do_nothing()
+        inserted = ins.returning(n.c.role).cte("ins")
+        q = select(inserted.c.role, func.count()).group_by(inserted.c.role)
+        return {r[0]: int(r[1]) for r in conn.execute(q)}
+    last = conn.execute(select(func.coalesce(func.max(n.c.id), 0))).scalar_one()
+    if not conn.execute(sqlite.insert(n).from_select(cols, sel).on_conflict_do_nothing()).rowcount:
+        return {}
+    q = select(n.c.role, func.count()).where(n.c.id > last).group_by(n.c.role)
+    return {r[0]: int(r[1]) for r in conn.execute(q)}
+
+
 # The recipient of each role: a column reached from the task row through these joins.
 _Joins = tuple[tuple[Any, Any], ...]
 _u, _u2, _d = tables.unit_t.alias("u"), tables.unit_t.alias("u2"), tables.directive_t
+_fu = tables.unit_t.alias("fu")
 
 
 def _roles(lead: ColumnElement[Any]) -> dict[str, tuple[ColumnElement[Any], _Joins]]:
@@ -165,16 +188,46 @@ def _roles(lead: ColumnElement[Any]) -> dict[str, tuple[ColumnElement[Any], _Joi
     }
 
 
-def _recipient(
-    role: str, dialect: str, lead: ColumnElement[Any]
-) -> tuple[ColumnElement[Any], _Joins]:
-    """The recipient column of ``role`` (one of ``ROLES``, or a unit named in the policy)."""
-    if role == "coordinators":
-        # The coordinating units are a JSON array on the task row: expand it in SQL.
-        elements = func.json_array_elements_text if dialect == "postgresql" else func.json_each
-        coord = elements(t.c.coordinating).table_valued("value").alias("c")
-        return coord.c.value, ((coord, true()),)
-    return _roles(lead).get(role) or (literal(role, type_=String(64)), ())
+def _plain_recipients(
+    roles: set[str], lead: ColumnElement[Any], role: ColumnElement[str]
+) -> tuple[ColumnElement[Any], list[tuple[Any, Any]]]:
+    """The recipient of the fire row's ``role`` (any of ``roles``, coordinators aside) as one
+    expression, and the tables it needs as LEFT OUTER JOINs (a role whose unit is missing gives
+    NULL, which the caller drops): the lead's parent and grandparent, the directive's issuer,
+    its focal unit when it is a unit of the registry, or the unit the policy names."""
+    joins: list[tuple[Any, Any]] = []
+
+    def need(target: Any, on: Any) -> None:
+        if all(target is not j for j, _ in joins):
+            joins.append((target, on))
+
+    cases: list[tuple[str, ColumnElement[Any]]] = []
+    for r in sorted(roles):
+        if r == "lead":
+            cases.append((r, lead))
+        elif r in ("lead_parent", "lead_grandparent"):
+            need(_u, _u.c.code == lead)
+            if r == "lead_parent":
+                cases.append((r, _u.c.parent_code))
+            else:
+                need(_u2, _u2.c.code == _u.c.parent_code)
+                cases.append((r, _u2.c.parent_code))
+        elif r in ("issuer", "focal"):
+            need(_d, _d.c.code == t.c.directive_code)
+            if r == "issuer":
+                cases.append((r, _d.c.issuer_code))
+            else:
+                need(_fu, _fu.c.code == _d.c.focal_unit)
+                cases.append((r, _fu.c.code))
+    named = [r for r in roles if r not in _KNOWN_ROLES]  # unit codes: the fire row's role
+    if not named and len(cases) == 1:
+        return cases[0][1], joins
+    if not cases:
+        return cast(role, String(64)), joins
+    return case({r: e for r, e in cases}, value=role, else_=role), joins
+
+
+_KNOWN_ROLES = ("lead", "lead_parent", "lead_grandparent", "issuer", "focal", "coordinators")
 
 
 def record_notices(
@@ -184,14 +237,21 @@ def record_notices(
     sweep_id: int | None,
     at: datetime,
     scope: ColumnElement[bool] | None = None,
+    one_pass: bool = False,
 ) -> dict[str, int]:
     """Write the ledger rows of ``rows`` for every open task (of ``scope``: the full evaluation
     without it), and the follow-ups (inside the caller's transaction).
 
-    Returns the number of new notices by recipient role (``verify``, ``returned`` and
-    ``reassign`` for the follow-ups, see :func:`_follow_ups`).
+    The ladder takes two ``INSERT … SELECT`` statements, each one pass over the tasks with every
+    role of its kind: the 'to' rows, then the 'cc' rows (so that a unit that is both is a 'to':
+    the cc row then conflicts with it and is not written); ``one_pass``: one statement for both,
+    each (task, step, recipient) once, 'to' first (a sort: for the few tasks of an incremental
+    sweep). Returns the number of new notices by recipient role (``verify``, ``returned`` and
+    ``reassign`` for the follow-ups, see :func:`_follow_ups`); a notice two roles name counts
+    for one of them.
     """
     fire, cur = _FIRE, _CURRENT
+    pg = conn.dialect.name == "postgresql"
     cur.create(conn)
     units = answering(as_of)
     conn.execute(
@@ -202,26 +262,33 @@ def record_notices(
             ),
         )
     )
-    if conn.dialect.name == "postgresql":
+    moved, ceased = conn.execute(
+        select(func.count(), func.coalesce(func.sum(cur.c.ceased), 0))
+    ).one()
+    if pg and moved:
         conn.exec_driver_sql("ANALYZE kttt_current")
     counts: dict[str, int] = {}
     if rows:
         fire.create(conn)
         conn.execute(insert(fire), [asdict(r) for r in rows])
-        if conn.dialect.name == "postgresql":
+        if pg:
             # Without statistics the planner takes the temporary table for one row and nests
-            # loops over the task index (measured: 15 s → 9 s for the largest statement at 1M).
+            # loops over the task table.
             conn.exec_driver_sql("ANALYZE kttt_fire")
-        fire_roles = [r.role for r in conn.execute(select(fire.c.role).distinct())]
-        for ord_ in (0, 1):  # 'to' rows first: a unit that is both to and cc is a 'to'
-            for role in fire_roles:
-                q = _notice_select(fire, cur, as_of, sweep_id, at, role, conn.dialect.name, scope)
-                q = q.where(fire.c.ord == ord_, fire.c.role == role)
-                added = _insert_ignore(conn, q, list(NOTICE_COLUMNS))
-                if added:
-                    counts[role] = counts.get(role, 0) + added
+        cols = [*NOTICE_COLUMNS, "role"]
+        # 'to' rows first: a unit that is both to and cc is a 'to'.
+        kinds: tuple[int | None, ...] = (None,) if one_pass else (0, 1)
+        for ord_ in kinds:
+            roles = {r.role for r in rows if ord_ is None or r.ord == ord_}
+            if not roles:
+                continue
+            q = _ladder_select(
+                fire, cur, as_of, sweep_id, at, ord_, roles, conn.dialect.name, scope, bool(moved)
+            )
+            for role, added in _insert_by_role(conn, q, cols).items():
+                counts[role] = counts.get(role, 0) + added
         fire.drop(conn)
-    for kind, q in _follow_ups(cur, as_of, sweep_id, at, scope):
+    for kind, q in _follow_ups(cur, as_of, sweep_id, at, scope, bool(ceased)):
         added = _insert_ignore(conn, q, [*NOTICE_COLUMNS, "completion_id"])
         if added:
             counts[kind] = counts.get(kind, 0) + added
@@ -256,14 +323,19 @@ def sweep_decisions(
     if how == "backdated":
         rows = fire_rows(due_pairs(conn, as_of), policies, as_of, calendar)
         return record_notices(conn, as_of, rows, sweep_id, at)
-    scope = next_step.candidates(as_of) if how == "incremental" else true()
-    rows = fire_rows(due_pairs(conn, as_of, scope), policies, as_of, calendar)
-    counts = record_notices(conn, as_of, rows, sweep_id, at, scope)
-    q = select(t.c.policy_code, t.c.due_on).where(
-        scope, t.c.policy_code.is_not(None), t.c.due_on.is_not(None)
-    )
-    pairs = [(r.policy_code, r.due_on) for r in conn.execute(q.distinct())]
-    next_step.advance(conn, as_of, next_step.next_fires(pairs, policies, as_of, calendar), scope)
+    ex = next_step.examined(conn, as_of, calendar, policies, how)
+    # The pairs of the tasks examined serve both the fire rows (the INSERTs apply the open-task
+    # conditions themselves) and the advance of the marked ones: read for those, known for the
+    # pairs whose ladder moves.
+    pairs = list(set(next_step.pairs(conn, ex.marked)) | set(ex.moving))
+    ladder = [(p, d) for p, d in pairs if p is not None and d is not None]
+    rows = fire_rows(ladder, policies, as_of, calendar)
+    # A day's few tasks: both kinds in one statement (one read of the tasks, each leaf of the
+    # ledger's unique index visited once); a rebuild's million: one per kind, no sort.
+    one_pass = how == "incremental"
+    counts = record_notices(conn, as_of, rows, sweep_id, at, ex.where, one_pass)
+    nexts = next_step.next_fires(pairs, policies, as_of, calendar)
+    next_step.advance(conn, as_of, nexts, ex.marked)
     next_step.mark(conn, as_of, calendar)
     return counts
 
@@ -279,51 +351,97 @@ def _alive(now: Any) -> ColumnElement[bool]:
     return func.coalesce(now.c.ceased, 0) == 0
 
 
-def _notice_select(
+def _ladder_select(
     fire: Table,
     cur: Table,
     as_of: date,
     sweep_id: int | None,
     at: datetime,
-    role: str,
+    ord_: int | None,
+    roles: set[str],
     dialect: str,
-    scope: ColumnElement[bool] | None = None,
-) -> Select[Any]:
-    """The ledger rows of one role: every open task joined with its fire rows and recipient.
+    scope: ColumnElement[bool] | None,
+    moved: bool,
+) -> Any:
+    """The ledger rows of every role of one kind (``ord_`` 0: 'to', 1: 'cc'): every open task
+    joined with its fire rows of that kind and each row's recipient, as one SELECT (a UNION ALL
+    with the coordinators, a JSON array expanded in SQL).
+
+    ``ord_`` None: both kinds at once, one row per (task, step, recipient): the 'to' one when a
+    unit is both (``row_number()`` over the rows of that key, 'to' first), in key order.
 
     A task whose lead ceased with no successor is not urged (nobody would read it: the
     coordinator is asked to reassign it instead), and no notice goes to a recipient that ceased.
+    ``moved``: some unit answers through a successor or ceased (the "who answers now" table is
+    not empty); else every unit answers for itself and the joins to that table are left out.
     """
     lead = lead_code(as_of)
-    recipient, joins = _recipient(role, dialect, lead)
-    frm: Any = t.join(
-        fire, and_(fire.c.policy_code == t.c.policy_code, fire.c.due_on == t.c.due_on)
+    pair = and_(
+        fire.c.policy_code == t.c.policy_code,
+        fire.c.due_on == t.c.due_on,
+        fire.c.ord == ord_ if ord_ is not None else true(),
     )
-    for target, on in joins:
-        frm = frm.join(target, on)
-    lead_now, _ = _answered(cur, lead, "lead_now")
-    rcpt_now, answers = _answered(cur, recipient, "rcpt_now")
-    frm = frm.outerjoin(lead_now, lead_now.c.code == lead).outerjoin(
-        rcpt_now, rcpt_now.c.code == recipient
-    )
-    return (
-        select(
-            t.c.id,
-            t.c.policy_code,
-            fire.c.step_code,
-            answers,
-            fire.c.is_cc,
-            fire.c.severity,
-            fire.c.fire_on,
-            t.c.due_on,
-            literal(sweep_id, type_=Integer),
-            literal(at, type_=n.c.created_at.type),
+    branches = []
+    plain = roles - {"coordinators"}
+    if plain:
+        recipient, joins = _plain_recipients(plain, lead, fire.c.role)
+        frm: Any = t.join(fire, and_(pair, fire.c.role != "coordinators"))
+        for target, on in joins:
+            frm = frm.outerjoin(target, on)
+        branches.append((frm, recipient))
+    if "coordinators" in roles:
+        elements = func.json_array_elements_text if dialect == "postgresql" else func.json_each
+        coord = elements(t.c.coordinating).table_valued("value").alias("c")
+        frm = t.join(fire, and_(pair, fire.c.role == "coordinators")).join(coord, true())
+        branches.append((frm, coord.c.value))
+    selects = []
+    for frm, recipient in branches:
+        answers: ColumnElement[Any] = recipient
+        where = [open_tasks(as_of, scope), recipient.is_not(None)]
+        if moved:
+            lead_now, _ = _answered(cur, lead, "lead_now")
+            rcpt_now, answers = _answered(cur, recipient, "rcpt_now")
+            frm = frm.outerjoin(lead_now, lead_now.c.code == lead).outerjoin(
+                rcpt_now, rcpt_now.c.code == recipient
+            )
+            where += [_alive(lead_now), _alive(rcpt_now)]
+        q = (
+            select(
+                t.c.id.label("task_id"),
+                t.c.policy_code,
+                fire.c.step_code,
+                answers.label("recipient"),
+                fire.c.is_cc,
+                fire.c.severity,
+                fire.c.fire_on,
+                t.c.due_on,
+                literal(sweep_id, type_=Integer).label("sweep_id"),
+                literal(at, type_=n.c.created_at.type).label("created_at"),
+                fire.c.role,
+                *([fire.c.ord] if ord_ is None else []),
+            )
+            .select_from(frm)
+            .where(*where)
         )
-        .select_from(frm)
-        .where(open_tasks(as_of, scope), recipient.is_not(None), _alive(lead_now), _alive(rcpt_now))
+        selects.append(q)
+    if ord_ is None:
+        rows = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("due")
+        unique = (rows.c.task_id, rows.c.step_code, rows.c.recipient)
+        rank = func.row_number().over(partition_by=unique, order_by=(rows.c.ord, rows.c.role))
+        ranked = select(*[c for c in rows.c if c.name != "ord"], rank.label("rank")).subquery(
+            "ranked"
+        )
+        cols = [c for c in ranked.c if c.name != "rank"]
+        return select(*cols).where(ranked.c.rank == 1).order_by(ranked.c.task_id)
+    if len(selects) == 1:
+        out: Any = selects[0]
+        key: Any = t.c.id
+    else:
+        out, key = union_all(*selects), literal_column("1")
+    if dialect == "sqlite":
         # In key order: SQLite fills the ledger's unique index sequentially (30 s → 19 s at 1M).
-        .order_by(t.c.id)
-    )
+        out = out.order_by(key)
+    return out
 
 
 def _follow_ups(
@@ -332,6 +450,7 @@ def _follow_ups(
     sweep_id: int | None,
     at: datetime,
     scope: ColumnElement[bool] | None = None,
+    ceased: bool = True,
 ) -> list[tuple[str, Select[Any]]]:
     """The notices a sweep sends besides the ladder, once each (the ledger's unique key):
 
@@ -416,9 +535,10 @@ def _follow_ups(
         )
     )
     out = [("verify", verify), ("returned", returned)]
-    # reassign: the lead's chain ends in a unit that ceased; to the issuer and the focal unit.
+    # reassign: the lead's chain ends in a unit that ceased; to the issuer and the focal unit
+    # (``ceased``: some unit ceased with no successor; else there is nothing to reassign).
     gone = cur.alias("gone")
-    for role in ("issuer", "focal"):
+    for role in ("issuer", "focal") if ceased else ():
         recipient, joins = _roles(lead)[role]
         frm: Any = t.join(gone, and_(gone.c.code == lead, gone.c.ceased == 1))
         for target, on in joins:

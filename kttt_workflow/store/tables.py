@@ -215,6 +215,10 @@ class Notice(SQLModel, table=True):
     created_at: datetime
     delivery_id: str | None = Field(default=None, max_length=64, index=True)
     completion_id: int | None = None  # the report a follow-up notice is about (verify, returned)
+    # The ladder role that named the recipient (lead, lead_parent, coordinators, issuer, focal, a
+    # unit code): the sweep counts its new notices by role from it. NULL for the follow-ups
+    # (verify, returned, reassign) and for notices recorded before migration 0009.
+    role: str | None = Field(default=None, max_length=64)
 
 
 class Delivery(SQLModel, table=True):
