@@ -45,10 +45,10 @@ from kttt_workflow.orchestration.stack import free_port, stop_server, wait_healt
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import db as store_db
 from kttt_workflow.store import tables as T
-from tests.conftest import PG_URL
 from tests.helpers import KTTT, ROOT, UNTIL, copy_fixtures, db_url, loaded_db
 from tests.prefect_fixtures import wait_for
 
+PG_URL = os.environ.get("KTTT_TEST_DATABASE_URL")
 PREFECT = Path(sys.executable).with_name("prefect")
 POOL = "kttt-local"  # prefect.yaml's work pool
 SWEEP, COMPLETION, REPORT = (
