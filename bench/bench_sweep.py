@@ -22,11 +22,14 @@ a new PostgreSQL schema filled the same way), it measures:
                   (the idempotent path; checked to add 0 rows);
 * ``floor``       in another fresh database with the same N tasks: one plain
                   ``INSERT INTO notice (…) SELECT … FROM task`` writing the same number of ledger
-                  rows with no decision logic, in one transaction (commit included).
+                  rows with no decision logic, in one transaction (commit included);
+* ``floor_adv``   then, in that database, one plain ``UPDATE task SET next_step_on = …`` of every
+                  task: what a catch-up writes besides the ledger, with no decision.
 
-``--explain`` also runs one sweep per database kind with every statement timed, and prints the
-plan of each ``INSERT … SELECT`` (PostgreSQL: ``EXPLAIN (ANALYZE, BUFFERS)`` inside a savepoint
-that is rolled back; SQLite: ``EXPLAIN QUERY PLAN``). See ``bench/README.md``.
+``--explain`` also runs a catch-up and the next working day's sweep per database kind with every
+statement timed, and prints the plan of each ``INSERT … SELECT`` and ``UPDATE`` (PostgreSQL:
+``EXPLAIN (ANALYZE, BUFFERS)`` inside a savepoint that is rolled back; SQLite: ``EXPLAIN QUERY
+PLAN``). See ``bench/README.md``.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ from sqlalchemy import (
     select,
     true,
     union_all,
+    update,
 )
 
 from kttt_workflow.config import utcnow
@@ -93,7 +97,9 @@ FOCAL = "bench-so-noi-vu"
 DISTRICTS = 50
 TASK_T, NOTICE_T = T.task_t, T.notice_t
 NOTICE_COLS = list(S.NOTICE_COLUMNS)
-MEASURES = ("catch_up", "nothing_new", "next_day", "full", "full_again", "floor", "floor_day")
+MEASURES = (
+    "catch_up", "nothing_new", "next_day", "full", "full_again", "floor", "floor_day", "floor_adv",
+)  # fmt: skip
 NEXT_DAY = default_calendar().add_working_days(AS_OF, 1)
 
 
@@ -386,15 +392,19 @@ def sweep(tracker: Tracker, as_of: date = AS_OF, full: bool = False) -> dict[str
 
 
 def examined(tracker: Tracker, as_of: date) -> int:
-    """The tasks an incremental sweep as of ``as_of`` reads (``next_step_on`` NULL or due)."""
+    """The tasks an incremental sweep as of ``as_of`` reads (``next_step_on`` NULL or due, and
+    the open tasks whose ladder has a step firing since the last sweep)."""
     with tracker.engine.connect() as conn:
-        q = select(func.count()).select_from(TASK_T).where(next_step.candidates(as_of))
+        policies = R.read_policies(conn)
+        ex = next_step.examined(conn, as_of, tracker.calendar, policies, "incremental")
+        q = select(func.count()).select_from(TASK_T).where(ex.where)
         return int(conn.execute(q).scalar_one())
 
 
 def floor(tracker: Tracker, rows: int, n_tasks: int, prefix: str = "floor") -> None:
-    """``rows`` ledger rows from the task table with no decision: each task to its lead, constant
-    step codes (as many as needed to reach ``rows``), one plain INSERT … SELECT."""
+    """``rows`` ledger rows from the task table with no decision: each task to its lead (role
+    ``lead``), constant step codes (as many as needed to reach ``rows``), one plain INSERT …
+    SELECT."""
     t, n = TASK_T, NOTICE_T
     copies = -(-rows // n_tasks)
     steps = union_all(
@@ -416,12 +426,21 @@ def floor(tracker: Tracker, rows: int, n_tasks: int, prefix: str = "floor") -> N
             t.c.due_on,
             literal(None, type_=Integer),
             at,
+            literal("lead", type_=String(64)),
         )
         .select_from(t.join(steps, true()))
         .limit(rows)
     )
     with tracker.engine.begin() as conn:
-        conn.execute(insert(n).from_select(NOTICE_COLS, sel))
+        conn.execute(insert(n).from_select([*NOTICE_COLS, "role"], sel))
+
+
+def floor_adv(tracker: Tracker) -> int:
+    """``next_step_on`` of every task set to the value a catch-up gives a task with nothing of
+    its own to come (:data:`next_step.NEVER`): one plain UPDATE, no decision."""
+    with tracker.engine.begin() as conn:
+        never = literal(next_step.NEVER, type_=TASK_T.c.next_step_on.type)
+        return int(conn.execute(update(TASK_T).values(next_step_on=never)).rowcount)
 
 
 def by_step(tracker: Tracker) -> dict[str, int]:
@@ -489,110 +508,130 @@ def run_backend(backend: Backend, n: int, repeat: int) -> SweepResults:
             res.add("floor", sec)
             sec, _ = timed(lambda: floor(tracker, max(res.day_notices, 1), n, "day"))
             res.add("floor_day", sec)
+            sec, written = timed(lambda: floor_adv(tracker))
+            assert written == n, written
+            res.add("floor_adv", sec)
         log(
             f"  [{backend.kind} #{rep}] catch_up {res.last('catch_up'):.2f}s "
             f"({res.notices} notices), nothing_new {res.last('nothing_new'):.3f}s, "
             f"next_day {res.last('next_day'):.3f}s ({res.day_examined} tasks read, "
             f"{res.day_notices} notices), full {res.last('full'):.2f}s, "
             f"full_again {res.last('full_again'):.2f}s, floor {res.last('floor'):.2f}s, "
-            f"floor_day {res.last('floor_day'):.3f}s"
+            f"floor_day {res.last('floor_day'):.3f}s, floor_adv {res.last('floor_adv'):.2f}s"
         )
     res.checks.append(
         f"every repetition: catch_up and full recorded {res.notices} notices, nothing_new and "
         f"full_again 0, next_day {res.day_notices} ({res.day_examined} tasks read of {n}), "
-        f"floor wrote {res.notices} rows, floor_day {max(res.day_notices, 1)}"
+        f"floor wrote {res.notices} rows, floor_day {max(res.day_notices, 1)}, floor_adv "
+        f"{n} task rows"
     )
     return res
 
 
 # ------------------------------------------------------------------------------------------------
-# --explain: every statement of one sweep, timed, with its plan
+# --explain: every statement of a catch-up and of the next day's sweep, timed, with its plan
 # ------------------------------------------------------------------------------------------------
 @dataclass
 class Stmt:
     sql: str
     seconds: float
     plan: list[str]
-    call: float | None = None  # the whole _insert_ignore() call: compile, execute, count
+    call: float | None = None  # the whole ledger-insert call: compile, execute, count
     label: str = ""
 
 
-def explain(backend: Backend) -> list[Stmt]:
+def _explained(statement: str) -> bool:
+    """The statements whose plan is printed: the ledger inserts and the advance."""
+    head = statement.lstrip().upper()
+    return "INSERT INTO NOTICE" in head or head.startswith("UPDATE TASK ")
+
+
+def explain(backend: Backend) -> None:
+    with backend.fresh() as (tracker, handle):
+        for title, day in (("catch-up", AS_OF), ("next working day", NEXT_DAY)):
+            if day == NEXT_DAY and isinstance(backend, SweepPostgres):
+                with backend.driver_connect(handle, autocommit=True) as c:
+                    c.execute("VACUUM ANALYZE task")  # as in run_backend (autovacuum's work)
+            _explain_sweep(backend, tracker, title, day)
+
+
+def _explain_sweep(backend: Backend, tracker: Tracker, title: str, day: date) -> None:
     out: list[Stmt] = []
-    with backend.fresh() as (tracker, _):
-        eng = tracker.engine
-        pending: list[float] = []
-        plans: list[list[str]] = []
-        explaining = [0.0]
+    eng = tracker.engine
+    pending: list[float] = []
+    plans: list[list[str]] = []
+    explaining = [0.0]
 
-        def before(
-            conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
-        ) -> None:
-            plan: list[str] = []
-            t_explain = time.perf_counter()
-            # SQLite: INSERT … SELECT; PostgreSQL: WITH ins AS (INSERT … RETURNING 1) SELECT count(*)
-            if "INSERT INTO NOTICE" in statement.upper():
-                if backend.kind == "postgres":
-                    cursor.execute("SAVEPOINT kttt_explain")
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
-                    plan = [r[0] for r in cursor.fetchall()]
-                    cursor.execute("ROLLBACK TO SAVEPOINT kttt_explain")
-                else:
-                    cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
-                    plan = [str(r[3]) for r in cursor.fetchall()]
-            explaining[0] += time.perf_counter() - t_explain
-            plans.append(plan)
-            pending.append(time.perf_counter())
+    def before(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        plan: list[str] = []
+        t_explain = time.perf_counter()
+        # SQLite: INSERT … SELECT; PostgreSQL: WITH ins AS (INSERT … RETURNING …) SELECT …
+        if _explained(statement) and not many:
+            if backend.kind == "postgres":
+                cursor.execute("SAVEPOINT kttt_explain")
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+                plan = [r[0] for r in cursor.fetchall()]
+                cursor.execute("ROLLBACK TO SAVEPOINT kttt_explain")
+            else:
+                cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
+                plan = [str(r[3]) for r in cursor.fetchall()]
+        explaining[0] += time.perf_counter() - t_explain
+        plans.append(plan)
+        pending.append(time.perf_counter())
 
-        def after(
-            conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
-        ) -> None:
-            out.append(Stmt(statement, time.perf_counter() - pending.pop(), plans.pop()))
+    def after(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        out.append(Stmt(statement, time.perf_counter() - pending.pop(), plans.pop()))
 
-        insert_ignore = S._insert_ignore
-
-        def timed_insert_ignore(*a: Any, **k: Any) -> Any:
-            e0 = explaining[0]
-            c0 = time.perf_counter()
+    def timed_call(f: Callable[..., Any], label: str) -> Callable[..., Any]:
+        def call(*a: Any, **k: Any) -> Any:
+            e0, c0, first = explaining[0], time.perf_counter(), len(out)
             try:
-                return insert_ignore(*a, **k)
+                return f(*a, **k)
             finally:
-                out[-1].call = time.perf_counter() - c0 - (explaining[0] - e0)
-                p = a[1].compile().params  # the SELECT: which role, 'to' (ord 0) or 'cc' (ord 1)
-                roles = [v for key, v in p.items() if key.startswith("role_")]
-                ords = [v for key, v in p.items() if key.startswith("ord_")]
-                kind = "cc" if ords and ords[0] else "to"
-                out[-1].label = f"[{kind} {roles[0] if roles else '?'}] "
+                ins = [s for s in out[first:] if "INSERT INTO NOTICE" in s.sql.upper()]
+                if ins:
+                    ins[0].call = time.perf_counter() - c0 - (explaining[0] - e0)
+                    ins[0].label = label
 
-        event.listen(eng, "before_cursor_execute", before)
-        event.listen(eng, "after_cursor_execute", after)
-        S._insert_ignore = timed_insert_ignore  # looked up by record_notices at call time
-        try:
-            gc.collect()
-            t0 = time.perf_counter()
-            with eng.begin() as conn:
-                record(conn, tracker)
-                t_body = time.perf_counter() - t0
-            total = time.perf_counter() - t0 - explaining[0]
-            t_body -= explaining[0]
-        finally:
-            S._insert_ignore = insert_ignore
-            event.remove(eng, "before_cursor_execute", before)
-            event.remove(eng, "after_cursor_execute", after)
+        return call
+
+    originals = S._insert_ignore, S._insert_by_role
+    event.listen(eng, "before_cursor_execute", before)
+    event.listen(eng, "after_cursor_execute", after)
+    # Looked up by record_notices at call time.
+    S._insert_ignore = timed_call(originals[0], "[follow-up] ")
+    S._insert_by_role = timed_call(originals[1], "[ladder] ")
+    try:
+        gc.collect()
+        t0 = time.perf_counter()
+        with eng.begin() as conn:
+            counts = record(conn, tracker, day)
+            t_body = time.perf_counter() - t0
+        total = time.perf_counter() - t0 - explaining[0]
+        t_body -= explaining[0]
+    finally:
+        S._insert_ignore, S._insert_by_role = originals
+        event.remove(eng, "before_cursor_execute", before)
+        event.remove(eng, "after_cursor_execute", after)
     stmts = sum(s.seconds for s in out)
     log(
-        f"{backend.kind}: one sweep, statement by statement. Times: the driver's execute() of each "
-        f"statement (its plan is taken just before it and not counted; on PostgreSQL that EXPLAIN "
-        f"ANALYZE runs the statement and is rolled back, which leaves dead index entries behind: "
-        f"there the plan's 'Execution Time' is the better per-statement figure). Sweep {total:.2f}s = "
-        f"statements {stmts:.2f}s + Python {t_body - stmts:.2f}s (compiling, fire rows, temp "
-        f"table rows) + commit {total - t_body:.2f}s:"
+        f"{backend.kind}: the {title} ({day}, {sum(counts.values())} notices), statement by "
+        f"statement. Times: the driver's execute() of each statement (its plan is taken just "
+        f"before it and not counted; on PostgreSQL that EXPLAIN ANALYZE runs the statement and is "
+        f"rolled back, which leaves dead tuples and index entries behind: there the plan's "
+        f"'Execution Time' is the better per-statement figure). Sweep {total:.2f}s = statements "
+        f"{stmts:.2f}s + Python {t_body - stmts:.2f}s (compiling, fire rows, temp table rows) + "
+        f"commit {total - t_body:.2f}s:"
     )
     calls = sum(s.call for s in out if s.call is not None)
     fetch = sum(s.call - s.seconds for s in out if s.call is not None)
     log(
-        f"  (the ledger inserts, sweep._insert_ignore: {calls:.2f}s, of which {fetch:.2f}s outside "
-        f"the driver's execute(): compiling the statement, reading its count)"
+        f"  (the ledger inserts: {calls:.2f}s, of which {fetch:.2f}s outside the driver's "
+        f"execute() of the INSERT: compiling it, reading its counts)"
     )
     for s in out:
         head = " ".join(s.sql.split())
@@ -600,7 +639,6 @@ def explain(backend: Backend) -> list[Stmt]:
         log(f"  {s.seconds:7.2f}s{call}  {s.label}{head[:110]}{'…' if len(head) > 110 else ''}")
         for line in s.plan:
             log(f"             | {line}")
-    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -611,7 +649,7 @@ GOALS = {"catch_up": "goal <= 1.2x floor", "nothing_new": "goal <= 0.2 s",
 
 
 def ratios(r: Results, m: str) -> str:
-    if m in ("floor", "floor_day"):
+    if m in ("floor", "floor_day", "floor_adv"):
         return ""
     base = "floor_day" if m == "next_day" else "floor"
     return f"{r.median(m) / r.median(base):8.2f}x {base:<10} {GOALS.get(m, '')}"
@@ -623,6 +661,10 @@ def notes(r: Results) -> list[str]:
         f"notices recorded: {r.notices} ({r.notices / r.n:.2f} per task; "
         f"{r.notices / r.median('catch_up'):,.0f}/s); next day {NEXT_DAY}: {r.day_notices} "
         f"notices, {r.day_examined} tasks read ({r.day_examined / r.n:.2%})",
+        f"catch_up {r.median('catch_up'):.2f}s = "
+        f"{r.median('catch_up') / (r.median('floor') + r.median('floor_adv')):.2f}x "
+        f"(floor + floor_adv) {r.median('floor') + r.median('floor_adv'):.2f}s: the ledger rows "
+        f"and next_step_on of every task, written with no decision",
         f"by role: {dict(sorted(r.roles.items()))}",
         f"by step: {dict(sorted(r.steps.items()))}",
     ]
@@ -636,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--explain",
         action="store_true",
-        help="also time every statement of one sweep per database kind and print its plan",
+        help="also time every statement of a catch-up and of the next day's sweep per database kind, with plans",
     )
     args = ap.parse_args(argv)
     if args.tasks < 1 or args.repeat < 1 or args.units < 3:
