@@ -36,11 +36,9 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     or_,
     select,
     true,
-    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -364,8 +362,8 @@ def _ladder_select(
     moved: bool,
 ) -> Any:
     """The ledger rows of every role of one kind (``ord_`` 0: 'to', 1: 'cc'): every open task
-    joined with its fire rows of that kind and each row's recipient, as one SELECT (a UNION ALL
-    with the coordinators, a JSON array expanded in SQL).
+    joined with its fire rows of that kind and each row's recipient, as one SELECT (one pass over
+    the tasks).
 
     ``ord_`` None: both kinds at once, one row per (task, step, recipient): the 'to' one when a
     unit is both (``row_number()`` over the rows of that key, 'to' first), in key order.
@@ -381,51 +379,54 @@ def _ladder_select(
         fire.c.due_on == t.c.due_on,
         fire.c.ord == ord_ if ord_ is not None else true(),
     )
-    branches = []
     plain = roles - {"coordinators"}
+    frm: Any = t.join(fire, pair)
+    recipient: ColumnElement[Any] = literal(None, type_=String(64))
     if plain:
         recipient, joins = _plain_recipients(plain, lead, fire.c.role)
-        frm: Any = t.join(fire, and_(pair, fire.c.role != "coordinators"))
         for target, on in joins:
             frm = frm.outerjoin(target, on)
-        branches.append((frm, recipient))
     if "coordinators" in roles:
+        # The coordinating units are a JSON array on the task row, expanded in SQL for the fire
+        # rows of that role (LEFT JOIN: the array is NULL for the other roles, one row each).
         elements = func.json_array_elements_text if dialect == "postgresql" else func.json_each
-        coord = elements(t.c.coordinating).table_valued("value").alias("c")
-        frm = t.join(fire, and_(pair, fire.c.role == "coordinators")).join(coord, true())
-        branches.append((frm, coord.c.value))
-    selects = []
-    for frm, recipient in branches:
-        answers: ColumnElement[Any] = recipient
-        where = [open_tasks(as_of, scope), recipient.is_not(None)]
-        if moved:
-            lead_now, _ = _answered(cur, lead, "lead_now")
-            rcpt_now, answers = _answered(cur, recipient, "rcpt_now")
-            frm = frm.outerjoin(lead_now, lead_now.c.code == lead).outerjoin(
-                rcpt_now, rcpt_now.c.code == recipient
-            )
-            where += [_alive(lead_now), _alive(rcpt_now)]
-        q = (
-            select(
-                t.c.id.label("task_id"),
-                t.c.policy_code,
-                fire.c.step_code,
-                answers.label("recipient"),
-                fire.c.is_cc,
-                fire.c.severity,
-                fire.c.fire_on,
-                t.c.due_on,
-                literal(sweep_id, type_=Integer).label("sweep_id"),
-                literal(at, type_=n.c.created_at.type).label("created_at"),
-                fire.c.role,
-                *([fire.c.ord] if ord_ is None else []),
-            )
-            .select_from(frm)
-            .where(*where)
+        listed = case((fire.c.role == "coordinators", t.c.coordinating))
+        coord = elements(listed).table_valued("value").alias("c")
+        frm = frm.outerjoin(coord, true())
+        recipient = (
+            case((fire.c.role == "coordinators", coord.c.value), else_=recipient)
+            if plain
+            else coord.c.value
         )
-        selects.append(q)
+    answers: ColumnElement[Any] = recipient
+    where = [open_tasks(as_of, scope), recipient.is_not(None)]
+    if moved:
+        lead_now, _ = _answered(cur, lead, "lead_now")
+        rcpt_now, answers = _answered(cur, recipient, "rcpt_now")
+        frm = frm.outerjoin(lead_now, lead_now.c.code == lead).outerjoin(
+            rcpt_now, rcpt_now.c.code == recipient
+        )
+        where += [_alive(lead_now), _alive(rcpt_now)]
+    q = (
+        select(
+            t.c.id.label("task_id"),
+            t.c.policy_code,
+            fire.c.step_code,
+            answers.label("recipient"),
+            fire.c.is_cc,
+            fire.c.severity,
+            fire.c.fire_on,
+            t.c.due_on,
+            literal(sweep_id, type_=Integer).label("sweep_id"),
+            literal(at, type_=n.c.created_at.type).label("created_at"),
+            fire.c.role,
+            *([fire.c.ord] if ord_ is None else []),
+        )
+        .select_from(frm)
+        .where(*where)
+    )
     if ord_ is None:
-        rows = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("due")
+        rows = q.subquery("due")
         unique = (rows.c.task_id, rows.c.step_code, rows.c.recipient)
         rank = func.row_number().over(partition_by=unique, order_by=(rows.c.ord, rows.c.role))
         ranked = select(*[c for c in rows.c if c.name != "ord"], rank.label("rank")).subquery(
@@ -433,15 +434,10 @@ def _ladder_select(
         )
         cols = [c for c in ranked.c if c.name != "rank"]
         return select(*cols).where(ranked.c.rank == 1).order_by(ranked.c.task_id)
-    if len(selects) == 1:
-        out: Any = selects[0]
-        key: Any = t.c.id
-    else:
-        out, key = union_all(*selects), literal_column("1")
     if dialect == "sqlite":
         # In key order: SQLite fills the ledger's unique index sequentially (30 s → 19 s at 1M).
-        out = out.order_by(key)
-    return out
+        q = q.order_by(t.c.id)
+    return q
 
 
 def _follow_ups(
