@@ -463,9 +463,6 @@ def vacuum_task(backend: SweepPostgres, handle: Any) -> int:
 
     def notice(diag: Any) -> None:
         found = re.search(r"(\d+) are dead but not yet removable", diag.message_primary or "")
-        found = found or re.search(
-            r"(\d+) are dead but not yet removable", str(diag.message_detail)
-        )
         if found:
             kept.append(int(found.group(1)))
 
