@@ -201,7 +201,7 @@ def child(a: argparse.Namespace) -> dict[str, Any]:
             out["seconds"] = time.perf_counter() - t0
             out["tasks"] = sum(d.added for d in res.directives)
         elif a.child == "sweeps":
-            days, per_day, notices, digests = 0, [], 0, 0
+            days, per_day, notices, digests, busy = 0, [], 0, 0, []
             t0 = time.perf_counter()
             day = ISSUED
             while day < ISSUED + timedelta(days=a.sweep_days):
@@ -212,6 +212,10 @@ def child(a: argparse.Namespace) -> dict[str, Any]:
                     per_day.append(time.perf_counter() - s0)
                     notices += rep.notices
                     digests += len(rep.deliveries)
+                    if rep.notices:
+                        busy.append(
+                            [day.isoformat(), per_day[-1], rep.notices, len(rep.deliveries)]
+                        )
                 day += timedelta(days=1)
             out["seconds"] = time.perf_counter() - t0
             out.update(
@@ -220,6 +224,7 @@ def child(a: argparse.Namespace) -> dict[str, Any]:
                 digests=digests,
                 day_median=median(per_day) if per_day else 0.0,
                 day_max=max(per_day, default=0.0),
+                busy=busy,
             )
         else:  # a report, national or of one province
             within = province(1) if a.child == "province" else None
@@ -332,6 +337,8 @@ def main() -> None:
                 f"(median day {s['day_median']:.3f} s, slowest {s['day_max']:.2f} s), "
                 f"{s['notices']:,} notices, {s['digests']:,} digests, peak {s['peak_mb']:.0f} MB"
             )
+            for day, sec, n, dg in s["busy"]:
+                log(f"  sweep of {day}: {sec:.2f} s, {n:,} notices, {dg:,} digests")
             for phase in ("report", "province"):
                 results[phase] = r = run_child(a, phase, **target)
                 for name in ("year", "all"):
