@@ -61,6 +61,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -228,12 +229,18 @@ def examined(
         return Examined(true(), true(), [])
     marked = candidates(as_of)
     fires = firing(policies, last, as_of, calendar)
-    moving = [
-        and_(t.c.state == OPEN, t.c.due_on.in_(dues), t.c.policy_code == code)
-        for code, dues in sorted(fires.items())
-    ]
-    where = or_(marked, *moving) if moving else marked
-    return Examined(where, marked, [(code, due) for code, dues in fires.items() for due in dues])
+    moving = sorted((code, due) for code, dues in fires.items() for due in dues)
+    if not moving:
+        return Examined(marked, marked, [])
+    # One index condition (state, due_on = ANY(…)) whatever the number of policies; the pair
+    # itself is a filter.
+    dues = sorted({due for _, due in moving})
+    if len(fires) == 1:
+        pair: ColumnElement[bool] = t.c.policy_code == next(iter(fires))
+    else:
+        pair = tuple_(t.c.policy_code, t.c.due_on).in_(moving)
+    where = or_(marked, and_(t.c.state == OPEN, t.c.due_on.in_(dues), pair))
+    return Examined(where, marked, moving)
 
 
 def pairs(conn: Connection, scope: ColumnElement[bool]) -> list[tuple[str | None, date | None]]:
