@@ -17,12 +17,21 @@ Per directive:
 
 A report dated before the one the UI shows as latest (a back-dated run) is published under keys
 ending in ``-ngay-YYYY-MM-DD``, so it never replaces the latest view.
+
+One publication makes one request for the latest views (every directive's at once) and sends its
+artifacts on :data:`SENDERS` threads as they are built, each bound to the calling flow or task run
+(the run context copied into the thread), and returns when all are created. Their order of
+creation is not kept, and nothing depends on it: each key gets one version per publication, and
+the run's Artifacts tab lists artifacts by id (random UUIDs), not by time.
 """
 
 from __future__ import annotations
 
+import contextvars
 import re
 import unicodedata
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +60,7 @@ _KEY_BAD = re.compile(r"[^a-z0-9-]+")
 _AS_OF = re.compile(r"Tính đến ngày (\d{2})/(\d{2})/(\d{4})")
 LEADER_ROWS = 15  # units in the leader's Markdown table besides those late or flagged
 CHART_POINTS = 12
+SENDERS = 4  # threads creating one publication's artifacts (the server handles one at a time)
 
 
 def slug(text: str) -> str:
@@ -112,6 +122,19 @@ def latest_as_of(key: str) -> date | None:
     return as_of_of(art.description) if art is not None else None
 
 
+def latest_as_of_each(keys: list[str]) -> dict[str, date | None]:
+    """:func:`latest_as_of` of every key in one request (the latest version of each key)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
+
+    with get_client(sync_client=True) as client:
+        found = client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=keys))
+        )
+    shown = {a.key: as_of_of(a.description) for a in found}
+    return {k: shown.get(k) for k in keys}
+
+
 def latest_artifact_id(key: str) -> str | None:
     """The id of the latest artifact under ``key`` (its page shows the content)."""
     art = _latest(key)
@@ -130,12 +153,19 @@ def chart_dates(tracker: Tracker, as_of: date) -> list[date]:
 
 
 class _Publisher:
-    def __init__(self, report: ProgressReport, tracker: Tracker | None, dated: bool) -> None:
+    def __init__(
+        self,
+        report: ProgressReport,
+        tracker: Tracker | None,
+        latest: dict[str | None, date | None],
+        pool: ThreadPoolExecutor,
+    ) -> None:
         self.report = report
         self.tracker = tracker
         self.day = f"{report.as_of:%d/%m/%Y}"
-        self.dated_all = dated
-        self.latest: dict[str | None, date | None] = {}
+        self.latest = latest  # the as-of date the UI shows, by directive (None: every directive)
+        self.pool = pool
+        self.sent: list[Future[Any]] = []
         self.flags: dict[tuple[str, str], UnitFlags] = (
             tracker.unit_flags(as_of=report.as_of, directive=report.directive) if tracker else {}
         )
@@ -146,29 +176,29 @@ class _Publisher:
     def dated(self, code: str | None) -> date | None:
         """The report's date when it is older than the view the UI shows (for ``code``; None: the
         view of every directive), else None."""
-        if code is None:
-            return self.report.as_of if self.dated_all else None
-        if code not in self.latest:
-            symbol = short_name(self.report.directives[code])
-            self.latest[code] = latest_as_of(artifact_key("tien-do", code, symbol))
-        shown = self.latest[code]
+        shown = self.latest.get(code)
         return self.report.as_of if shown is not None and self.report.as_of < shown else None
 
     def key(self, prefix: str, code: str | None) -> str:
         symbol = short_name(self.report.directives[code]) if code else None
         return artifact_key(prefix, code, symbol, self.dated(code))
 
+    def send(self, create: Callable[..., Any], key: str, **content: Any) -> None:
+        """Create the artifact on a sender thread, in a copy of this thread's run context (the
+        flow or task run it belongs to)."""
+        context = contextvars.copy_context()
+        self.sent.append(self.pool.submit(lambda: context.run(create, key=key, **content)))
+        self.keys.append(key)
+
     def table(self, key: str, rows: list[dict[str, Any]], description: str) -> None:
         from prefect.artifacts import create_table_artifact
 
-        create_table_artifact(key=key, table=rows, description=description)
-        self.keys.append(key)
+        self.send(create_table_artifact, key, table=rows, description=description)
 
     def markdown(self, key: str, text: str, description: str) -> None:
         from prefect.artifacts import create_markdown_artifact
 
-        create_markdown_artifact(key=key, markdown=text, description=description)
-        self.keys.append(key)
+        self.send(create_markdown_artifact, key, markdown=text, description=description)
 
     def lead(self) -> str:
         return f"Tính đến ngày {self.day}"
@@ -358,12 +388,21 @@ def publish_progress(report: ProgressReport, tracker: Tracker | None = None) -> 
     """Every artifact of ``report`` (called from a flow; ``tracker`` gives the chart's points and
     each unit's most days overdue and returned reports). Returns the keys."""
     codes = [d.code for d in report.directive_rows()]
-    latest = None if report.directive else latest_as_of(artifact_key("tien-do"))
-    pub = _Publisher(report, tracker, dated=latest is not None and report.as_of < latest)
-    for code in codes:
-        pub.directive(code)
+    views: dict[str | None, str] = {
+        c: artifact_key("tien-do", c, short_name(report.directives[c])) for c in codes
+    }
     if report.directive is None:
-        pub.everything()
+        views[None] = artifact_key("tien-do")
+    shown = latest_as_of_each(list(views.values()))
+    latest = {c: shown[k] for c, k in views.items()}
+    with ThreadPoolExecutor(SENDERS, thread_name_prefix="kttt-artifacts") as pool:
+        pub = _Publisher(report, tracker, latest, pool)
+        for code in codes:
+            pub.directive(code)
+        if report.directive is None:
+            pub.everything()
+    for sent in pub.sent:  # all are done: the first error, if any
+        sent.result()
     return pub.keys
 
 
