@@ -145,17 +145,27 @@ def _insert_ignore(conn: Connection, sel: Select[Any], cols: list[str]) -> int:
     return conn.execute(ins_sqlite).rowcount or 0
 
 
-def _insert_by_role(conn: Connection, sel: Any, cols: list[str]) -> dict[str, int]:
+def _insert_by_role(
+    conn: Connection, sel: Any, cols: list[str], work_mem: str | None = None
+) -> dict[str, int]:
     """INSERT … SELECT … ON CONFLICT DO NOTHING of ladder rows; the rows inserted, by role.
 
-    PostgreSQL: ``count(*)`` of the ``RETURNING role`` rows grouped in SQL. SQLite (one writer at
-    a time): the new rows are those with an id above the largest before the insert.
+    PostgreSQL: ``count(*)`` of the ``RETURNING role`` rows grouped in SQL; ``work_mem``: for this
+    statement only (then back to the session's value). SQLite (one writer at a time): the new
+    rows are those with an id above the largest before the insert.
     """
     if conn.dialect.name == "postgresql":
         ins = postgresql.insert(n).from_select(cols, sel).on_conflict_do_nothing()
         inserted = ins.returning(n.c.role).cte("ins")
         q = select(inserted.c.role, func.count()).group_by(inserted.c.role)
-        return {r[0]: int(r[1]) for r in conn.execute(q)}
+        before = None
+        if work_mem:
+            before = conn.exec_driver_sql("SHOW work_mem").scalar()
+            conn.execute(select(func.set_config("work_mem", work_mem, True)))
+        counts = {r[0]: int(r[1]) for r in conn.execute(q)}
+        if before is not None:  # (after an error the transaction's rollback undoes the setting)
+            conn.execute(select(func.set_config("work_mem", before, True)))
+        return counts
     last = conn.execute(select(func.coalesce(func.max(n.c.id), 0))).scalar_one()
     if not conn.execute(sqlite.insert(n).from_select(cols, sel).on_conflict_do_nothing()).rowcount:
         return {}
@@ -283,7 +293,10 @@ def record_notices(
             q = _ladder_select(
                 fire, cur, as_of, sweep_id, at, ord_, roles, conn.dialect.name, scope, bool(moved)
             )
-            for role, added in _insert_by_role(conn, q, cols).items():
+            # The one pass sorts its rows (a day's: tens of thousands) to keep one per key: in
+            # memory rather than on disk.
+            work_mem = "64MB" if ord_ is None else None
+            for role, added in _insert_by_role(conn, q, cols, work_mem).items():
                 counts[role] = counts.get(role, 0) + added
         fire.drop(conn)
     for kind, q in _follow_ups(cur, as_of, sweep_id, at, scope, bool(ceased)):
