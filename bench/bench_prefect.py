@@ -23,6 +23,12 @@ temporary folder), then measures, in the same process and the same run:
                         artifacts), on another fresh copy; ``… to Completed``: until its
                         ``Completed`` state (what the UI shows), without the heartbeat join;
 * ``table artifact``    20 progress tables created inside a flow run, timed inside it, / 20;
+* ``progress artifacts``  ``publish_progress`` of the sweep's report (what the flow publishes: 28
+                        artifacts on the real directives), timed inside a flow run; ``…, one after
+                        another``: the same artifacts (recorded from it) created one request after
+                        the other, as ``publish_progress`` did before it sent them on threads;
+                        ``…, built, not sent``: ``publish_progress`` with the creation replaced
+                        (its one read of the latest views and the building of the 28 artifacts);
 * ``events``            publishing that sweep's facts (``Tracker.notice_facts``: what the flow
                         publishes) as Prefect events (client side, flushed);
 * with ``--communes N``: the library and the flow run on a synthetic cascade of N communes, all
@@ -59,6 +65,9 @@ AS_OF = date(2022, 12, 5)
 EVENTS = "events (the sweep's facts)"
 EMPTY = "empty flow run"
 SWEEP_RUN = "sweep, flow run"
+PUBLISH = "progress artifacts (publish_progress)"
+ONE_BY_ONE = "progress artifacts, one after another"
+BUILT = "progress artifacts, built, not sent"
 ARTIFACTS = 20
 
 
@@ -121,6 +130,12 @@ def main() -> int:
         f"to Completed {over_done * 1000:.0f}ms, "
         f"{(over_done - empty_done) * 1000:+.0f}ms over an empty flow run's"
     )
+    log(
+        f"progress artifacts (inside a flow run): publish_progress {median(results[PUBLISH]) * 1000:.0f}ms, "
+        f"the same artifacts one after another {median(results[ONE_BY_ONE]) * 1000:.0f}ms "
+        f"+ built, not sent {median(results[BUILT]) * 1000:.0f}ms; "
+        f"one table artifact {median(results['table artifact (each)']) * 1000:.1f}ms"
+    )
     return 0
 
 
@@ -129,6 +144,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
 
     from flows.daily_sweep import SweepParams, daily_sweep
     from kttt_workflow.orchestration import events
+    from kttt_workflow.orchestration.artifacts import publish_progress
     from kttt_workflow.service import Tracker
 
     @task  # type: ignore[misc]
@@ -166,6 +182,28 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
         log(f"store: directives/ loaded ({n_tasks} tasks) in {time.perf_counter() - t:.1f}s")
         table = tracker.progress(as_of=AS_OF).unit_table("kh-67-2013")
     log(f"table artifact: the progress table of kh-67-2013 ({len(table)} units)")
+
+    # The sweep's report, published as the flow publishes it, and its artifacts recorded (the
+    # Prefect functions the publisher calls, replaced while it runs) to be created one by one.
+    swept = tmp / "swept.db"
+    shutil.copy(template, swept)
+    reader = Tracker.open(f"sqlite:///{swept}")
+    reader.sweep(as_of=AS_OF, send=False, force=True)
+    report = reader.progress(as_of=AS_OF)
+    calls = record_artifacts(lambda: publish_progress(report, reader))
+    log(f"progress artifacts: {len(calls)} per publication")
+
+    @flow  # type: ignore[misc]
+    def publish() -> float:
+        return seconds(lambda: publish_progress(report, reader))
+
+    @flow  # type: ignore[misc]
+    def one_by_one() -> float:
+        def create() -> None:
+            for call, kwargs in calls:
+                call(**kwargs)
+
+        return seconds(create)
 
     def fresh(name: str) -> str:
         path = tmp / f"{name}.db"
@@ -205,6 +243,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
             "empty flow run",
             "task run (each)",
             "table artifact (each)",
+            PUBLISH,
+            ONE_BY_ONE,
+            BUILT,
             f"{EMPTY}: to Running",
             f"{EMPTY}: Running to Completed",
             f"{EMPTY}: Completed to return",
@@ -223,6 +264,11 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
         out[f"{EMPTY}: Completed to return"].append(e - marks["Completed"])
         out["task run (each)"].append(many(args.tasks))
         out["table artifact (each)"].append(tables(ARTIFACTS, table))
+        out[PUBLISH].append(publish())
+        out[ONE_BY_ONE].append(one_by_one())
+        out[BUILT].append(
+            seconds(lambda: record_artifacts(lambda: publish_progress(report, reader)))
+        )
         url_l, url_f = fresh(f"lib-{i}"), fresh(f"flow-{i}")
         out["sweep, library"].append(seconds(lambda: library(url_l)))  # noqa: B023
         f, marks = timed_run(lambda: flow_run(url_f))  # noqa: B023
@@ -233,10 +279,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
             f"  #{i + 1}: empty flow {e * 1000:.0f}ms (Completed at "
             f"{out[f'{EMPTY}: Running to Completed'][-1] * 1000 + out[f'{EMPTY}: to Running'][-1] * 1000:.0f}ms), task run "
             f"{out['task run (each)'][-1] * 1000:.1f}ms, artifact "
-            f"{out['table artifact (each)'][-1] * 1000:.0f}ms, "
+            f"{out['table artifact (each)'][-1] * 1000:.0f}ms, progress artifacts "
+            f"{out[PUBLISH][-1] * 1000:.0f}ms (one after another "
+            f"{out[ONE_BY_ONE][-1] * 1000:.0f}ms), "
             f"sweep: library {out['sweep, library'][-1] * 1000:.0f}ms, "
             f"flow run {f * 1000:.0f}ms (Completed at {marks['Completed'] * 1000:.0f}ms)"
         )
+    reader.close()
     with Tracker.open(fresh("facts")) as tracker:
         r = tracker.sweep(as_of=AS_OF, send=False, force=True)
         assert r.sweep_id is not None, r
@@ -265,6 +314,35 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
     if args.profile:
         out.update(profile(args.repeat, empty))
     return out
+
+
+def record_artifacts(call: Callable[[], Any]) -> list[tuple[Callable[..., Any], dict[str, Any]]]:
+    """The artifacts ``call`` creates (each Prefect function and its arguments), not sent."""
+    import threading
+
+    import prefect.artifacts as pa
+
+    real = {
+        name: getattr(pa, name) for name in ("create_table_artifact", "create_markdown_artifact")
+    }
+    calls: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    def recorder(create: Callable[..., Any]) -> Callable[..., None]:
+        def record(**kwargs: Any) -> None:
+            with lock:
+                calls.append((create, kwargs))
+
+        return record
+
+    try:
+        for name, create in real.items():
+            setattr(pa, name, recorder(create))
+        call()
+    finally:
+        for name, create in real.items():
+            setattr(pa, name, create)
+    return calls
 
 
 def timed_run(call: Callable[[], Any]) -> tuple[float, dict[str, float]]:
