@@ -29,6 +29,8 @@ temporary folder), then measures, in the same process and the same run:
                         the other, as ``publish_progress`` did before it sent them on threads;
                         ``…, built, not sent``: ``publish_progress`` with the creation replaced
                         (its one read of the latest views and the building of the 28 artifacts);
+                        ``…, server CPU``: the CPU time the server process used meanwhile (Linux,
+                        ``/proc``), i.e. how much of the wait is the server's own work;
 * ``events``            publishing that sweep's facts (``Tracker.notice_facts``: what the flow
                         publishes) as Prefect events (client side, flushed);
 * with ``--communes N``: the library and the flow run on a synthetic cascade of N communes, all
@@ -68,6 +70,7 @@ SWEEP_RUN = "sweep, flow run"
 PUBLISH = "progress artifacts (publish_progress)"
 ONE_BY_ONE = "progress artifacts, one after another"
 BUILT = "progress artifacts, built, not sent"
+CPU = ", server CPU"
 ARTIFACTS = 20
 
 
@@ -103,7 +106,7 @@ def main() -> int:
             with temporary_settings(
                 updates={PREFECT_API_URL: stack.api_url, PREFECT_UI_URL: stack.ui_url}
             ):
-                results = run(args, tmp)
+                results = run(args, tmp, proc.pid)
         finally:
             stop_server(proc)
     log()
@@ -136,10 +139,14 @@ def main() -> int:
         f"+ built, not sent {median(results[BUILT]) * 1000:.0f}ms; "
         f"one table artifact {median(results['table artifact (each)']) * 1000:.1f}ms"
     )
+    log(
+        f"server CPU meanwhile: {median(results[PUBLISH + CPU]) * 1000:.0f}ms during "
+        f"publish_progress, {median(results[ONE_BY_ONE + CPU]) * 1000:.0f}ms during one after another"
+    )
     return 0
 
 
-def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
+def run(args: argparse.Namespace, tmp: Path, server_pid: int) -> dict[str, list[float]]:
     from prefect import flow, task
 
     from flows.daily_sweep import SweepParams, daily_sweep
@@ -193,17 +200,22 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
     calls = record_artifacts(lambda: publish_progress(report, reader))
     log(f"progress artifacts: {len(calls)} per publication")
 
-    @flow  # type: ignore[misc]
-    def publish() -> float:
-        return seconds(lambda: publish_progress(report, reader))
+    def with_server_cpu(call: Callable[[], Any]) -> tuple[float, float]:
+        cpu = process_cpu(server_pid)
+        wall = seconds(call)
+        return wall, process_cpu(server_pid) - cpu
 
     @flow  # type: ignore[misc]
-    def one_by_one() -> float:
+    def publish() -> tuple[float, float]:
+        return with_server_cpu(lambda: publish_progress(report, reader))
+
+    @flow  # type: ignore[misc]
+    def one_by_one() -> tuple[float, float]:
         def create() -> None:
             for call, kwargs in calls:
                 call(**kwargs)
 
-        return seconds(create)
+        return with_server_cpu(create)
 
     def fresh(name: str) -> str:
         path = tmp / f"{name}.db"
@@ -244,7 +256,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
             "task run (each)",
             "table artifact (each)",
             PUBLISH,
+            PUBLISH + CPU,
             ONE_BY_ONE,
+            ONE_BY_ONE + CPU,
             BUILT,
             f"{EMPTY}: to Running",
             f"{EMPTY}: Running to Completed",
@@ -264,8 +278,10 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
         out[f"{EMPTY}: Completed to return"].append(e - marks["Completed"])
         out["task run (each)"].append(many(args.tasks))
         out["table artifact (each)"].append(tables(ARTIFACTS, table))
-        out[PUBLISH].append(publish())
-        out[ONE_BY_ONE].append(one_by_one())
+        for name, measure in ((PUBLISH, publish), (ONE_BY_ONE, one_by_one)):
+            wall, cpu = measure()
+            out[name].append(wall)
+            out[name + CPU].append(cpu)
         out[BUILT].append(
             seconds(lambda: record_artifacts(lambda: publish_progress(report, reader)))
         )
@@ -314,6 +330,15 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[float]]:
     if args.profile:
         out.update(profile(args.repeat, empty))
     return out
+
+
+def process_cpu(pid: int) -> float:
+    """The CPU time (user + system, seconds) process ``pid`` has used; NaN without ``/proc``."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def record_artifacts(call: Callable[[], Any]) -> list[tuple[Callable[..., Any], dict[str, Any]]]:
