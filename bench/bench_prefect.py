@@ -3,10 +3,12 @@
 Usage::
 
     .venv/bin/python bench/bench_prefect.py [--repeat 5] [--tasks 200] [--communes N] [--keep]
-                                           [--profile]
+                                           [--profile] [--server-database URL]
 
 It starts a real local Prefect server (``kttt_workflow.orchestration.stack``, SQLite, in a
-temporary folder), then measures, in the same process and the same run:
+temporary folder; with ``--server-database``, on that database instead, e.g. an empty PostgreSQL
+database ``postgresql+asyncpg://…`` as in production), then measures, in the same process and the
+same run:
 
 * ``server start``      ``prefect server start`` until ``/api/health`` answers (new database);
 * ``empty flow run``    a flow run with no task, against that server, vs the same function called
@@ -86,13 +88,17 @@ def main() -> int:
     ap.add_argument(
         "--profile", action="store_true", help="also split an empty flow run's time (see above)"
     )
+    ap.add_argument(
+        "--server-database",
+        help="the Prefect server's database (postgresql+asyncpg://…; default: a new SQLite file)",
+    )
     args = ap.parse_args()
 
     with scratch("kttt-bench-prefect-", args.keep) as tmp:
         stack = Stack(tmp / "home", port=free_port())
         banner("Prefect")
         t0 = time.perf_counter()
-        proc = start_server(stack)
+        proc = start_server(stack, database_url=args.server_database)
         server_start = time.perf_counter() - t0
         os.environ.update(stack.client_env())
         os.environ["KTTT_MAILDIR"] = str(tmp / "mail")
@@ -102,6 +108,7 @@ def main() -> int:
 
             log(
                 f"Prefect {prefect.__version__}; server {stack.api_url} started in {server_start:.1f}s"
+                f" on {args.server_database.split('://')[0] if args.server_database else 'SQLite'}"
             )
             with temporary_settings(
                 updates={PREFECT_API_URL: stack.api_url, PREFECT_UI_URL: stack.ui_url}
