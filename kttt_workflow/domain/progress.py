@@ -773,7 +773,7 @@ class ProgressReport:
         elif self.level_name:
             text += f", {self.level_name.lower()}"
         if self.within_name:
-            text += f" tại {self.within_name} và các đơn vị trực thuộc"
+            text += f" (phạm vi: {self.within_name} và các đơn vị trực thuộc)"
         if self.period:
             text += f" {self.period.label}"
         return text

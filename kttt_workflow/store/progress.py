@@ -125,13 +125,6 @@ def count_rows(conn: Connection, scope: Scope) -> list[CountRow]:
     return tally(conn, scope)[0]
 
 
-def plan_counts(conn: Connection, scope: Scope) -> list[PlanCount]:
-    """How many instances of each task of each plan (units, periods) are in each status, with
-    the smallest id among them, their most days overdue and whether none has a due date; see
-    :func:`tally`."""
-    return tally(conn, scope)[1]
-
-
 def tally(conn: Connection, scope: Scope) -> tuple[list[CountRow], list[PlanCount]]:
     """Both counts of a report from ONE scan of the tasks: one ``GROUP BY`` by (directive, task
     of the plan, answering unit, status, due by the report date, key task, overdue age, no due

@@ -137,7 +137,7 @@ def test_report_within_a_unit_counts_it_and_every_unit_under_it(
     a = store.progress(as_of=day, within="w-huyen-a")
     assert {u.code: u.total for u in a.unit_rows()} == {"w-huyen-a": 1, "w-xa-a1": 1}
     assert a.total_row().total == 2
-    assert a.subject.endswith("tại UBND huyện A và các đơn vị trực thuộc")
+    assert a.subject.endswith(" (phạm vi: UBND huyện A và các đơn vị trực thuộc)")
     assert a.as_json()["within"] == "w-huyen-a"
 
     b = store.progress(as_of=day, within="w-huyen-b")
