@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextvars
+import dataclasses
 import hashlib
 import uuid
 from collections import deque
@@ -523,9 +524,7 @@ class Tracker:
 
         A directive that is not stored (or has no task) is an error.
         """
-        return self._progress(
-            as_of, directive, overdue_limit, period, unit, level, regime, within
-        )
+        return self._progress(as_of, directive, overdue_limit, period, unit, level, regime, within)
 
     def explain_deadline(
         self, text: str, *, issued: date | None = None, roll: bool = True, count: int = 4
@@ -989,9 +988,20 @@ class Tracker:
                 conn, {c.unit for c in counts} | {unit or "", within or ""}
             )
             levels = progress_sql.level_infos(conn)
-            ids = progress_sql.overdue_ids(conn, scope, overdue_limit)
+            # The longest overdue of EACH directive: one list capped across documents left the
+            # later directives' artifacts saying "no overdue task" beside their own count.
+            ids = [
+                i
+                for code in sorted(with_tasks)
+                for i in progress_sql.overdue_ids(
+                    conn, dataclasses.replace(scope, directive=code), overdue_limit
+                )
+            ]
             found = progress_sql.statuses(conn, day, ids)
-            overdue = [found[i] for i in ids if i in found]
+            overdue = sorted(
+                (found[i] for i in ids if i in found),
+                key=lambda x: (x.due or day, x.directive, x.task_id),
+            )
             plans = self._plans(conn, scope, with_tasks, overdue, plan_counts)
             goals = targets_sql.report(conn, day, directive)
         if directive and directive not in infos:
@@ -1217,7 +1227,9 @@ class Tracker:
                 .group_by(t.c.directive_code, unit)
             )
             return {
-                (r.directive_code, r.unit): reporting.UnitFlags(int(r.days or 0), int(r.returned or 0))
+                (r.directive_code, r.unit): reporting.UnitFlags(
+                    int(r.days or 0), int(r.returned or 0)
+                )
                 for r in conn.execute(q)
             }
 
@@ -1233,7 +1245,8 @@ class Tracker:
                 for c in progress_sql.count_rows(conn, progress_sql.Scope(day, directive)):
                     rows[""].add(c)
                     rows.setdefault(
-                        c.directive, reporting.ProgressRow("directive", c.directive, c.directive, "")
+                        c.directive,
+                        reporting.ProgressRow("directive", c.directive, c.directive, ""),
                     ).add(c)
                 out[day] = rows
         return out
@@ -1269,10 +1282,17 @@ class Tracker:
                 pass
             ref = fanout.task_ref(task, unit)
             head = ref.split("/", 1)[0]
-            q = select(t.c.id).where(t.c.state != "removed", t.c.id.startswith(head, autoescape=True))
+            q = select(t.c.id).where(
+                t.c.state != "removed", t.c.id.startswith(head, autoescape=True)
+            )
             ids = [r.id for r in conn.execute(q.limit(20_000))]
             if not ids:
-                ids = [r.id for r in conn.execute(select(t.c.id).where(t.c.state != "removed").limit(20_000))]
+                ids = [
+                    r.id
+                    for r in conn.execute(
+                        select(t.c.id).where(t.c.state != "removed").limit(20_000)
+                    )
+                ]
         return None, get_close_matches(ref, ids, n=5, cutoff=0.5)
 
 

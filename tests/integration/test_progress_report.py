@@ -156,3 +156,30 @@ def test_report_within_a_unit_counts_it_and_every_unit_under_it(
 
     with pytest.raises(KtttError, match="không có đơn vị mã 'w-huyen-c'.*w-huyen-"):
         store.progress(as_of=day, within="w-huyen-c")
+
+
+SECOND_DIRECTIVE = """\
+kind: directive
+code: kh-2-2022
+document: {type: plan, symbol: 2/KH-UBND, date: 2022-10-05, issuer: x-ubnd, title: Kế hoạch hai}
+tasks:
+  - {id: "1", title: Các huyện báo cáo, lead: x-cac-huyen, deadline: trong tháng 12/2022}
+"""
+
+
+def test_every_directive_lists_its_own_longest_overdue(reported: Tracker, tmp_path: Path) -> None:
+    """The report of every directive lists the longest overdue tasks of EACH one (at most
+    ``overdue_limit`` each): a cap across documents left a later directive with its overdue count
+    and an empty list, which its artifact showed as "Không có nhiệm vụ quá hạn"."""
+    (tmp_path / "kh2.yaml").write_text(SECOND_DIRECTIVE, encoding="utf-8")
+    reported.load([tmp_path / "kh2.yaml"])
+    r = reported.progress(as_of=AS_OF, overdue_limit=2)
+    for code in ("kh-1-2022", "kh-2-2022"):
+        listed = r.overdue_of(code)
+        assert r.directive_row(code).overdue >= 2
+        assert len(listed) == 2 and all(t.status == "overdue" for t in listed)
+        assert [t.due for t in listed] == sorted(t.due for t in listed)  # longest overdue first
+    # kh-1-2022's tasks were due earlier: one list capped at 2 across documents had none of kh-2.
+    assert max(t.due for t in r.overdue_of("kh-1-2022")) < min(
+        t.due for t in r.overdue_of("kh-2-2022")
+    )
