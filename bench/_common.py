@@ -273,8 +273,8 @@ class PostgresBackend(Backend):
         self.dsn = libpq_dsn(url)
 
     @contextmanager
-    def new_schema(self) -> Iterator[str]:
-        """An empty schema ``bench_<random>``, dropped (``CASCADE``) afterwards."""
+    def new_schema(self, keep: bool = False) -> Iterator[str]:
+        """An empty schema ``bench_<random>``, dropped (``CASCADE``) afterwards unless ``keep``."""
         from sqlalchemy import text
 
         schema = f"bench_{uuid.uuid4().hex[:12]}"
@@ -283,8 +283,9 @@ class PostgresBackend(Backend):
         try:
             yield schema
         finally:
-            with self.admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            if not keep:
+                with self.admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
     @contextmanager
     def fresh(self) -> Iterator[Fresh]:

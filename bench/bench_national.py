@@ -319,7 +319,7 @@ def main() -> None:
                 log(f"postgres: SKIPPED - {why}")
                 return
             log(pg.version())
-            schema_cm: Any = pg.new_schema()
+            schema_cm: Any = pg.new_schema(keep=a.keep)
             target = {"schema": schema_cm.__enter__()}
         else:
             schema_cm, target = None, {"sqlite": str(tmp / "national.db")}
@@ -349,10 +349,10 @@ def main() -> None:
                     )
             summary(results, expected)
         finally:
-            if schema_cm is not None and not a.keep:
-                schema_cm.__exit__(None, None, None)
-            elif schema_cm is not None:
-                log(f"kept schema {target['schema']}")
+            if schema_cm is not None:
+                schema_cm.__exit__(None, None, None)  # drops the schema unless --keep
+                if a.keep:
+                    log(f"kept schema {target['schema']}")
     footer(started)
 
 
