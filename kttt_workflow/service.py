@@ -979,7 +979,8 @@ class Tracker:
             _known(conn, "unit", unit)
             _known(conn, "unit", within)
             self._known_level(conn, level)
-            counts, plan_counts = progress_sql.tally(conn, scope)  # one scan of the tasks
+            # One scan of the tasks: both counts, and how far back the overdue lists reach.
+            counts, plan_counts, until = progress_sql.tally(conn, scope, overdue_limit)
             with_tasks = {c.directive for c in counts}
             infos = progress_sql.directive_infos(
                 conn, with_tasks | ({directive} if directive else set())
@@ -994,7 +995,10 @@ class Tracker:
                 i
                 for code in sorted(with_tasks)
                 for i in progress_sql.overdue_ids(
-                    conn, dataclasses.replace(scope, directive=code), overdue_limit
+                    conn,
+                    dataclasses.replace(scope, directive=code),
+                    overdue_limit,
+                    until.get(code),
                 )
             ]
             found = progress_sql.statuses(conn, day, ids)

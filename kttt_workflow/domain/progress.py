@@ -72,7 +72,7 @@ DONE = (Status.done_on_time.value, Status.done_late.value)
 def age_bucket(days_overdue: int) -> int | None:
     """The index in :data:`AGE_BUCKETS` of an overdue task's age (None when not overdue).
 
-    The SQL mirror is ``kttt_workflow.store.progress._age_bucket``.
+    The SQL mirror is ``kttt_workflow.store.progress._days_bucket``.
 
     >>> age_bucket(30), age_bucket(31), age_bucket(120), age_bucket(121), age_bucket(0)
     (0, 1, 2, 3, None)

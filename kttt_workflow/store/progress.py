@@ -1,6 +1,6 @@
 """The consolidated report's SQL, set-based: one ``GROUP BY`` over the status ``CASE`` expression
 counts the tasks of every (directive, answering unit, status, due-by, key task, overdue age,
-cut-off window) at once; a second one counts each task of the plan by status (the appendix).
+cut-off window) and each task of the plan by status (the appendix) at once (:func:`tally`).
 Lists of tasks are capped (the overdue list, the spreadsheet's rows) and read by id, in chunks,
 through :func:`kttt_workflow.store.status.task_statuses`, so every view shows a task the same
 way. :func:`kttt_workflow.domain.progress.assemble` does the rest."""
@@ -10,9 +10,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Date, and_, case, func, literal, literal_column, or_, select, tuple_
+from sqlalchemy import (
+    ARRAY,
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,7 +40,13 @@ from kttt_workflow.domain.progress import (
 from kttt_workflow.domain.status import Status, TaskStatus
 from kttt_workflow.store import tables
 from kttt_workflow.store.registry import answering
-from kttt_workflow.store.status import lead_code, started, status_columns, task_statuses
+from kttt_workflow.store.status import (
+    awaiting_tasks,
+    lead_code,
+    started,
+    status_columns,
+    task_statuses,
+)
 
 _CHUNK = 1000  # codes or ids per IN (...) list
 t = tables.task_t
@@ -61,11 +81,21 @@ class _Base:
 
 
 def _base(conn: Connection, scope: Scope) -> _Base:
-    ans = answering(scope.as_of)
-    status, days = status_columns(scope.as_of, conn.dialect.name, ans.c.ceased)
+    pg = conn.dialect.name == "postgresql"
+    ans, ceased = _answering(conn, scope.as_of)
+    source: Any = t
+    awaiting: ColumnElement[bool] | None = None
+    if pg:  # a hash join, not a correlated EXISTS: a parallel plan (see _answering)
+        aw = awaiting_tasks(scope.as_of)
+        source = source.outerjoin(aw, aw.c.task_id == t.c.id)
+        awaiting = aw.c.task_id.is_not(None)
+    status, days = status_columns(scope.as_of, conn.dialect.name, ceased, awaiting)
     assigned = lead_code(scope.as_of)
-    answers = func.coalesce(ans.c.current, assigned)
-    source = t.outerjoin(ans, ans.c.code == assigned)
+    if ans is None:  # no unit answers through another one on that day: no join
+        answers: ColumnElement[Any] = assigned
+    else:
+        answers = func.coalesce(ans.c.current, assigned)
+        source = source.outerjoin(ans, ans.c.code == assigned)
     where: list[ColumnElement[bool]] = [t.c.state != "removed", started(scope.as_of)]
     if scope.directive:
         where.append(t.c.directive_code == scope.directive)
@@ -74,12 +104,51 @@ def _base(conn: Connection, scope: Scope) -> _Base:
             or_(t.c.unit_code == scope.unit, assigned == scope.unit, answers == scope.unit)
         )
     if scope.within:
-        where.append(answers.in_(select(subtree(scope.within).c.code)))
+        if pg:  # the codes, not a recursive CTE: see _answering
+            codes = [r.code for r in conn.execute(select(subtree(scope.within).c.code))]
+            where.append(answers.in_(codes))
+        else:
+            where.append(answers.in_(select(subtree(scope.within).c.code)))
     if scope.level:
         now = tables.unit_t.alias("answering_unit")
         source = source.join(now, now.c.code == answers)
         where.append(now.c.level == scope.level)
     return _Base(source, where, answers, status, days)
+
+
+def _answering(conn: Connection, as_of: date) -> tuple[Any, ColumnElement[Any] | None]:
+    """What to join on the task's assigned unit to find who answers for it on ``as_of``:
+    (the rows ``code, current, ceased``, their ``ceased`` column), or ``(None, None)`` when
+    every unit answers for itself that day.
+
+    On PostgreSQL only the units that do not answer for themselves (ceased, with a successor or
+    not) are read first, from :func:`~kttt_workflow.store.registry.answering`'s recursive query
+    over the unit table, and joined as ``unnest`` of three arrays: a plan that names a
+    recursive CTE cannot run in parallel, and the national report's scan of 1.5 M tasks is
+    worth both cores (bench/bench_national.py). SQLite joins the recursive query itself."""
+    ans = answering(as_of)
+    if conn.dialect.name != "postgresql":
+        return ans, ans.c.ceased
+    rows = conn.execute(
+        select(ans.c.code, ans.c.current, ans.c.ceased).where(
+            or_(ans.c.current != ans.c.code, ans.c.ceased == 1)
+        )
+    ).all()
+    if not rows:
+        return None, None
+    arrays = [
+        literal([r.code for r in rows], type_=ARRAY(String())),
+        literal([r.current for r in rows], type_=ARRAY(String())),
+        literal([int(r.ceased) for r in rows], type_=ARRAY(Integer())),
+    ]
+    moved = (
+        func.unnest(*arrays)
+        .table_valued(
+            column("code", String()), column("current", String()), column("ceased", Integer())
+        )
+        .render_derived(name="answering")
+    )
+    return moved, moved.c.ceased
 
 
 def report_session(conn: Connection) -> None:
@@ -99,103 +168,102 @@ def subtree(code: str) -> Any:
     return top.union(select(u.c.code).where(u.c.parent_code == top.c.code))
 
 
-def _age_bucket(status: ColumnElement[str], days: ColumnElement[int]) -> ColumnElement[Any]:
-    """The index of an overdue task's age in ``AGE_BUCKETS`` (NULL otherwise).
-
-    SQL mirror of :func:`kttt_workflow.domain.progress.age_bucket`.
-    """
-    whens = [
-        (and_(status == Status.overdue.value, days >= low, days <= high), i)
-        for i, (low, high, _) in enumerate(AGE_BUCKETS)
-        if high is not None
-    ]
-    last = len(AGE_BUCKETS) - 1
-    whens.append((and_(status == Status.overdue.value, days >= AGE_BUCKETS[last][0]), last))
-    return case(*whens, else_=None)
-
-
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
+
+
+class Tally(NamedTuple):
+    """What :func:`tally` counts in one scan."""
+
+    counts: list[CountRow]
+    plans: list[PlanCount]
+    # Per directive: a due date on or before which its ``limit`` longest overdue tasks all fall
+    # (absent when it has fewer groups of overdue tasks than that): :func:`overdue_ids`' bound.
+    overdue_until: dict[str, date]
 
 
 def count_rows(conn: Connection, scope: Scope) -> list[CountRow]:
     """How many tasks share each (directive, answering unit, status, due by the report date, key
     task, overdue age, no due date, due within / done within the cut-off window); see
     :func:`tally`, which also counts the plan's tasks."""
-    return tally(conn, scope)[0]
+    return tally(conn, scope).counts
 
 
-def tally(conn: Connection, scope: Scope) -> tuple[list[CountRow], list[PlanCount]]:
+def tally(conn: Connection, scope: Scope, overdue_limit: int = 0) -> Tally:
     """Both counts of a report from ONE scan of the tasks: one ``GROUP BY`` by (directive, task
     of the plan, answering unit, status, due by the report date, key task, overdue age, no due
-    date, due / done within the cut-off window), summed here into the report's rows
+    date, due / done within the cut-off window), summed into the report's rows
     (:class:`CountRow`, without the task) and the appendix's (:class:`PlanCount`, without the
     unit).
 
     A task of a unit that has ceased is counted with the unit that answers for it on the report
     date (its successor, down the chain).
 
-    Each task's status is computed once, in a subquery the database may not merge into the
-    grouping query (``OFFSET 0``): merged, the status ``CASE`` was evaluated again for every
-    expression built on it (the age bucket alone names it six times), which made the report of
-    1.5 M tasks take minutes instead of seconds (bench/bench_national.py).
+    Each task's status is named once in the grouping, and its age by one expression over its days
+    overdue (``width_bucket`` on PostgreSQL); the status ``CASE`` once named six times by the age
+    bucket made the report of 1.5 M tasks take minutes (bench/bench_national.py). PostgreSQL
+    groups in parallel (:func:`_parallel_grouping`), then sums those groups both ways at once
+    (``GROUPING SETS`` over the groups, not over the tasks); SQLite's groups are summed here.
     """
     b = _base(conn, scope)
-    per_task = (
+    pg = conn.dialect.name == "postgresql"
+    d = literal(scope.as_of, type_=Date)
+    status, days = b.status, b.days
+    unit = b.answers.label("unit")
+    due_by = _flag(and_(t.c.due_on.is_not(None), t.c.due_on <= d)).label("due_by")
+    age = _days_bucket(days, pg).label("age")  # the age once the status says "overdue"
+    undated = _flag(t.c.due_on.is_(None)).label("undated")
+    if scope.window:
+        lo, hi = (literal(x, type_=Date) for x in scope.window)
+        due_in = _flag(t.c.due_on.between(lo, hi)).label("due_in")
+        done_in = _flag(t.c.completed_on.between(lo, hi)).label("done_in")
+        window_dims = [due_in, done_in]
+    else:
+        window_dims = []
+    dims = [t.c.directive_code, t.c.task_key, unit, status, due_by, t.c.key_task, age, undated]
+    groups = (
         select(
-            t.c.directive_code,
-            t.c.task_key,
-            t.c.id,
-            t.c.key_task,
-            t.c.due_on,
-            t.c.completed_on,
-            b.answers.label("unit"),
-            b.status,
-            b.days,
+            *dims,
+            *window_dims,
+            func.count().label("n"),
+            func.min(t.c.id).label("first_id"),
+            func.max(days).label("days"),
+            func.max(t.c.due_on).label("last_due"),
+            func.min(t.c.due_on).label("first_due"),
         )
         .select_from(b.source)
         .where(*b.where)
-        .offset(0)  # a fence: the status is computed once per task
-        .subquery("per_task")
+        .group_by(*dims, *window_dims)
     )
-    p = per_task.c
-    d = literal(scope.as_of, type_=Date)
-    due_by = _flag(and_(p.due_on.is_not(None), p.due_on <= d)).label("due_by")
-    age = _age_bucket(p.status, p.days_overdue).label("age")
-    undated = _flag(p.due_on.is_(None)).label("undated")
-    if scope.window:
-        lo, hi = (literal(x, type_=Date) for x in scope.window)
-        due_in = _flag(p.due_on.between(lo, hi)).label("due_in")
-        done_in = _flag(p.completed_on.between(lo, hi)).label("done_in")
+    if pg:
+        # Both sums in the database: no more rows back than the report shows (the groups alone
+        # are 112,890 rows for the national scenario's 1.5 M tasks).
+        g = groups.subquery("task_groups").c
+        count_dims = [g.directive_code, g.unit, g.status, g.due_by, g.key_task, g.age, g.undated]
+        count_dims += [g.due_in, g.done_in] if scope.window else []
+        plan_dims = [g.directive_code, g.task_key, g.status]
+        zero: ColumnElement[Any] = literal_column("0")
+        q = select(
+            g.directive_code, g.task_key, g.unit, g.status, g.due_by, g.key_task, g.age,
+            g.undated, (g.due_in if scope.window else zero).label("due_in"),
+            (g.done_in if scope.window else zero).label("done_in"),
+            func.grouping(g.task_key).label("counts_row"), func.sum(g.n).label("n"),
+            func.min(g.first_id).label("first_id"), func.max(g.days).label("days"),
+            func.max(g.last_due).label("last_due"), func.min(g.first_due).label("first_due"),
+        ).group_by(func.grouping_sets(tuple_(*count_dims), tuple_(*plan_dims)))  # fmt: skip
+        _parallel_grouping(conn)
+        rows = conn.execute(q).all()
+        _parallel_grouping(conn, reset=True)
     else:
-        due_in = literal_column("0").label("due_in")
-        done_in = literal_column("0").label("done_in")
-    window_dims = [due_in, done_in] if scope.window else []
-    measures = [
-        func.count().label("n"),
-        func.min(p.id).label("first_id"),
-        func.max(p.days_overdue).label("days"),
-        func.max(p.due_on).label("last_due"),
-    ]
-    count_dims = [p.directive_code, p.unit, p.status, due_by, p.key_task, age, undated]
-    plan_dims = [p.directive_code, p.task_key, p.status]
-    if conn.dialect.name == "postgresql":
-        # Both groupings in the one scan: the report's rows and the appendix's, and no more rows
-        # back than the report shows (a finer grouping returned 112,890 rows for 1.5 M tasks).
-        q = select(
-            p.directive_code, p.task_key, p.unit, p.status, due_by, p.key_task, age, undated,
-            due_in, done_in, func.grouping(p.task_key).label("counts_row"), *measures,
-        ).group_by(
-            func.grouping_sets(tuple_(*count_dims, *window_dims), tuple_(*plan_dims))
-        )  # fmt: skip
-    else:  # SQLite has no GROUPING SETS: the finer grouping, summed both ways below
-        dims = [*count_dims, p.task_key]
-        q = select(
-            *dims, due_in, done_in, literal_column("NULL").label("counts_row"), *measures
-        ).group_by(*dims, *window_dims)
+        zero = literal_column("0")
+        extra = [] if scope.window else [zero.label("due_in"), zero.label("done_in")]
+        q = groups.add_columns(*extra, literal_column("NULL").label("counts_row"))
+        rows = conn.execute(q).all()
     counts: dict[tuple[Any, ...], int] = {}
     plans: dict[tuple[str, str, str], list[Any]] = {}
-    for r in conn.execute(q):
+    overdue = Status.overdue.value
+    firsts: dict[str, list[date]] = {}
+    for r in rows:
         both = r.counts_row is None  # SQLite: each row counts for both
         if both or r.counts_row == 1:
             key = (
@@ -204,26 +272,35 @@ def tally(conn: Connection, scope: Scope) -> tuple[list[CountRow], list[PlanCoun
                 r.status,
                 bool(r.due_by),
                 bool(r.key_task),
-                None if r.age is None else int(r.age),
+                int(r.age) if r.status == overdue and r.age is not None else None,
                 bool(r.undated),
                 bool(r.due_in),
                 bool(r.done_in),
             )
             counts[key] = counts.get(key, 0) + int(r.n)
+            if r.status == overdue and r.first_due is not None:
+                firsts.setdefault(r.directive_code, []).append(r.first_due)
         if not (both or r.counts_row == 0):
             continue
         plan = plans.get((r.directive_code, r.task_key, r.status))
-        days = int(r.days or 0)
+        days_n = int(r.days or 0)
         if plan is None:
             plans[(r.directive_code, r.task_key, r.status)] = [
-                int(r.n), r.first_id, days, r.last_due is None
+                int(r.n), r.first_id, days_n, r.last_due is None
             ]  # fmt: skip
         else:
             plan[0] += int(r.n)
             plan[1] = min(plan[1], r.first_id)
-            plan[2] = max(plan[2], days)
+            plan[2] = max(plan[2], days_n)
             plan[3] = plan[3] and r.last_due is None
-    return (
+    # Each group of overdue tasks has one due on or before its first due date: once ``limit``
+    # groups have begun by a date, so have the ``limit`` longest overdue tasks.
+    until = {
+        code: sorted(dues)[overdue_limit - 1]
+        for code, dues in firsts.items()
+        if overdue_limit and len(dues) >= overdue_limit
+    }
+    return Tally(
         [
             CountRow(k[0], k[1], k[2], k[3], k[4], n, k[5], k[6], k[7], k[8])
             for k, n in counts.items()
@@ -232,18 +309,63 @@ def tally(conn: Connection, scope: Scope) -> tuple[list[CountRow], list[PlanCoun
             PlanCount(directive, key, status, n, first, days, undated)
             for (directive, key, status), (n, first, days, undated) in plans.items()
         ],
+        until,
     )
 
 
-def overdue_ids(conn: Connection, scope: Scope, limit: int) -> list[str]:
-    """The ids of the overdue tasks, the longest overdue first, at most ``limit``."""
+# The first day of each age bucket: contiguous, the last one open-ended (checked at import).
+_AGE_LOWS = [low for low, _, _ in AGE_BUCKETS]
+assert (
+    all(
+        high is not None and AGE_BUCKETS[i + 1][0] == high + 1
+        for i, (_, high, _) in enumerate(AGE_BUCKETS[:-1])
+    )
+    and AGE_BUCKETS[-1][1] is None
+)
+
+
+def _days_bucket(days: ColumnElement[int], pg: bool) -> ColumnElement[Any]:
+    """The index in ``AGE_BUCKETS`` of ``days`` overdue (NULL below the first bucket): an overdue
+    task's age (:func:`kttt_workflow.domain.progress.age_bucket`); the caller keeps it for the
+    overdue tasks only. PostgreSQL names ``days`` once (``width_bucket``)."""
+    if pg:
+        edges = literal(_AGE_LOWS, type_=ARRAY(Integer()))
+        b = func.width_bucket(days, edges)
+        return case((b > 0, b - 1), else_=None)
+    whens = [(days >= low, i) for i, low in reversed(list(enumerate(_AGE_LOWS)))]
+    return case(*whens, else_=None)
+
+
+def _parallel_grouping(conn: Connection, reset: bool = False) -> None:
+    """PostgreSQL: group the tasks in parallel, by hashing. The planner cannot tell how many
+    groups a status ``CASE`` makes (it guesses one per task), so it would sort every task, on
+    one core, on disk; the real groups are few (a unit's statuses). For the one statement
+    between the two calls (1.5 M tasks: 3.5 s → 0.8 s on two cores)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name, value in (
+        ("enable_sort", "off"),
+        ("enable_incremental_sort", "off"),
+        ("parallel_tuple_cost", "0.001"),
+    ):
+        if reset:
+            conn.exec_driver_sql(f"RESET {name}")
+        else:
+            conn.exec_driver_sql(f"SET LOCAL {name} = {value}")
+
+
+def overdue_ids(conn: Connection, scope: Scope, limit: int, until: date | None = None) -> list[str]:
+    """The ids of the overdue tasks, the longest overdue first, at most ``limit``; ``until``
+    (:attr:`Tally.overdue_until`) bounds their due dates, so that the index on them serves the
+    query rather than a scan of every task."""
     b = _base(conn, scope)
     d = literal(scope.as_of, type_=Date)
+    # due_on < the report date: implied by "overdue", said so that an index can serve it
+    due = [t.c.due_on < d] + ([t.c.due_on <= literal(until, type_=Date)] if until else [])
     q = (
         select(t.c.id)
         .select_from(b.source)
-        # due_on < the report date: implied by "overdue", said so that an index can serve it
-        .where(*b.where, t.c.due_on < d, b.status == Status.overdue.value)
+        .where(*b.where, *due, b.status == Status.overdue.value)
         .order_by(t.c.due_on, t.c.directive_code, t.c.task_key, t.c.unit_code, t.c.period)
         .limit(limit)
     )
@@ -388,6 +510,12 @@ def unit_infos(conn: Connection, codes: Iterable[str]) -> dict[str, tuple[str, s
     codes = sorted(set(codes))
     u = tables.unit_t
     out: dict[str, tuple[str, str | None]] = {}
+    if len(codes) > _CHUNK:  # a national report names most units: one read of them all
+        wanted = set(codes)
+        for r in conn.execute(select(u.c.code, u.c.name, u.c.level)):
+            if r.code in wanted:
+                out[r.code] = (r.name, r.level)
+        return out
     for chunk in range(0, len(codes), _CHUNK):
         part = codes[chunk : chunk + _CHUNK]
         for r in conn.execute(select(u.c.code, u.c.name, u.c.level).where(u.c.code.in_(part))):

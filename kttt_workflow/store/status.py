@@ -37,26 +37,48 @@ def lead_code(as_of: date) -> ColumnElement[str]:
     return case((moved, t.c.assigned_code), else_=t.c.unit_code)
 
 
+def _awaiting_where(as_of: date) -> list[ColumnElement[bool]]:
+    c, d = tables.completion_t, literal(as_of, type_=Date)
+    return [
+        c.c.reported_on <= d,
+        or_(c.c.state == "reported", and_(c.c.state == "returned", c.c.decided_on > d)),
+    ]
+
+
 def awaiting_clause(as_of: date) -> ColumnElement[bool]:
     """Tasks with a report waiting for the coordinator's decision as of ``as_of``.
 
     SQL mirror of :func:`kttt_workflow.domain.status.awaiting_since`.
     """
-    c, d = tables.completion_t, literal(as_of, type_=Date)
-    return exists().where(
-        c.c.task_id == task_t.c.id,
-        c.c.reported_on <= d,
-        or_(c.c.state == "reported", and_(c.c.state == "returned", c.c.decided_on > d)),
+    c = tables.completion_t
+    return exists().where(c.c.task_id == task_t.c.id, *_awaiting_where(as_of))
+
+
+def awaiting_tasks(as_of: date) -> Any:
+    """The same tasks as :func:`awaiting_clause`, as a subquery of one column ``task_id`` (each
+    task once) to outer-join on ``task.id``: a hash join, which PostgreSQL runs in parallel
+    where the correlated ``EXISTS`` keeps the scan on one core."""
+    c = tables.completion_t
+    return (
+        select(c.c.task_id)
+        .where(*_awaiting_where(as_of))
+        .group_by(c.c.task_id)
+        .subquery("awaiting")
     )
 
 
 def status_columns(
-    as_of: date, dialect: str, ceased: ColumnElement[Any] | None = None
+    as_of: date,
+    dialect: str,
+    ceased: ColumnElement[Any] | None = None,
+    awaiting: ColumnElement[bool] | None = None,
 ) -> tuple[ColumnElement[str], ColumnElement[int]]:
     """SQL expressions for (status, days_overdue) of ``task`` as of ``as_of``.
 
     ``ceased`` is the answering unit's "ceased with no successor" flag (1/0) of a joined
     :func:`kttt_workflow.store.registry.answering`; without it no unit counts as ceased.
+    ``awaiting`` says a report waits for a decision (a joined :func:`awaiting_tasks`); without
+    it, :func:`awaiting_clause`.
     """
     t = task_t
     d = literal(as_of, type_=Date)
@@ -69,7 +91,8 @@ def status_columns(
         ~dated_past,  # a waiting task whose own deadline passed is overdue like any other
     )
     gone = (ceased == 1) if ceased is not None else literal(False)
-    awaiting = awaiting_clause(as_of)
+    if awaiting is None:
+        awaiting = awaiting_clause(as_of)
     status = case(
         (late, Status.done_late.value),
         (done, Status.done_on_time.value),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -82,6 +82,13 @@ class Task(SQLModel, table=True):
     __table_args__ = (
         Index("ix_task_directive_key", "directive_code", "task_key"),
         Index("ix_task_due", "state", "due_on"),
+        # The few tasks with quantitative targets (the report's targets table), without a scan.
+        Index(
+            "ix_task_targets",
+            "directive_code",
+            postgresql_where=text("targets IS NOT NULL"),
+            sqlite_where=text("targets IS NOT NULL"),
+        ),
     )
     id: str = Field(primary_key=True, max_length=255)
     directive_code: str = Field(max_length=64)

@@ -167,6 +167,23 @@ tasks:
 """
 
 
+@pytest.mark.parametrize("as_of", [AS_OF, date(2023, 12, 31)])
+def test_the_overdue_list_is_the_longest_overdue_whatever_its_length(
+    reported: Tracker, as_of: date
+) -> None:
+    """The overdue list is the first ``overdue_limit`` of every overdue task in the order the
+    report gives (due date, task, unit, period), for each limit: the report bounds the list's
+    query by the due dates its counts saw (``Tally.overdue_until``), which must never cut one."""
+    rows = [t for t in reported.status(as_of=as_of, directive="kh-1-2022") if t.status == "overdue"]
+    expected = [
+        t.task_id for t in sorted(rows, key=lambda t: (t.due, t.task_key, t.unit, t.period or ""))
+    ]
+    assert len(expected) >= 3
+    for limit in range(1, len(expected) + 2):
+        r = reported.progress(as_of=as_of, directive="kh-1-2022", overdue_limit=limit)
+        assert [t.task_id for t in r.overdue_of("kh-1-2022")] == expected[:limit]
+
+
 def test_every_directive_lists_its_own_longest_overdue(reported: Tracker, tmp_path: Path) -> None:
     """The report of every directive lists the longest overdue tasks of EACH one (at most
     ``overdue_limit`` each): a cap across documents left a later directive with its overdue count
