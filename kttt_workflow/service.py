@@ -471,8 +471,8 @@ class Tracker:
         rows = load.task_rows(fanout.fan_out(d, bundle.registry, self.calendar, horizon))
         summary = load.merge_directive(conn, src, rows, at, replaced=replaced)
         if summary.load_id is not None:
+            # Its load record marks the directive's tasks for the next sweep (store/next_step.py).
             activation.activate_ready(conn, d.code, at)
-            next_step.refresh(conn, directive=d.code)
         return summary
 
     # -- status and reports ---------------------------------------------------------------------

@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kttt_workflow.domain.directive import DirectiveFile
 from kttt_workflow.domain.fanout import TaskInstance
-from kttt_workflow.store import db, tables
+from kttt_workflow.store import db, next_step, tables
 
 task_t = tables.task_t
 event_t = tables.event_t
@@ -323,7 +323,14 @@ class _Merge:
     def insert_new(self) -> None:
         t, stage = task_t, self.stage
         self._events("created", stage.c.id, ~self.in_task)
-        cols = ["id", *SPEC_COLUMNS, "activated_on", "state", "created_at", "updated_at"]
+        cols = [
+            "id", *SPEC_COLUMNS, "activated_on", "state", "created_at", "updated_at", "next_step_on"
+        ]  # fmt: skip
+        # next_step_on as the sweep would set it (the load record marks the tasks to examine):
+        # the first sweep after a large load then writes no task row (store/next_step.py).
+        first = next_step.initial(
+            stage.c.starts_on, stage.c.activated_on, self.at.date(), self.conn.dialect.name
+        )
         sel = (
             select(
                 stage.c.id,
@@ -332,6 +339,7 @@ class _Merge:
                 literal("open"),
                 literal(self.at, type_=t.c.created_at.type),
                 literal(self.at, type_=t.c.updated_at.type),
+                first,
             )
             .where(~self.in_task)
             .order_by(stage.c.id)

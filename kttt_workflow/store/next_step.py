@@ -7,8 +7,9 @@ over every task) would record. Between two sweeps a task's rows change only when
 * a date on the task itself is passed: its period starts (``starts_on``), it is activated
   (``activated_on``), a reassignment takes effect (``assigned_on``), a report is made or decided
   (``completion.reported_on`` / ``decided_on``), or
-* something is written: a load, a report, a verification, a return, a reassignment, a withdrawal,
-  an activation (each sets ``task.next_step_on`` to NULL: "examine on the next sweep"), or
+* something is written: a load (which records a ``load_record`` row whenever it changes
+  anything), a report, a verification, a return, a reassignment, a withdrawal, an activation
+  (each of these sets ``task.next_step_on`` to NULL: "examine on the next sweep"), or
 * the registry changes who answers: a unit ceases (``valid_to``) or starts (``valid_from``), an
   amendment, a changed ladder, another calendar (then the next sweep examines every task).
 
@@ -20,17 +21,27 @@ task. So:
   before D (:func:`firing`, computed in Python for every policy; the tasks are found through the
   index ``task (state, due_on)``). A day when no task changes but the ladder moves thus writes no
   task row;
+* a load is found from its ``load_record`` row, never marked per task: an incremental sweep also
+  examines every task of the directives with a load record newer than the last one a sweep saw
+  (:data:`LOADS` in ``kttt_meta``; the tasks are found through the index ``task (directive_code,
+  task_key)``). The load writes each new task's ``next_step_on`` as the sweep would compute it
+  on the load's date (:func:`initial`), so that the first sweep after a load of a million tasks
+  writes ledger rows, not a million task rows; the sweep recomputes it anyway for every task it
+  examines (a row whose value does not change is not written), so that value is never trusted.
+  This relies on load records being committed in the order of their ids: loads are serialised
+  (:func:`kttt_workflow.store.registry.lock`), and their rows are never deleted;
 * ``task.next_step_on`` holds the earliest later date of the task itself (the second point; for a
   task that is not ``open``, which that index look-up does not find, its next ladder step too):
   conservative, never later than the true date, :data:`NEVER` when nothing can come. NULL means
   "examine on the next sweep": rows written by a path that does not know the column are examined,
   never skipped.
 
-The state of the last sweep that advanced the column (its date, the calendar it used) is kept in
-``kttt_meta``. :func:`plan` decides how a sweep runs:
+The state of the last sweep that advanced the column (its date, the calendar it used, the last
+load record it saw) is kept in ``kttt_meta``. :func:`plan` decides how a sweep runs:
 
 * ``incremental``: :func:`examined`, the tasks marked (``next_step_on`` NULL or on or before D,
-  :func:`candidates`) and the open tasks of the pairs firing since the last sweep;
+  :func:`candidates`; the tasks of the directives loaded since) and the open tasks of the pairs
+  firing since the last sweep;
 * ``rebuild``: every task (first sweep, after :func:`invalidate`, another calendar, a unit that
   ceased or started since the last sweep), and the column is set for all;
 * ``backdated``: D is before the last sweep's date: the full evaluation, the column untouched (a
@@ -76,22 +87,8 @@ meta = tables.meta_t
 NEVER = date(9999, 12, 31)  # nothing can fire until something is written
 OPEN = "open"  # the state whose ladder steps are found from the pairs (see the module docstring)
 THROUGH, CALENDAR = "next_step_through", "next_step_calendar"  # keys in kttt_meta
-_CHUNK = 500
-
-
-def refresh(
-    conn: Connection, *, task_ids: Sequence[str] | None = None, directive: str | None = None
-) -> None:
-    """The tasks written by the caller are examined on the next sweep (inside its transaction)."""
-    if directive is not None:
-        conn.execute(
-            update(t)
-            .where(t.c.directive_code == directive, t.c.next_step_on.is_not(None))
-            .values(next_step_on=None)
-        )
-    ids = list(task_ids or ())
-    for i in range(0, len(ids), _CHUNK):
-        conn.execute(update(t).where(t.c.id.in_(ids[i : i + _CHUNK])).values(next_step_on=None))
+LOADS = "next_step_load"  # kttt_meta: the last load record whose directive a sweep examined
+_KEYS_KEPT = (THROUGH, CALENDAR, LOADS)
 
 
 def invalidate(conn: Connection) -> None:
@@ -122,14 +119,14 @@ def _calendar_key(calendar: WorkingCalendar, as_of: date) -> int:
 
 
 def _state(conn: Connection) -> dict[str, int]:
-    q = select(meta.c.key, meta.c.value).where(meta.c.key.in_((THROUGH, CALENDAR)))
+    q = select(meta.c.key, meta.c.value).where(meta.c.key.in_(_KEYS_KEPT))
     return {r.key: int(r.value) for r in conn.execute(q)}
 
 
 def plan(conn: Connection, as_of: date, calendar: WorkingCalendar) -> str:
     """``incremental``, ``rebuild`` or ``backdated`` (see the module's docstring)."""
     st = _state(conn)
-    if THROUGH not in st or st.get(CALENDAR) != calendar_key(calendar, as_of):
+    if LOADS not in st or THROUGH not in st or st.get(CALENDAR) != calendar_key(calendar, as_of):
         return "rebuild"
     through = date.fromordinal(st[THROUGH])
     if as_of < through:
@@ -144,11 +141,16 @@ def plan(conn: Connection, as_of: date, calendar: WorkingCalendar) -> str:
     return "rebuild" if conn.execute(moved).scalar_one() else "incremental"
 
 
-def mark(conn: Connection, as_of: date, calendar: WorkingCalendar) -> None:
-    """The column is valid from ``as_of`` on (after a sweep that advanced it)."""
+def mark(conn: Connection, as_of: date, calendar: WorkingCalendar, loads: int) -> None:
+    """The column is valid from ``as_of`` on (after a sweep that advanced it), and the tasks of
+    the load records up to ``loads`` have been examined (:attr:`Examined.loads`)."""
     st = _state(conn)
     through = max(as_of.toordinal(), st.get(THROUGH, 0))
-    values = {THROUGH: through, CALENDAR: calendar_key(calendar, as_of)}
+    values = {
+        THROUGH: through,
+        CALENDAR: calendar_key(calendar, as_of),
+        LOADS: max(loads, st.get(LOADS, 0)),
+    }
     for key, value in values.items():
         if key in st:
             conn.execute(update(meta).where(meta.c.key == key).values(value=value))
@@ -160,12 +162,6 @@ def candidates(as_of: date) -> ColumnElement[bool]:
     """The tasks marked for an incremental sweep as of ``as_of``: written since (NULL) or with a
     date of their own passed. :func:`examined` adds the open tasks whose ladder moves."""
     return or_(t.c.next_step_on.is_(None), t.c.next_step_on <= literal(as_of, type_=Date))
-
-
-def through(conn: Connection) -> date | None:
-    """The date of the last sweep that advanced the column (None before the first)."""
-    st = _state(conn)
-    return date.fromordinal(st[THROUGH]) if THROUGH in st else None
 
 
 def _first_due(step: Step, after: date, calendar: WorkingCalendar) -> date:
@@ -207,8 +203,21 @@ class Examined:
     """What a sweep reads and rewrites (:func:`examined`)."""
 
     where: ColumnElement[bool]  # the tasks the sweep reads
-    marked: ColumnElement[bool]  # those whose next_step_on it rewrites (:func:`advance`)
+    marked: ColumnElement[bool]  # those whose next_step_on it recomputes (:func:`advance`)
     moving: list[tuple[str, date]]  # the pairs with a step firing since the last sweep
+    loads: int  # the last load record seen (:func:`mark`): its tasks and those before, examined
+    loaded: list[str]  # the directives loaded since the last sweep (incremental only)
+
+
+def _loads(conn: Connection, after: int | None) -> tuple[int, list[str]]:
+    """The last load record (its id; 0: none) and the directives of those after ``after``
+    (None: no list), read together (one snapshot)."""
+    lr = tables.load_t
+    if after is None:
+        last = conn.execute(select(func.coalesce(func.max(lr.c.id), 0))).scalar_one()
+        return int(last), []
+    rows = conn.execute(select(lr.c.id, lr.c.directive_code).where(lr.c.id > after)).all()
+    return max((int(r.id) for r in rows), default=after), sorted({r.directive_code for r in rows})
 
 
 def examined(
@@ -219,19 +228,25 @@ def examined(
     how: str,
 ) -> Examined:
     """The tasks a sweep as of ``as_of`` examines (``how``: ``incremental`` or ``rebuild``, see
-    :func:`plan`). Incremental: those marked (:func:`candidates`) and the open tasks of the
-    (policy, due date) pairs with a step firing since the last sweep. Each part is an index
-    condition (``next_step_on``; ``state, due_on``), OR-ed as a bitmap on PostgreSQL. Only the
-    marked ones get a new ``next_step_on``: an open task that is read for its pair alone keeps its
-    own next date, which has not come."""
-    last = through(conn)
-    if how != "incremental" or last is None:
-        return Examined(true(), true(), [])
+    :func:`plan`). Incremental: those marked (:func:`candidates`, and every task of the
+    directives loaded since the last sweep) and the open tasks of the (policy, due date) pairs
+    with a step firing since the last sweep. Each part is an index condition (``next_step_on``;
+    ``directive_code``; ``state, due_on``), OR-ed as a bitmap on PostgreSQL. Only the marked ones
+    get a new ``next_step_on``: an open task that is read for its pair alone keeps its own next
+    date, which has not come."""
+    st = _state(conn)
+    if how != "incremental" or THROUGH not in st or LOADS not in st:
+        loads, _ = _loads(conn, None)
+        return Examined(true(), true(), [], loads, [])
+    last = date.fromordinal(st[THROUGH])
+    loads, loaded = _loads(conn, st[LOADS])
     marked = candidates(as_of)
+    if loaded:
+        marked = or_(marked, t.c.directive_code.in_(loaded))
     fires = firing(policies, last, as_of, calendar)
     moving = sorted((code, due) for code, dues in fires.items() for due in dues)
     if not moving:
-        return Examined(marked, marked, [])
+        return Examined(marked, marked, [], loads, loaded)
     # One index condition (state, due_on = ANY(…)) whatever the number of policies; the pair
     # itself is a filter.
     dues = sorted({due for _, due in moving})
@@ -240,7 +255,21 @@ def examined(
     else:
         pair = tuple_(t.c.policy_code, t.c.due_on).in_(moving)
     where = or_(marked, and_(t.c.state == OPEN, t.c.due_on.in_(dues), pair))
-    return Examined(where, marked, moving)
+    return Examined(where, marked, moving, loads, loaded)
+
+
+def initial(
+    starts_on: ColumnElement[Any], activated_on: ColumnElement[Any], on: date, dialect: str
+) -> ColumnElement[Any]:
+    """``next_step_on`` of a new open task loaded on ``on``: what :func:`advance` gives it as of
+    that day (its period's start or its activation when later, else :data:`NEVER`). Not trusted:
+    the next sweep examines the tasks of every load and recomputes it."""
+    d, never = literal(on, type_=Date), literal(NEVER, type_=Date)
+    least = func.least if dialect == "postgresql" else func.min
+    return least(
+        case((starts_on > d, starts_on), else_=never),
+        case((activated_on > d, activated_on), else_=never),
+    )
 
 
 def pairs(conn: Connection, scope: ColumnElement[bool]) -> list[tuple[str | None, date | None]]:

@@ -20,7 +20,7 @@ from kttt_workflow.domain.status import Status
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import next_step, sweep
 from kttt_workflow.store import tables as T
-from tests.helpers import DIRECTIVES, HORIZON, UNTIL, copy_fixtures, sub
+from tests.helpers import DIRECTIVES, HORIZON, UNTIL, copy_fixtures, edit_plan, sub
 
 Row = tuple[Any, ...]
 n = T.notice_t
@@ -236,3 +236,45 @@ def test_a_sweep_with_nothing_due_reads_no_task(store: Tracker, tmp_path: Path) 
     with store.engine.connect() as conn:
         q = select(func.count()).select_from(T.task_t).where(T.task_t.c.next_step_on.is_(None))
         assert conn.execute(q).scalar_one() == 0
+
+
+def _loaded_tasks(store: Tracker, directive: str) -> dict[str, Any]:
+    t = T.task_t
+    with store.engine.connect() as conn:
+        q = select(t.c.id, t.c.next_step_on).where(t.c.directive_code == directive)
+        return {r.id: r.next_step_on for r in conn.execute(q)}
+
+
+def test_a_load_between_sweeps_is_examined_by_the_next_one(store: Tracker, tmp_path: Path) -> None:
+    """A load marks no task row: its load record makes the next sweep examine every task of the
+    directive (a second directive whose tasks are long overdue, then an amendment that moves a
+    due date), even after a back-dated sweep in between; the tasks it inserts are not NULL."""
+    store.load([copy_fixtures(tmp_path)], until=UNTIL)
+    # Within one year: the calendar's key (next_step.calendar_key) changes with the year, and a
+    # sweep of another year is a rebuild, which would examine every task anyway.
+    _year(store, date(2023, 1, 3), date(2023, 2, 10), {})
+    second = copy_fixtures(tmp_path / "second")
+    plan = second / "plan.yaml"
+    plan.write_text(
+        sub(plan.read_text(encoding="utf-8"), "code: kh-1-2022", "code: kh-2-2022"),
+        encoding="utf-8",
+    )
+    store.load([second], until=UNTIL)
+    ids = _loaded_tasks(store, "kh-2-2022")
+    assert ids and all(v is not None for v in ids.values())  # no task marked NULL
+    _check_day(store, date(2023, 1, 4))  # back-dated: the full evaluation, the mark kept
+    with store.engine.connect() as conn:
+        assert next_step.plan(conn, date(2023, 2, 13), store.calendar) == "incremental"
+    # The tasks of kh-2-2022 are overdue since November: nothing but the load says so.
+    assert _check_day(store, date(2023, 2, 13)) > 0
+    assert _check_day(store, date(2023, 2, 13)) == 0
+
+    def amend(d: dict[str, Any]) -> None:
+        d["tasks"][3]["deadline"] = "trước ngày 10/01/2023"  # was Thường xuyên: no ladder
+
+    edit_plan(second, amend)
+    store.load([second], until=UNTIL)
+    # Its steps fired in January: only its load record says so.
+    assert _check_day(store, date(2023, 2, 14)) > 0
+    total, busy, _ = _year(store, date(2023, 2, 15), date(2023, 3, 31), {})
+    assert total > 0 and busy > 0, (total, busy)
