@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+from operator import attrgetter
+from typing import Any
 
 from kttt_workflow.domain.calendar import WorkingCalendar
 from kttt_workflow.domain.deadlines import (
@@ -60,15 +62,44 @@ class TaskInstance:
 
     def fingerprint(self) -> str:
         """Hash of what the directive file says about this task (not its progress)."""
-        # repr() of a tuple of str/date/bool/None/tuples is stable; dataclasses.asdict() deep-copies
-        # every field and cost four times the rest of the fan-out. A task without targets hashes
-        # as before targets existed, so an upgrade reloads nothing.
-        spec = tuple(
-            v
-            for k, v in self.__dict__.items()
-            if k != "activated_on" and not (k == "targets" and not v)
-        )
-        return hashlib.sha256(repr(spec).encode()).hexdigest()[:32]
+        known = self.__dict__.get(_KNOWN_FINGERPRINT)  # set by fan_out (see _Cascade.instances)
+        return known if known is not None else _hash(repr(spec_fields(self)))
+
+
+def spec_fields(inst: TaskInstance) -> tuple[Any, ...]:
+    """What the fingerprint hashes: the fields in their order but ``activated_on`` (progress),
+    and ``targets`` only when there are some (a task without targets hashes as before targets
+    existed, so an upgrade reloads nothing). ``repr()`` of a tuple of str/date/bool/None/tuples
+    is stable; the stored fingerprints depend on this exact text."""
+    spec = _SPEC_FIELDS(inst)
+    return spec if spec[-1] else spec[:-1]
+
+
+def _hash(spec_text: str) -> str:
+    return hashlib.sha256(spec_text.encode()).hexdigest()[:32]
+
+
+_FIELDS = tuple(f.name for f in fields(TaskInstance))
+assert _FIELDS[-2:] == ("activated_on", "targets"), _FIELDS
+_SPEC_FIELDS = attrgetter(*_FIELDS[:-2], "targets")  # one C call per instance
+# The fields an instance does not share with the other instances of its task and period.
+_ID, _PARENT_TASK_ID, _UNIT, _COORDINATING = (
+    _FIELDS.index(f) for f in ("id", "parent_task_id", "unit", "coordinating")
+)
+_KNOWN_FINGERPRINT = "_fingerprint"  # not a field: equality, hash and repr ignore it
+
+
+def _instance(values: dict[str, Any], fingerprint: str) -> TaskInstance:
+    """A TaskInstance from every one of its fields, in their order, and its fingerprint.
+
+    The frozen dataclass's generated ``__init__`` sets each of its 22 fields through
+    ``object.__setattr__``: at 100,000 instances that was half the fan-out. The instance is the
+    same (equal, still frozen); ``values`` must hold every field.
+    """
+    inst = object.__new__(TaskInstance)
+    inst.__dict__.update(values)
+    inst.__dict__[_KNOWN_FINGERPRINT] = fingerprint
+    return inst
 
 
 def task_id(directive: str, key: str, unit: str, period: str | None = None) -> str:
@@ -254,47 +285,72 @@ class _Cascade:
         by_unit: dict[str, str] = {}
         for inst in parents:
             by_unit.setdefault(inst.unit, inst.id)
+        # What every instance of this task shares, field by field in TaskInstance's order; each
+        # instance sets its own id, parent instance, unit, coordinators and targets over it.
+        shared: dict[str, Any] = {
+            "id": None,
+            "directive": d.code,
+            "task_key": spec.id,
+            "parent_key": parent.id if parent else None,
+            "parent_task_id": None,
+            "unit": None,
+            "period": None,
+            "starts_on": None,
+            "title": spec.title,
+            "deliverable": spec.deliverable,
+            "coordinating": coordinating,
+            "coordinating_other": spec.coordinating_other,
+            "issuing_authority": authority,
+            "deadline_text": spec.deadline,
+            "deadline_kind": deadline.kind.value,
+            "nominal_due": None,
+            "due": None,
+            "key_task": spec.key,
+            "policy_code": policy,
+            "activation": activation.value,
+            "activated_on": self.issued if activation == Activation.immediate else None,
+            "targets": (),
+        }
+        assert tuple(shared) == _FIELDS
+        templates = []
+        for period in periods:
+            tpl = dict(shared, period=period.label, starts_on=period.starts_on)
+            tpl.update(nominal_due=period.nominal, due=period.due)
+            # The fingerprint's text (spec_fields) piece by piece: what the instances share is
+            # written once, an instance's own fields over it; the same text in half the time.
+            reprs = [repr(tpl[f]) for f in _FIELDS[:-2]]
+            templates.append((period, tpl, reprs))
         out: list[TaskInstance] = []
         for unit in units:
             info = self.registry.units.get(unit)
+            ceased = info.valid_to if info is not None else None
             parent_task_id = _match_parent(unit, by_unit, self.registry) if parent else None
-            for period in periods:
+            mine = (
+                tuple(c for c in coordinating if c != unit)
+                if unit in coordinating
+                else coordinating
+            )
+            targets = unit_targets(spec, unit) if spec.targets else ()
+            own = {"unit": unit, "coordinating": mine, "targets": targets}
+            own_reprs = (repr(unit), repr(mine), f", {targets!r})" if targets else ")")
+            for period, tpl, reprs in templates:
                 # A merged or dissolved unit gets no instances for periods after it ceased.
                 if (
                     period.starts_on is not None
-                    and info is not None
-                    and info.valid_to is not None
-                    and period.starts_on > info.valid_to
+                    and ceased is not None
+                    and period.starts_on > ceased
                 ):
                     continue
                 if parent is not None and period.label is not None:
                     parent_task_id = by_period.get((unit, period.label)) or parent_task_id
-                out.append(
-                    TaskInstance(
-                        id=task_id(d.code, spec.id, unit, period.label),
-                        directive=d.code,
-                        task_key=spec.id,
-                        parent_key=parent.id if parent else None,
-                        parent_task_id=parent_task_id,
-                        unit=unit,
-                        period=period.label,
-                        starts_on=period.starts_on,
-                        title=spec.title,
-                        deliverable=spec.deliverable,
-                        coordinating=tuple(c for c in coordinating if c != unit),
-                        coordinating_other=spec.coordinating_other,
-                        issuing_authority=authority,
-                        deadline_text=spec.deadline,
-                        deadline_kind=deadline.kind.value,
-                        nominal_due=period.nominal,
-                        due=period.due,
-                        key_task=spec.key,
-                        policy_code=policy,
-                        activation=activation.value,
-                        activated_on=self.issued if activation == Activation.immediate else None,
-                        targets=unit_targets(spec, unit),
-                    )
-                )
+                values = tpl.copy()
+                values.update(own)
+                values["id"] = key = task_id(d.code, spec.id, unit, period.label)
+                values["parent_task_id"] = parent_task_id
+                parts = reprs.copy()
+                parts[_ID], parts[_PARENT_TASK_ID] = repr(key), repr(parent_task_id)
+                parts[_UNIT], parts[_COORDINATING] = own_reprs[0], own_reprs[1]
+                out.append(_instance(values, _hash("(" + ", ".join(parts) + own_reprs[2])))
         self.by_key[spec.id] = out
         return out
 

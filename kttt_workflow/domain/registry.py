@@ -127,9 +127,11 @@ class Registry:
         """
         out: list[str] = []
         seen: set[str] = set()
+        local = local or {}
+        groups = self.groups
 
         def visit(c: str, stack: tuple[str, ...]) -> None:
-            group = (local or {}).get(c) or self.groups.get(c)
+            group = local.get(c) or groups.get(c)
             if group is None:
                 if c not in seen:
                     seen.add(c)
@@ -137,8 +139,13 @@ class Registry:
                 return
             if c in stack:
                 return  # cycles are reported by find_group_cycle; never loop here
+            inner = (*stack, c)
             for m in group.members:
-                visit(m, (*stack, c))
+                if m in local or m in groups:
+                    visit(m, inner)
+                elif m not in seen:  # a unit: what visit(m) would do, without the call
+                    seen.add(m)
+                    out.append(m)
 
         visit(code, ())
         return out
