@@ -87,6 +87,7 @@ __all__ = [
 
 # A delivery run records finished attempts at the latest this long after the first of them.
 _FLUSH_AFTER = 0.2
+_DIGEST_BATCH = 500  # digests claimed per transaction by a sweep (store/sweep.py claim_digests)
 
 
 @dataclass
@@ -746,17 +747,16 @@ class Tracker:
             pending = sweep.pending_lines(conn, day)
             names = registry.unit_names(conn, pending)
         created: list[str] = []
-        for recipient, items in pending.items():
+        batch: list[tuple[str, str, Digest, list[int]]] = []
+        for n, (recipient, items) in enumerate(pending.items(), 1):
             digest = render(names.get(recipient, recipient), day, [line for _, line in items])
-            did = uuid.uuid4().hex
-            ids = [i for i, _ in items]
-            with self._busy(), self.engine.connect() as conn, conn.begin() as tx:
-                if not sweep.claim_notices(
-                    conn, did, recipient, sweep_id, day, digest, ids, self.clock()
-                ):
-                    tx.rollback()  # a concurrent sweep took (some of) these notices first
-                    continue
-            created.append(did)
+            batch.append((uuid.uuid4().hex, recipient, digest, [i for i, _ in items]))
+            if len(batch) == _DIGEST_BATCH or n == len(pending):
+                # One short transaction per batch; a digest whose notices a concurrent sweep
+                # took first is left out (store/sweep.py claim_digests).
+                with self._write() as conn:
+                    created += sweep.claim_digests(conn, sweep_id, day, batch, self.clock())
+                batch = []
         return created
 
     def deliver(
