@@ -79,26 +79,31 @@ def _hash(spec_text: str) -> str:
     return hashlib.sha256(spec_text.encode()).hexdigest()[:32]
 
 
-_FIELDS = tuple(f.name for f in fields(TaskInstance))
-assert _FIELDS[-2:] == ("activated_on", "targets"), _FIELDS
-_SPEC_FIELDS = attrgetter(*_FIELDS[:-2], "targets")  # one C call per instance
-# The fields an instance does not share with the other instances of its task and period.
+FIELDS = tuple(f.name for f in fields(TaskInstance))  # the order of a row of fan_out_rows
+assert FIELDS[-2:] == ("activated_on", "targets"), FIELDS
+_SPEC_FIELDS = attrgetter(*FIELDS[:-2], "targets")  # one C call per instance
+# Positions in a row of fan_out_rows (the fields' order): those an instance does not share
+# with the other instances of its task and period, and its period.
 _ID, _PARENT_TASK_ID, _UNIT, _COORDINATING = (
-    _FIELDS.index(f) for f in ("id", "parent_task_id", "unit", "coordinating")
+    FIELDS.index(f) for f in ("id", "parent_task_id", "unit", "coordinating")
+)
+_PERIOD, _STARTS_ON, _NOMINAL_DUE, _DUE = (
+    FIELDS.index(f) for f in ("period", "starts_on", "nominal_due", "due")
 )
 _KNOWN_FINGERPRINT = "_fingerprint"  # not a field: equality, hash and repr ignore it
 
 
-def _instance(values: dict[str, Any], fingerprint: str) -> TaskInstance:
-    """A TaskInstance from every one of its fields, in their order, and its fingerprint.
+def _instance(row: tuple[Any, ...]) -> TaskInstance:
+    """A TaskInstance from a row of :func:`fan_out_rows` (every field in order, then the
+    fingerprint).
 
     The frozen dataclass's generated ``__init__`` sets each of its 22 fields through
     ``object.__setattr__``: at 100,000 instances that was half the fan-out. The instance is the
-    same (equal, still frozen); ``values`` must hold every field.
+    same (equal, still frozen).
     """
     inst = object.__new__(TaskInstance)
-    inst.__dict__.update(values)
-    inst.__dict__[_KNOWN_FINGERPRINT] = fingerprint
+    inst.__dict__.update(zip(FIELDS, row[:-1], strict=True))
+    inst.__dict__[_KNOWN_FINGERPRINT] = row[-1]
     return inst
 
 
@@ -210,10 +215,21 @@ def fan_out(
 
     The directive must have been validated (every reference resolves, every deadline parses).
     """
+    return [_instance(r) for r in fan_out_rows(directive, registry, calendar, until)]
+
+
+def fan_out_rows(
+    directive: DirectiveFile,
+    registry: Registry,
+    calendar: WorkingCalendar,
+    until: date,
+) -> list[tuple[Any, ...]]:
+    """The instances of :func:`fan_out` as tuples: their fields in :class:`TaskInstance`'s
+    order, then the fingerprint. What a load writes, without an object for each task."""
     cascade = _Cascade(directive, registry, calendar, until)
-    out: list[TaskInstance] = []
+    out: list[tuple[Any, ...]] = []
     for spec, parent in walk(directive.tasks):
-        out.extend(cascade.instances(spec, parent))
+        out.extend(cascade.rows(spec, parent))
     return out
 
 
@@ -239,7 +255,7 @@ class _Cascade:
         self.start = directive.recurrence_from or self.issued or until
         recurrence_until = directive.recurrence_until
         self.last = min(until, recurrence_until) if recurrence_until else until
-        self.by_key: dict[str, list[TaskInstance]] = {}
+        self.by_key: dict[str, list[tuple[Any, ...]]] = {}  # the rows of each task key
 
     def _resolve(self, ref: str) -> str:
         code = self.registry.resolve(ref, self.local, self.issued)
@@ -264,7 +280,8 @@ class _Cascade:
             for o in occurrences(deadline, self.start, max(self.last, self.start))
         ]
 
-    def instances(self, spec: TaskSpec, parent: TaskSpec | None) -> list[TaskInstance]:
+    def rows(self, spec: TaskSpec, parent: TaskSpec | None) -> list[tuple[Any, ...]]:
+        """The instances of one task spec, as rows of :func:`fan_out_rows`."""
         d = self.d
         units = self.registry.expand(self._resolve(spec.lead), self.local)
         coordinating = self._units(spec.coordinating)
@@ -281,46 +298,33 @@ class _Cascade:
         )
         periods = self._periods(deadline)
         parents = self.by_key.get(parent.id, []) if parent is not None else []
-        by_period = {(p.unit, p.period): p.id for p in parents}
+        by_period = {(p[_UNIT], p[_PERIOD]): p[_ID] for p in parents}
         by_unit: dict[str, str] = {}
-        for inst in parents:
-            by_unit.setdefault(inst.unit, inst.id)
-        # What every instance of this task shares, field by field in TaskInstance's order; each
-        # instance sets its own id, parent instance, unit, coordinators and targets over it.
-        shared: dict[str, Any] = {
-            "id": None,
-            "directive": d.code,
-            "task_key": spec.id,
-            "parent_key": parent.id if parent else None,
-            "parent_task_id": None,
-            "unit": None,
-            "period": None,
-            "starts_on": None,
-            "title": spec.title,
-            "deliverable": spec.deliverable,
-            "coordinating": coordinating,
-            "coordinating_other": spec.coordinating_other,
-            "issuing_authority": authority,
-            "deadline_text": spec.deadline,
-            "deadline_kind": deadline.kind.value,
-            "nominal_due": None,
-            "due": None,
-            "key_task": spec.key,
-            "policy_code": policy,
-            "activation": activation.value,
-            "activated_on": self.issued if activation == Activation.immediate else None,
-            "targets": (),
-        }
-        assert tuple(shared) == _FIELDS
+        for p in parents:
+            by_unit.setdefault(p[_UNIT], p[_ID])
+        # What the instances of this task share, in the fields' order (None where each instance
+        # has its own value)...
+        code, key, parent_key = d.code, spec.id, parent.id if parent else None
+        title, deliverable, other, text = (
+            spec.title, spec.deliverable, spec.coordinating_other, spec.deadline
+        )  # fmt: skip
+        kind, important, act = deadline.kind.value, spec.key, activation.value
+        activated = self.issued if activation == Activation.immediate else None
+        shared = (
+            None, code, key, parent_key, None, None, None, None, title, deliverable,
+            coordinating, other, authority, text, kind, None, None, important, policy, act,
+        )  # fmt: skip
+        assert len(shared) == len(FIELDS) - 2  # all but activated_on and targets
+        # ... and each period's, with the fingerprint's text (spec_fields) piece by piece: what
+        # the instances share is written once, an instance's own fields over it; the same text
+        # in half the time.
         templates = []
         for period in periods:
-            tpl = dict(shared, period=period.label, starts_on=period.starts_on)
-            tpl.update(nominal_due=period.nominal, due=period.due)
-            # The fingerprint's text (spec_fields) piece by piece: what the instances share is
-            # written once, an instance's own fields over it; the same text in half the time.
-            reprs = [repr(tpl[f]) for f in _FIELDS[:-2]]
-            templates.append((period, tpl, reprs))
-        out: list[TaskInstance] = []
+            values: list[Any] = list(shared)
+            values[_PERIOD], values[_STARTS_ON] = period.label, period.starts_on
+            values[_NOMINAL_DUE], values[_DUE] = period.nominal, period.due
+            templates.append((period, [repr(v) for v in values]))
+        out: list[tuple[Any, ...]] = []
         for unit in units:
             info = self.registry.units.get(unit)
             ceased = info.valid_to if info is not None else None
@@ -331,9 +335,9 @@ class _Cascade:
                 else coordinating
             )
             targets = unit_targets(spec, unit) if spec.targets else ()
-            own = {"unit": unit, "coordinating": mine, "targets": targets}
-            own_reprs = (repr(unit), repr(mine), f", {targets!r})" if targets else ")")
-            for period, tpl, reprs in templates:
+            unit_repr, mine_repr = repr(unit), repr(mine)
+            end = f", {targets!r})" if targets else ")"
+            for period, reprs in templates:
                 # A merged or dissolved unit gets no instances for periods after it ceased.
                 if (
                     period.starts_on is not None
@@ -343,14 +347,18 @@ class _Cascade:
                     continue
                 if parent is not None and period.label is not None:
                     parent_task_id = by_period.get((unit, period.label)) or parent_task_id
-                values = tpl.copy()
-                values.update(own)
-                values["id"] = key = task_id(d.code, spec.id, unit, period.label)
-                values["parent_task_id"] = parent_task_id
+                tid = task_id(code, key, unit, period.label)
                 parts = reprs.copy()
-                parts[_ID], parts[_PARENT_TASK_ID] = repr(key), repr(parent_task_id)
-                parts[_UNIT], parts[_COORDINATING] = own_reprs[0], own_reprs[1]
-                out.append(_instance(values, _hash("(" + ", ".join(parts) + own_reprs[2])))
+                parts[_ID], parts[_PARENT_TASK_ID] = repr(tid), repr(parent_task_id)
+                parts[_UNIT], parts[_COORDINATING] = unit_repr, mine_repr
+                out.append(
+                    (
+                        tid, code, key, parent_key, parent_task_id, unit, period.label,
+                        period.starts_on, title, deliverable, mine, other, authority, text,
+                        kind, period.nominal, period.due, important, policy, act, activated,
+                        targets, _hash("(" + ", ".join(parts) + end),
+                    )
+                )  # fmt: skip
         self.by_key[spec.id] = out
         return out
 

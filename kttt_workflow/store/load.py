@@ -3,39 +3,48 @@
 The task instances (computed by :func:`kttt_workflow.domain.fanout.fan_out`) are bulk-inserted
 into a temporary staging table and merged into ``task`` with a handful of ``INSERT … SELECT`` /
 ``UPDATE … FROM`` statements: the number of SQL statements does not grow with the number of tasks.
-Loading the same file again finds no difference and writes nothing; an amended file's
-differences are applied and recorded in ``task_event`` and ``load_record``. Everything runs in the
-caller's transaction.
+A directive's first load (no task of it stored yet) has nothing to merge with: its rows go
+straight into ``task``, as a bulk insert of the table would write them. Loading the same file
+again finds no difference and writes nothing; an amended file's differences are applied and
+recorded in ``task_event`` and ``load_record``. Everything runs in the caller's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from operator import attrgetter, itemgetter
-from typing import Any, cast
+from itertools import compress
+from operator import itemgetter, ne
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     Column,
+    Date,
     MetaData,
     String,
     Table,
+    Text,
     and_,
     case,
+    cast,
     exists,
     func,
     insert,
     literal,
     select,
     text,
+    type_coerce,
     update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from kttt_workflow.domain import fanout
 from kttt_workflow.domain.directive import DirectiveFile
-from kttt_workflow.domain.fanout import TaskInstance
 from kttt_workflow.store import db, next_step, tables
 
 task_t = tables.task_t
@@ -92,6 +101,9 @@ class LoadSummary:
     removed_ids: list[str] = field(default_factory=list)  # the first MAX_CHANGES_SHOWN
     header_changed: bool = False  # the document's own fields (title, notes, implements…)
     replaced: str | None = None  # the document this file replaced under the same code
+    # The directive had no task stored: every task is new and open, none is done, so none of its
+    # children can be ready to activate (not part of the summary shown or recorded).
+    first: bool = False
 
     @property
     def changed_anything(self) -> bool:
@@ -101,7 +113,9 @@ class LoadSummary:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        del out["first"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -115,23 +129,38 @@ class DirectiveSource:
     issuer_code: str | None
 
 
-_COLUMNS = ("id", *_FROM_INSTANCE, "activated_on")
-_VALUES = attrgetter("id", *_FROM_INSTANCE.values(), "activated_on")  # one C call per instance
+# The columns of a row of fanout.fan_out_rows (TaskInstance's fields, then the fingerprint).
+_COLUMN_OF = {attr: col for col, attr in _FROM_INSTANCE.items()}
+ROW_COLUMNS = (
+    *(_COLUMN_OF.get(f, f) for f in fanout.FIELDS),  # id and activated_on keep their names
+    "fingerprint",
+)
+assert set(ROW_COLUMNS) == {"id", *SPEC_COLUMNS, "activated_on"}, ROW_COLUMNS
+_ID, _STARTS_ON, _ACTIVATED_ON = (ROW_COLUMNS.index(c) for c in ("id", "starts_on", "activated_on"))
 
 
-def task_rows(instances: Iterable[TaskInstance]) -> list[dict[str, Any]]:
-    """Rows of the ``task`` table (its file-given columns) for task instances."""
-    out = []
-    for t in instances:
-        row = dict(zip(_COLUMNS, _VALUES(t), strict=True))
-        row["coordinating"] = list(t.coordinating)
-        row["targets"] = [
-            {"indicator": i, "measure": m, "value": v, "whole": w, "split": sp}
-            for i, m, v, w, sp in t.targets
-        ] or None
-        row["fingerprint"] = t.fingerprint()
-        out.append(row)
-    return out
+def encoders(conn: Connection) -> dict[str, Callable[[Any], Any]]:
+    """The JSON columns of a row (:data:`ROW_COLUMNS`) as the text SQLAlchemy's JSON type
+    writes, for :func:`kttt_workflow.store.db.bulk_insert`: ``coordinating`` a list of codes,
+    ``targets`` a list of objects, or NULL when there are none."""
+    dumps = db.json_text(conn)
+    written: dict[tuple[str, ...], str] = {}  # most tasks share their coordinators (often none)
+
+    def coordinating(codes: tuple[str, ...]) -> str:
+        text_ = written.get(codes)
+        if text_ is None:
+            text_ = written[codes] = dumps(list(codes))
+        return text_
+
+    def targets(ts: tuple[tuple[str, str, float, float, bool], ...]) -> str | None:
+        if not ts:
+            return None
+        return dumps(
+            [{"indicator": i, "measure": m, "value": v, "whole": w, "split": sp}
+             for i, m, v, w, sp in ts]
+        )  # fmt: skip
+
+    return {"coordinating": coordinating, "targets": targets}
 
 
 ANALYZE_AFTER = 10_000  # rows added or changed by one load (PostgreSQL: see merge_directive)
@@ -194,87 +223,194 @@ def stored_documents(conn: Connection, codes: list[str]) -> dict[str, StoredDocu
 def merge_directive(
     conn: Connection,
     src: DirectiveSource,
-    rows: list[dict[str, Any]],
+    rows: list[tuple[Any, ...]],
     at: datetime,
     *,
     replaced: str | None = None,
 ) -> LoadSummary:
-    """Merge one directive's task rows (:func:`task_rows`) into the store.
+    """Merge one directive's task rows (:func:`kttt_workflow.domain.fanout.fan_out_rows`, in
+    the order of :data:`ROW_COLUMNS`) into the store.
 
     The steps, in one transaction: stage the rows → count what differs → (if anything does) write
     the directive header → open a load record → insert what is new → apply the changes, field by
     field in the history → remove (softly) what the file no longer has, restore what it has again
-    → write the summary. Activating the children of done tasks is the caller's next step.
+    → write the summary. A first load (no task of the directive stored, not even a removed one)
+    writes its rows into ``task`` directly and skips the staging and the comparisons. Activating
+    the children of done tasks is the caller's next step (none after a first load).
     """
+    code = src.directive.code
+    # In id order: every index of ``task`` (and the staging table's own key) then grows at its
+    # end instead of at random pages. At 1.5 M tasks on PostgreSQL, random inserts into the id
+    # and unit indexes ran for over half an hour once the indexes outgrew the buffer cache; in
+    # order, the same insert takes about a minute (bench/README.md).
+    rows = sorted(rows, key=itemgetter(_ID))
+    s = LoadSummary(code, src.source, total=len(rows), replaced=replaced)
+    header = _directive_row(src, at)
+    if not _has_tasks(conn, code):
+        # Nothing to compare with: every row is new. A task id starts with its directive's code
+        # (which holds no "/"), so no other directive's task can have one of these ids; the
+        # primary key would refuse it anyway, and the transaction with it.
+        m = _Merge(conn, code, None, at)
+        s.first, s.added = True, len(rows)
+        s.header_changed = m.header_changed(header)
+        if s.changed_anything:
+            m.write_header(header)
+            s.load_id = m.open_load(src)
+            m.insert_first(rows)
+            m.close_load(s)
+            _analyze(conn, s)
+        return s
     stage = _stage_table()
     stage.create(conn)
     if rows:
-        # In id order: every index of ``task`` (and the staging table's own key) then grows at
-        # its end instead of at random pages. At 1.5 M tasks on PostgreSQL, random inserts into
-        # the id and unit indexes ran for over half an hour once the indexes outgrew the
-        # buffer cache; in order, the same insert takes about a minute (bench/README.md).
-        db.bulk_insert(conn, stage, sorted(rows, key=itemgetter("id")))
+        db.bulk_insert(conn, stage, ROW_COLUMNS, rows, encoders=encoders(conn))
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"ANALYZE {stage.name}"))  # the merge's plans see its real size
-    m = _Merge(conn, src.directive.code, stage, at)
-    s = LoadSummary(src.directive.code, src.source, total=len(rows), replaced=replaced)
-    changed_rows = m.count(s)
-    header = _directive_row(src, at)
+    m = _Merge(conn, code, stage, at)
+    changes = m.count(s)
     s.header_changed = m.header_changed(header)
     if s.changed_anything:
         m.write_header(header)
         s.load_id = m.open_load(src)
-        m.insert_new()
-        m.apply_changes(changed_rows, s)
-        m.remove_and_restore()
+        if s.added:
+            m.insert_new()
+        m.apply_changes(changes, s)
+        m.remove_and_restore(s)
         m.close_load(s)
-        if conn.dialect.name == "postgresql" and s.added + s.changed >= ANALYZE_AFTER:
-            # Fresh statistics before the first sweep or report plans its statements: until
-            # autovacuum comes round, the planner would take a table of a million new rows for
-            # the empty one it was, and scan it whole where an index serves. ANALYZE counts the
-            # rows this transaction wrote; it samples, so it costs well under a second.
-            conn.execute(text(f"ANALYZE {task_t.name}"))
+        _analyze(conn, s)
     # Dropped on success only: after a failed statement PostgreSQL refuses every further command
     # in the transaction, and the rollback removes the temporary table anyway.
     stage.drop(conn)
     return s
 
 
-class _Merge:
-    """The statements of one directive's merge, over the staging table."""
+def initial_next_step(starts_on: date | None, activated_on: date | None, on: date) -> date:
+    """:func:`kttt_workflow.store.next_step.initial` of one new task, in Python (a first load
+    writes its rows without going through SQL): its period's start or its activation when later
+    than ``on``, the earlier of the two, else :data:`~kttt_workflow.store.next_step.NEVER`."""
+    never = next_step.NEVER
+    return min(
+        starts_on if starts_on is not None and starts_on > on else never,
+        activated_on if activated_on is not None and activated_on > on else never,
+    )
 
-    def __init__(self, conn: Connection, code: str, stage: Table, at: datetime) -> None:
-        self.conn, self.code, self.stage, self.at = conn, code, stage, at
+
+def _has_tasks(conn: Connection, code: str) -> bool:
+    """Whether any task of directive ``code`` is stored (removed ones too)."""
+    q = select(task_t.c.id).where(task_t.c.directive_code == code).limit(1)
+    return conn.execute(q).first() is not None
+
+
+def _analyze(conn: Connection, s: LoadSummary) -> None:
+    if conn.dialect.name == "postgresql" and s.added + s.changed >= ANALYZE_AFTER:
+        # Fresh statistics before the first sweep or report plans its statements: until
+        # autovacuum comes round, the planner would take a table of a million new rows for the
+        # empty one it was, and scan it whole where an index serves. ANALYZE counts the rows this
+        # transaction wrote; it samples, so it costs well under a second.
+        conn.execute(text(f"ANALYZE {task_t.name}"))
+
+
+# A field of a "changed" event as the driver reads it (no SQLAlchemy result processing): JSON
+# as its text, dates as the driver gives them (SQLite: their ISO text; psycopg: dates), booleans
+# as integers on SQLite. _decode turns such a value into what the history records.
+def _raw_column(c: Any) -> ColumnElement[Any]:
+    if isinstance(c.type, JSON):
+        return cast(c, Text)
+    if isinstance(c.type, Date):
+        return type_coerce(c, String)
+    return c
+
+
+def _decoder(c: Any) -> Callable[[Any], Any]:
+    if isinstance(c.type, JSON):
+        return json.loads
+    if isinstance(c.type, Date):
+        return lambda v: v if isinstance(v, str) else v.isoformat()
+    if isinstance(c.type, Boolean):
+        return bool
+    return lambda v: v
+
+
+_DECODE = {f: _decoder(task_t.c[f]) for f in DIFF_FIELDS}
+
+
+def _decode(field_: str, v: Any) -> Any:
+    return None if v is None else _DECODE[field_](v)
+
+
+@dataclass
+class _Changes:
+    """The changed tasks of a merge: (task id, key of its difference), in id order, and each
+    difference by its key."""
+
+    tasks: list[tuple[str, Any]] = field(default_factory=list)
+    diffs: dict[Any, dict[str, Any]] = field(default_factory=dict)
+
+
+class _Merge:
+    """The statements of one directive's merge, over the staging table (None: a first load)."""
+
+    def __init__(self, conn: Connection, code: str, stage: Table | None, at: datetime) -> None:
+        self.conn, self.code, self.at = conn, code, at
+        self.load_id: int | None = None
+        if stage is None:
+            return
+        self.stage = stage
         t = task_t
         self.in_task = exists().where(t.c.id == stage.c.id)
         self.in_stage = exists().where(stage.c.id == t.c.id)
         self.gone = and_(t.c.directive_code == code, t.c.state != "removed", ~self.in_stage)
         self.back = and_(t.c.state == "removed", self.in_stage)
-        self.load_id: int | None = None
 
     def _count(self, frm: Any, *where: ColumnElement[bool]) -> int:
         q = select(func.count()).select_from(frm).where(*where)
         return int(self.conn.execute(q).scalar_one())
 
-    def count(self, s: LoadSummary) -> list[Mapping[str, Any]]:
-        """Count added, changed, removed, restored; return the changed rows with old values."""
+    def count(self, s: LoadSummary) -> _Changes:
+        """Count added, changed, removed, restored; return each changed task's differences,
+        field by field (``{field: {"old": …, "new": …}}``), in id order."""
         t, stage = task_t, self.stage
         changed_q = (
-            select(stage, *(t.c[f].label(f"old_{f}") for f in DIFF_FIELDS))
+            select(
+                stage.c.id,
+                *(_raw_column(t.c[f]) for f in DIFF_FIELDS),
+                *(_raw_column(stage.c[f]) for f in DIFF_FIELDS),
+            )
             .join(t, t.c.id == stage.c.id)
             .where(t.c.fingerprint != stage.c.fingerprint)
+            .order_by(stage.c.id)
         )
-        rows = self.conn.execute(changed_q).mappings().all()
-        changed_rows = cast(list[Mapping[str, Any]], rows)
+        k = len(DIFF_FIELDS)
+        fields_ = range(k)
+        pick: dict[tuple[int, ...], Callable[[Any], Any]] = {(): lambda _: ()}
+        changes = _Changes()
+        for row in self.conn.execute(changed_q).tuples().all():
+            old, new = row[1 : 1 + k], row[1 + k :]
+            # The fields that differ, and their values: a key shared by every task with the
+            # same change (an amended deadline: all of the task's instances), decoded once.
+            idx = tuple(compress(fields_, map(ne, old, new)))
+            get = pick.get(idx)
+            if get is None:
+                get = pick[idx] = itemgetter(*idx)
+            key = (idx, get(old), get(new))
+            if key not in changes.diffs:
+                diff = {}
+                for j in idx:
+                    f = DIFF_FIELDS[j]
+                    was, now = _decode(f, old[j]), _decode(f, new[j])
+                    if was != now:  # JSON written otherwise than now, same value: no change
+                        diff[f] = {"old": was, "new": now}
+                changes.diffs[key] = diff
+            changes.tasks.append((row[0], key))
         s.added = self._count(stage, ~self.in_task)
-        s.changed = len(changed_rows)
+        s.changed = len(changes.tasks)
         s.removed = self._count(t, self.gone)
         if s.removed:
             q = select(t.c.id).where(self.gone).order_by(t.c.id).limit(MAX_CHANGES_SHOWN)
             s.removed_ids = [r.id for r in self.conn.execute(q)]
         s.restored = self._count(t.join(stage, stage.c.id == t.c.id), t.c.state == "removed")
         s.unchanged = s.total - s.added - s.changed - s.restored
-        return changed_rows
+        return changes
 
     def header_changed(self, header: dict[str, Any]) -> bool:
         q = select(directive_t.c.spec, directive_t.c.removed_on).where(
@@ -346,52 +482,68 @@ class _Merge:
         )
         self.conn.execute(insert(t).from_select(cols, sel))
 
-    def apply_changes(self, changed_rows: list[Mapping[str, Any]], s: LoadSummary) -> None:
-        """Record the field-by-field differences (few rows), then one ``UPDATE … FROM``."""
-        if not changed_rows:
+    def insert_first(self, rows: list[tuple[Any, ...]]) -> None:
+        """A first load: the rows (in id order) straight into ``task``, open, then one "created"
+        event for each."""
+        on = self.at.date()
+        initial: dict[tuple[date | None, date | None], date] = {}
+        for r in rows:  # few distinct pairs: the periods' first days, the activation dates
+            pair = (r[_STARTS_ON], r[_ACTIVATED_ON])
+            if pair not in initial:
+                initial[pair] = initial_next_step(*pair, on)
+        db.bulk_insert(
+            self.conn,
+            task_t,
+            (*ROW_COLUMNS, "next_step_on"),
+            [(*r, initial[r[_STARTS_ON], r[_ACTIVATED_ON]]) for r in rows],
+            encoders=encoders(self.conn),
+            constants={"state": "open", "created_at": self.at, "updated_at": self.at},
+        )
+        self._events("created", task_t.c.id, task_t.c.directive_code == self.code)
+
+    def apply_changes(self, changes: _Changes, s: LoadSummary) -> None:
+        """Record the field-by-field differences, then one ``UPDATE … FROM``."""
+        if not changes.tasks:
             return
         t, stage = task_t, self.stage
-        events = []
-        for r in changed_rows:
-            diff = {
-                f: {"old": _jsonable(r[f"old_{f}"]), "new": _jsonable(r[f])}
-                for f in DIFF_FIELDS
-                if r[f"old_{f}"] != r[f]
-            }
-            events.append(
-                {
-                    "task_id": r["id"],
-                    "at": self.at,
-                    "event": "changed",
-                    "load_id": self.load_id,
-                    "detail": diff,
-                }
-            )
-            if len(s.changes) < MAX_CHANGES_SHOWN:
-                s.changes.append({"task_id": r["id"], **diff})
-        self.conn.execute(insert(event_t), events)
+        dumps = db.json_text(self.conn)
+        detail = {key: dumps(diff) for key, diff in changes.diffs.items()}
+        db.bulk_insert(
+            self.conn,
+            event_t,
+            ("task_id", "detail"),
+            [(task, detail[key]) for task, key in changes.tasks],
+            encoders={"detail": lambda v: v},  # already the JSON's text
+            constants={"at": self.at, "event": "changed", "load_id": self.load_id},
+        )
+        s.changes = [
+            {"task_id": task, **changes.diffs[key]}
+            for task, key in changes.tasks[:MAX_CHANGES_SHOWN]
+        ]
         self.conn.execute(
             update(t)
             .where(t.c.id == stage.c.id, t.c.fingerprint != stage.c.fingerprint)
             .values({**{c: stage.c[c] for c in SPEC_COLUMNS}, "updated_at": self.at})
         )
 
-    def remove_and_restore(self) -> None:
+    def remove_and_restore(self, s: LoadSummary) -> None:
         """Soft removal (the row and its history stay); a restored task is back in the state its
         reports give it: done, reported (a report waits for verification) or open."""
         t, comp = task_t, tables.completion_t
-        self._events("removed", t.c.id, self.gone)
-        self.conn.execute(update(t).where(self.gone).values(state="removed", updated_at=self.at))
-        self._events("restored", t.c.id, self.back)
-        waiting = exists().where(comp.c.task_id == t.c.id, comp.c.state == "reported")
-        state = case((t.c.completed_on.is_not(None), "done"), (waiting, "reported"), else_="open")
-        self.conn.execute(update(t).where(self.back).values(state=state, updated_at=self.at))
+        if s.removed:
+            self._events("removed", t.c.id, self.gone)
+            self.conn.execute(
+                update(t).where(self.gone).values(state="removed", updated_at=self.at)
+            )
+        if s.restored:
+            self._events("restored", t.c.id, self.back)
+            waiting = exists().where(comp.c.task_id == t.c.id, comp.c.state == "reported")
+            state = case(
+                (t.c.completed_on.is_not(None), "done"), (waiting, "reported"), else_="open"
+            )
+            self.conn.execute(update(t).where(self.back).values(state=state, updated_at=self.at))
 
     def close_load(self, s: LoadSummary) -> None:
         summary = {k: v for k, v in s.as_dict().items() if k != "changes"}
         q = update(tables.load_t).where(tables.load_t.c.id == self.load_id).values(summary=summary)
         self.conn.execute(q)
-
-
-def _jsonable(v: Any) -> Any:
-    return v.isoformat() if isinstance(v, date) else v
