@@ -274,6 +274,8 @@ class _TaskChecks:
         """A target's split names the task's leads and adds up to its value (unless partial);
         an indicator appears once per task."""
         issues: list[Issue] = []
+        if not spec.targets:  # nothing to check, and no set of every lead (a group: 100,000)
+            return issues
         lead = self.reg.resolve(spec.lead, self.local, self.issued)
         units = set(self.reg.expand(lead, self.local)) if lead else set()
         names: set[str] = set()

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -72,15 +74,17 @@ class RegistrySummary:
 def read_registry(conn: Connection) -> Registry:
     """The registry as stored (units, groups with members, levels).
 
-    The values are read as the driver gives them: the JSON columns as their text (cast), decoded
-    only when they hold something (most are ``[]``), the dates without SQLAlchemy's per-value
-    parsing. Through SQLAlchemy's result types (a JSON decode for three columns of every unit),
-    reading the 100,001 units of the load bench cost 1.1 s of a 4.5 s load (bench/README.md).
+    The values are read as the driver gives them (the JSON columns as their text, the dates
+    without SQLAlchemy's per-value parsing) and decoded only when they hold something (most
+    units have no alias, no target, no date). Through SQLAlchemy's result types (a
+    JSON decode for three columns of every unit) reading the 100,001 units of the load bench cost
+    1.1 s of a 4.5 s load (bench/README.md).
     """
     reg = Registry()
     levels = select(level_t.c.code, level_t.c.name).order_by(level_t.c.position)
     reg.levels.update(conn.execute(levels).tuples().all())
     u = unit_t.c
+    # In UnitInfo's field order.
     # fmt: off
     q = select(
         u.code, u.name, u.level, u.parent_code, cast(u.aliases, Text), cast(u.targets, Text),
@@ -88,37 +92,31 @@ def read_registry(conn: Connection) -> Registry:
         u.note, cast(u.contact, Text),
     )
     # fmt: on
-    units, new = reg.units, object.__new__
-    for row in conn.execute(q).tuples():
-        code, name, level, parent, aliases, targets, vfrom, vto, succ, note, contact = row
-        # UnitInfo is frozen, so its generated __init__ sets every field through
-        # object.__setattr__, which cost as much as the rest of this loop: the same fields are
-        # set here directly, all of them, in their order.
+    units, new, empty = reg.units, object.__new__, ()
+    for row in conn.execute(q).tuples().all():
+        code, name, level, parent, aliases, targets, vfrom, vto, successor, note, contact = row
+        # UnitInfo is frozen: its generated __init__ sets every field through
+        # object.__setattr__, which cost twice the rest of this loop. The same fields are set
+        # here directly, all of them (_UNIT_FIELDS), in their order.
         info = new(UnitInfo)
-        info.__dict__.update(
-            code=code,
-            name=name,
-            level=level,
-            parent=parent,
-            aliases=_json_tuple(aliases),
-            targets=_json_tuple(targets),
-            valid_from=_date(vfrom),
-            valid_to=_date(vto),
-            successor=succ,
-            note=note,
-            contact=ContactInfo(**json.loads(contact)) if contact and contact != "null" else None,
-        )
+        f = info.__dict__
+        f["code"], f["name"], f["level"], f["parent"] = code, name, level, parent
+        f["aliases"] = empty if aliases == "[]" else _json_tuple(aliases)
+        f["targets"] = empty if targets == "[]" else _json_tuple(targets)
+        f["valid_from"] = vfrom if vfrom is None else _date(vfrom)
+        f["valid_to"] = vto if vto is None else _date(vto)
+        f["successor"], f["note"] = successor, note
+        f["contact"] = None if contact is None else _contact(contact)
         units[code] = info
-    members: dict[str, list[tuple[int, str]]] = {}
     m = member_t.c
-    for group, position, member in conn.execute(select(m.group_code, m.position, m.member_code)):
-        members.setdefault(group, []).append((position, member))
+    members = conn.execute(select(m.group_code, m.position, m.member_code)).tuples().all()
+    members = sorted(members, key=itemgetter(0, 1))  # by group, then position
+    listed = {g: tuple(map(itemgetter(2), ms)) for g, ms in groupby(members, itemgetter(0))}
     g = group_t.c
     for code, name, aliases, note in conn.execute(
         select(g.code, g.name, cast(g.aliases, Text), g.note)
     ).tuples():
-        ms = tuple(mc for _, mc in sorted(members.get(code, [])))
-        reg.groups[code] = GroupInfo(code, name, ms, _json_tuple(aliases), note)
+        reg.groups[code] = GroupInfo(code, name, listed.get(code, ()), _json_tuple(aliases), note)
     return reg
 
 
@@ -130,6 +128,17 @@ def _json_tuple(text_value: str | None) -> tuple[Any, ...]:
 def _date(v: date | str | None) -> date | None:
     """A date column as the driver returns it: a date (psycopg) or its ISO text (SQLite)."""
     return v if v is None or isinstance(v, date) else date.fromisoformat(v)
+
+
+def _contact(text_value: str) -> ContactInfo | None:
+    return ContactInfo(**json.loads(text_value)) if text_value != "null" else None
+
+
+_UNIT_FIELDS = tuple(f.name for f in fields(UnitInfo))
+assert _UNIT_FIELDS == (
+    "code", "name", "level", "parent", "aliases", "targets", "valid_from", "valid_to",
+    "successor", "note", "contact",
+), _UNIT_FIELDS  # fmt: skip
 
 
 def read_implements(conn: Connection) -> dict[str, tuple[str, ...]]:
