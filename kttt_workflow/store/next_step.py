@@ -100,8 +100,9 @@ _KEYS: weakref.WeakKeyDictionary[WorkingCalendar, dict[int, int]] = weakref.Weak
 
 
 def calendar_key(calendar: WorkingCalendar, as_of: date) -> int:
-    """A 31-bit digest of what the calendar says around ``as_of`` (swapped days, holidays),
-    memoised per calendar and year (a calendar does not change once made)."""
+    """A 31-bit digest of what the calendar says around ``as_of`` (swapped days, holidays, from
+    1 January of the year before to the end of the second year after), memoised per calendar and
+    year (a calendar does not change once made)."""
     known = _KEYS.setdefault(calendar, {})
     if as_of.year not in known:
         known[as_of.year] = _calendar_key(calendar, as_of)
@@ -126,9 +127,14 @@ def _state(conn: Connection) -> dict[str, int]:
 def plan(conn: Connection, as_of: date, calendar: WorkingCalendar) -> str:
     """``incremental``, ``rebuild`` or ``backdated`` (see the module's docstring)."""
     st = _state(conn)
-    if LOADS not in st or THROUGH not in st or st.get(CALENDAR) != calendar_key(calendar, as_of):
+    if LOADS not in st or THROUGH not in st:
         return "rebuild"
     through = date.fromordinal(st[THROUGH])
+    # The calendar is compared over the years around the last sweep's date, the window its key
+    # was taken on (:func:`mark`): the first sweep of a new year is not a rebuild, unless the
+    # calendar changed, or the sweep is beyond that window.
+    if st.get(CALENDAR) != calendar_key(calendar, through) or as_of.year > through.year + 2:
+        return "rebuild"
     if as_of < through:
         return "backdated"
     u, w, d = tables.unit_t, literal(through, type_=Date), literal(as_of, type_=Date)
@@ -148,7 +154,7 @@ def mark(conn: Connection, as_of: date, calendar: WorkingCalendar, loads: int) -
     through = max(as_of.toordinal(), st.get(THROUGH, 0))
     values = {
         THROUGH: through,
-        CALENDAR: calendar_key(calendar, as_of),
+        CALENDAR: calendar_key(calendar, date.fromordinal(through)),  # see plan()
         LOADS: max(loads, st.get(LOADS, 0)),
     }
     for key, value in values.items():

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from kttt_workflow.domain.calendar import DayOverride, WorkingCalendar
 from kttt_workflow.domain.status import Status
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import next_step, sweep
@@ -236,6 +237,23 @@ def test_a_sweep_with_nothing_due_reads_no_task(store: Tracker, tmp_path: Path) 
     with store.engine.connect() as conn:
         q = select(func.count()).select_from(T.task_t).where(T.task_t.c.next_step_on.is_(None))
         assert conn.execute(q).scalar_one() == 0
+
+
+def test_the_first_sweep_of_a_new_year_is_incremental_unless_the_calendar_changed(
+    store: Tracker, tmp_path: Path
+) -> None:
+    """The calendar's key is compared over the years around the last sweep: the first working
+    day of a new year is an incremental sweep that agrees with the full evaluation (it was a
+    rebuild of every task, once a year); another calendar (one more day off) is a rebuild."""
+    store.load([copy_fixtures(tmp_path)], until=UNTIL)
+    _year(store, date(2023, 12, 20), date(2023, 12, 29), {})
+    with store.engine.connect() as conn:
+        assert next_step.plan(conn, date(2024, 1, 2), store.calendar) == "incremental"
+        other = WorkingCalendar([DayOverride(date(2024, 1, 3), False, "Nghỉ thêm")])
+        assert next_step.plan(conn, date(2024, 1, 2), other) == "rebuild"
+        assert next_step.plan(conn, date(2026, 1, 5), store.calendar) == "rebuild"  # beyond it
+    _check_day(store, date(2024, 1, 2))
+    assert _examined(store, date(2024, 1, 2)) == 0  # done: nothing more for that day
 
 
 def _loaded_tasks(store: Tracker, directive: str) -> dict[str, Any]:
