@@ -19,7 +19,10 @@ schema), it measures:
                 columns a first load writes besides: state, time stamps, ``next_step_on``);
 * ``floor_dbapi`` the same rows through the DB-API driver alone (``sqlite3`` executemany /
                 psycopg executemany), values pre-converted by SQLAlchemy's own bind processors;
-* ``floor_copy`` (PostgreSQL only) the same rows through ``COPY task FROM STDIN``.
+* ``floor_copy`` (PostgreSQL only) the same rows through ``COPY task FROM STDIN`` (text format,
+                ``write_row``): the driver floor the ratios are given against;
+* ``floor_bin`` (PostgreSQL only) the same with ``(FORMAT BINARY)``, as the library's bulk
+                insert writes (``store.db.bulk_insert``): the stricter floor, shown beside.
 
 Migration and registry set-up are never inside a timed section. See ``bench/README.md``.
 """
@@ -74,7 +77,9 @@ GROUP_CODE = "bench-cac-xa"
 PROVINCE_CODE = "bench-tinh"
 TASK_T = T.task_t
 
-MEASURES = ("load", "reload", "amended", "floor_sa", "floor_dbapi", "floor_copy")
+MEASURES = (
+    "load", "reload", "amended", "floor_sa", "floor_dbapi", "floor_copy", "floor_bin"
+)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------
@@ -253,12 +258,26 @@ def floor_dbapi(
 
 
 def floor_copy(
-    backend: Backend, handle: Any, cols: list[str], values: list[tuple[Any, ...]]
+    backend: Backend,
+    handle: Any,
+    cols: list[str],
+    values: list[tuple[Any, ...]],
+    binary: bool = False,
 ) -> float:
     conn = backend.driver_connect(handle)
     try:
+        with conn.cursor() as cur:  # the columns' types, for the binary format (untimed)
+            cur.execute(
+                "SELECT attname, atttypid FROM pg_attribute"
+                " WHERE attrelid = 'task'::regclass AND attnum > 0"
+            )
+            oid = dict(cur.fetchall())
+        conn.commit()
+        how = " (FORMAT BINARY)" if binary else ""
         t0 = time.perf_counter()
-        with conn.cursor() as cur, cur.copy(f"COPY task ({', '.join(cols)}) FROM STDIN") as cp:
+        with conn.cursor() as cur, cur.copy(f"COPY task ({', '.join(cols)}) FROM STDIN{how}") as cp:
+            if binary:
+                cp.set_types([oid[c] for c in cols])
             for v in values:
                 cp.write_row(v)
         conn.commit()
@@ -310,11 +329,16 @@ def run_backend(backend: Backend, inp: Inputs, repeat: int) -> LoadResults:
             res.add("floor_dbapi", floor_dbapi(backend, handle, cols, values))
             assert count_rows(tracker, TASK_T) == inp.n
         if backend.kind == "postgres":
-            with backend.fresh() as (tracker, handle):
-                gc.collect()
-                res.add("floor_copy", floor_copy(backend, handle, cols, values))
-                assert count_rows(tracker, TASK_T) == inp.n
-        copy = f", floor_copy {res.last('floor_copy'):.2f}s" if "floor_copy" in res.times else ""
+            for name, binary in (("floor_copy", False), ("floor_bin", True)):
+                with backend.fresh() as (tracker, handle):
+                    gc.collect()
+                    res.add(name, floor_copy(backend, handle, cols, values, binary))
+                    assert count_rows(tracker, TASK_T) == inp.n
+        copy = (
+            f", floor_copy {res.last('floor_copy'):.2f}s, floor_bin {res.last('floor_bin'):.2f}s"
+            if "floor_copy" in res.times
+            else ""
+        )
         log(
             f"  [{backend.kind} #{rep}] floor_sa {res.last('floor_sa'):.2f}s, "
             f"floor_dbapi {res.last('floor_dbapi'):.2f}s{copy}"
@@ -467,7 +491,10 @@ def ratios(r: Results, m: str) -> str:
     if m not in ("load", "reload", "amended"):
         return ""
     med = r.median(m)
-    return f"{med / r.median('floor_sa'):10.1f}x  {med / r.median(driver_floor(r)):10.1f}x"
+    out = f"{med / r.median('floor_sa'):10.1f}x  {med / r.median(driver_floor(r)):10.1f}x"
+    if "floor_bin" in r.times:
+        out += f"  ({med / r.median('floor_bin'):.1f}x floor_bin)"
+    return out
 
 
 def notes(r: Results) -> list[str]:

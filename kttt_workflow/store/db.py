@@ -229,9 +229,12 @@ def bulk_insert(
     raw: Any = conn.connection.driver_connection
     values = zip(*data, strict=True)
     if dialect.name == "postgresql":
-        with raw.cursor() as cur, cur.copy(f"COPY {name} ({collist}) FROM STDIN") as cp:
-            for r in values:
-                cp.write_row(r)
+        with raw.cursor() as cur:
+            types = _copy_types(cur, name, names, encoded=set(encoders))
+            with cur.copy(f"COPY {name} ({collist}) FROM STDIN (FORMAT BINARY)") as cp:
+                cp.set_types(types)
+                for r in values:
+                    cp.write_row(r)
     else:
         assert dialect.name == "sqlite", dialect.name  # the two back-ends (normalise_url)
         marks = ", ".join("?" for _ in names)
@@ -240,6 +243,20 @@ def bulk_insert(
             cur.executemany(f"INSERT INTO {name} ({collist}) VALUES ({marks})", values)
         finally:
             cur.close()
+
+
+def _copy_types(cur: Any, table: str, columns: list[str], encoded: set[str]) -> list[int]:
+    """The type of each column as a binary ``COPY`` sends it: the column's own type (its oid),
+    but text for a column whose values an encoder wrote as text (JSON: its binary form is its
+    text, and psycopg's JSON dumper would encode a string again)."""
+    cur.execute(
+        "SELECT attname, atttypid FROM pg_attribute"
+        " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        (table,),
+    )
+    oid = dict(cur.fetchall())
+    text_oid = 25
+    return [text_oid if c in encoded else int(oid[c]) for c in columns]
 
 
 def _driver_value(column: Any, dialect: Any, value: Any) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Date, literal, select
+from sqlalchemy import JSON, Column, Date, MetaData, Table, Text, cast, insert, literal, select
 
 from kttt_workflow.domain import fanout
 from kttt_workflow.domain.fanout import TaskInstance
@@ -154,3 +154,52 @@ def test_the_fan_outs_instances_are_those_of_the_dataclass(tmp_path: Path) -> No
                 seen_periods += inst.period is not None
                 seen_self += inst.task_key == "1" and d.code == "kh-1-2022"
     assert seen_targets and seen_periods and seen_self
+
+
+def test_the_bulk_insert_writes_what_sqlalchemy_writes(store: Tracker, tmp_path: Path) -> None:
+    """The first load's rows (driver-level bulk insert: binary COPY on PostgreSQL, executemany
+    on SQLite, values converted by column) against the same rows written by SQLAlchemy's own
+    insert() into a copy of the table: equal column by column, and the JSON columns the same
+    text (targets split among districts, a coordinator, a recurring task's dates)."""
+    folder = copy_fixtures(tmp_path)
+
+    def with_targets(p: dict[str, Any]) -> None:
+        p["tasks"][2]["targets"] = [
+            {"indicator": "Số hợp tác xã", "measure": "hợp tác xã", "value": 80,
+             "split": {"x-ubnd-a": 30, "x-ubnd-b": 30.5, "x-ubnd-c": 19.5}},
+        ]  # fmt: skip
+
+    edit_plan(folder, with_targets)
+    store.load([folder], until=HORIZON)
+    bundle = load_inputs([folder])
+    ((_, d),) = bundle.directives
+    rows = fanout.fan_out_rows(d, bundle.registry, default_calendar(), HORIZON)
+    t = T.task_t
+    copy = Table("task_copy", MetaData(), *(Column(c.name, c.type) for c in t.columns))
+    mine = t.c.directive_code == "kh-1-2022"
+    with store.engine.begin() as conn:
+        at = conn.execute(select(t.c.created_at).where(mine).limit(1)).scalar_one()
+        given = []
+        for r in rows:
+            v = dict(zip(L.ROW_COLUMNS, r, strict=True))
+            v["coordinating"] = list(v["coordinating"])
+            v["targets"] = [
+                {"indicator": i, "measure": m, "value": x, "whole": w, "split": sp}
+                for i, m, x, w, sp in v["targets"]
+            ] or None
+            v.update(state="open", created_at=at, updated_at=at)
+            v["next_step_on"] = L.initial_next_step(v["starts_on"], v["activated_on"], at.date())
+            given.append(v)
+        copy.create(conn)
+        conn.execute(insert(copy), given)
+
+        def read(table: Table, where: Any) -> dict[str, tuple[Any, ...]]:
+            texts = [cast(c, Text) for c in table.columns if isinstance(c.type, JSON)]
+            q = select(*table.columns, *texts).where(where)
+            return {r.id: tuple(r) for r in conn.execute(q)}
+
+        bulk, orm = read(t, mine), read(copy, copy.c.directive_code == "kh-1-2022")
+        copy.drop(conn)
+    assert len(bulk) == len(rows) and any(r[0].endswith("@2025") for r in rows)
+    assert any(r[L.ROW_COLUMNS.index("targets")] for r in rows)
+    assert bulk == orm
