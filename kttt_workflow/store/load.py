@@ -499,7 +499,23 @@ class _Merge:
             encoders=encoders(self.conn),
             constants={"state": "open", "created_at": self.at, "updated_at": self.at},
         )
-        self._events("created", task_t.c.id, task_t.c.directive_code == self.code)
+        if self.conn.dialect.name == "postgresql":
+            # A binary COPY of the ids at hand beats INSERT ... SELECT there (100,000 rows:
+            # 0.22 against 0.27 s), not on SQLite (executemany 0.13 against 0.09 s).
+            db.bulk_insert(
+                self.conn,
+                event_t,
+                ("task_id",),
+                [(r[_ID],) for r in rows],
+                constants={
+                    "at": self.at,
+                    "event": "created",
+                    "load_id": self.load_id,
+                    "detail": {},
+                },
+            )
+        else:
+            self._events("created", task_t.c.id, task_t.c.directive_code == self.code)
 
     def apply_changes(self, changes: _Changes, s: LoadSummary) -> None:
         """Record the field-by-field differences, then one ``UPDATE … FROM``."""

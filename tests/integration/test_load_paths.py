@@ -48,11 +48,14 @@ def _tasks(store: Tracker, code: str) -> dict[str, tuple[Any, ...]]:
     return out
 
 
-def _created(store: Tracker, code: str) -> list[str]:
+def _created(store: Tracker, code: str) -> list[tuple[str, str, bool]]:
+    """The "created" events of a directive's tasks: (task, its detail as text, has a load)."""
     e = T.event_t
-    q = select(e.c.task_id).where(e.c.event == "created", e.c.task_id.like(f"{code}/%"))
+    q = select(e.c.task_id, cast(e.c.detail, Text), e.c.load_id.is_not(None)).where(
+        e.c.event == "created", e.c.task_id.like(f"{code}/%")
+    )
     with store.engine.connect() as conn:
-        return sorted(r.task_id.replace(f"{code}/", "X/") for r in conn.execute(q))
+        return sorted((r[0].replace(f"{code}/", "X/"), r[1], r[2]) for r in conn.execute(q))
 
 
 def test_a_first_load_writes_what_the_merge_writes(store: Tracker, tmp_path: Path) -> None:
@@ -80,7 +83,8 @@ def test_a_first_load_writes_what_the_merge_writes(store: Tracker, tmp_path: Pat
     a, b = _tasks(store, "kh-1-2022"), _tasks(store, "kh-2-2022")
     assert len(a) > 17  # the recurring ones up to 2026
     assert a == b
-    assert _created(store, "kh-1-2022") == _created(store, "kh-2-2022") == sorted(a)
+    created = _created(store, "kh-1-2022")
+    assert created == _created(store, "kh-2-2022") == [(i, "{}", True) for i in sorted(a)]
 
 
 def test_the_first_loads_next_step_is_the_sweeps(store: Tracker) -> None:
