@@ -136,7 +136,7 @@ ROW_COLUMNS = (
     "fingerprint",
 )
 assert set(ROW_COLUMNS) == {"id", *SPEC_COLUMNS, "activated_on"}, ROW_COLUMNS
-_ID, _STARTS_ON, _ACTIVATED_ON = (ROW_COLUMNS.index(c) for c in ("id", "starts_on", "activated_on"))
+_ID = ROW_COLUMNS.index("id")
 
 
 def encoders(conn: Connection) -> dict[str, Callable[[Any], Any]]:
@@ -486,17 +486,18 @@ class _Merge:
         """A first load: the rows (in id order) straight into ``task``, open, then one "created"
         event for each."""
         on = self.at.date()
-        initial: dict[tuple[date | None, date | None], date] = {}
-        for r in rows:  # few distinct pairs: the periods' first days, the activation dates
-            pair = (r[_STARTS_ON], r[_ACTIVATED_ON])
-            if pair not in initial:
-                initial[pair] = initial_next_step(*pair, on)
         db.bulk_insert(
             self.conn,
             task_t,
-            (*ROW_COLUMNS, "next_step_on"),
-            [(*r, initial[r[_STARTS_ON], r[_ACTIVATED_ON]]) for r in rows],
+            ROW_COLUMNS,
+            rows,
             encoders=encoders(self.conn),
+            derived={
+                "next_step_on": (
+                    ("starts_on", "activated_on"),
+                    lambda starts, activated: initial_next_step(starts, activated, on),
+                )
+            },
             constants={"state": "open", "created_at": self.at, "updated_at": self.at},
         )
         if self.conn.dialect.name == "postgresql":
