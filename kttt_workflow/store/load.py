@@ -15,8 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from itertools import compress
-from operator import itemgetter, ne
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -35,6 +34,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     select,
     text,
     type_coerce,
@@ -370,36 +370,33 @@ class _Merge:
         """Count added, changed, removed, restored; return each changed task's differences,
         field by field (``{field: {"old": …, "new": …}}``), in id order."""
         t, stage = task_t, self.stage
+        # Per changed task: which fields differ (a bit each), and only their old and new values
+        # (NULL for the others). Equal keys are the same change (an amended deadline: every
+        # instance of the task), decoded once; the rows carry little besides their id.
+        differs, olds, news = [], [], []
+        for f in DIFF_FIELDS:
+            old, new = _raw_column(t.c[f]), _raw_column(stage.c[f])
+            differs.append(old.is_distinct_from(new))
+            olds.append(case((differs[-1], old), else_=null()))
+            news.append(case((differs[-1], new), else_=null()))
+        mask = sum((case((d, 1 << j), else_=0) for j, d in enumerate(differs)), literal(0))
         changed_q = (
-            select(
-                stage.c.id,
-                *(_raw_column(t.c[f]) for f in DIFF_FIELDS),
-                *(_raw_column(stage.c[f]) for f in DIFF_FIELDS),
-            )
+            select(stage.c.id, mask, *olds, *news)
             .join(t, t.c.id == stage.c.id)
             .where(t.c.fingerprint != stage.c.fingerprint)
             .order_by(stage.c.id)
         )
         k = len(DIFF_FIELDS)
-        fields_ = range(k)
-        pick: dict[tuple[int, ...], Callable[[Any], Any]] = {(): lambda _: ()}
         changes = _Changes()
         for row in self.conn.execute(changed_q).tuples().all():
-            old, new = row[1 : 1 + k], row[1 + k :]
-            # The fields that differ, and their values: a key shared by every task with the
-            # same change (an amended deadline: all of the task's instances), decoded once.
-            idx = tuple(compress(fields_, map(ne, old, new)))
-            get = pick.get(idx)
-            if get is None:
-                get = pick[idx] = itemgetter(*idx)
-            key = (idx, get(old), get(new))
+            key = row[1:]
             if key not in changes.diffs:
                 diff = {}
-                for j in idx:
-                    f = DIFF_FIELDS[j]
-                    was, now = _decode(f, old[j]), _decode(f, new[j])
-                    if was != now:  # JSON written otherwise than now, same value: no change
-                        diff[f] = {"old": was, "new": now}
+                for j, f in enumerate(DIFF_FIELDS):
+                    if key[0] >> j & 1:
+                        was, now = _decode(f, key[1 + j]), _decode(f, key[1 + k + j])
+                        if was != now:  # JSON written otherwise than now, same value
+                            diff[f] = {"old": was, "new": now}
                 changes.diffs[key] = diff
             changes.tasks.append((row[0], key))
         s.added = self._count(stage, ~self.in_task)

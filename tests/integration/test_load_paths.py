@@ -207,3 +207,43 @@ def test_the_bulk_insert_writes_what_sqlalchemy_writes(store: Tracker, tmp_path:
     assert len(bulk) == len(rows) and any(r[0].endswith("@2025") for r in rows)
     assert any(r[L.ROW_COLUMNS.index("targets")] for r in rows)
     assert bulk == orm
+
+
+def test_an_amendment_records_each_changed_field_from_and_to_nothing(
+    store: Tracker, tmp_path: Path
+) -> None:
+    """The changed events name exactly the fields that changed, with their old and new values,
+    also when one side is nothing (a deliverable added, the coordinators removed, a flag
+    cleared): the same difference for every instance of a task is decoded once, never shared
+    with a task whose change differs."""
+    folder = copy_fixtures(tmp_path)
+    store.load([folder], until=HORIZON)
+
+    def amend(p: dict[str, Any]) -> None:
+        tasks = {t["id"]: t for t in p["tasks"]}
+        tasks["4"]["deliverable"] = "Báo cáo tuyên truyền"  # None -> text
+        del tasks["2"]["coordinating"]  # ["x-so-khdt"] -> []
+        tasks["1"]["key"] = False  # True -> False
+        tasks["3"]["title"] = "Báo cáo định kỳ hằng năm"  # one field, every period
+        tasks["5"]["title"] = "Hỗ trợ theo từng dự án"  # the same field, another change
+
+    edit_plan(folder, amend)
+    _, [s] = store.load([folder], until=HORIZON)
+    e = T.event_t
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(e.c.task_id, e.c.detail).where(e.c.event == "changed")).all()
+    got = {task: detail for task, detail in rows}
+    assert s.changed == len(got) == 1 + 3 + 1 + 3 * 5 + 1  # task 3: 3 districts, 2022-2026
+    assert got["kh-1-2022/4/x-so-khdt"] == {
+        "deliverable": {"old": None, "new": "Báo cáo tuyên truyền"}
+    }
+    for unit in ("x-ubnd-a", "x-ubnd-b", "x-ubnd-c"):
+        assert got[f"kh-1-2022/2/{unit}"] == {"coordinating": {"old": ["x-so-khdt"], "new": []}}
+        for year in range(2022, 2027):
+            assert got[f"kh-1-2022/3/{unit}@{year}"] == {
+                "title": {"old": "Báo cáo định kỳ", "new": "Báo cáo định kỳ hằng năm"}
+            }
+    assert got["kh-1-2022/1/x-ubnd"] == {"key_task": {"old": True, "new": False}}
+    assert got["kh-1-2022/5/x-so-tc"] == {
+        "title": {"old": "Hỗ trợ theo dự án", "new": "Hỗ trợ theo từng dự án"}
+    }
