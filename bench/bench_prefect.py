@@ -69,6 +69,9 @@ AS_OF = date(2022, 12, 5)
 EVENTS = "events (the sweep's facts)"
 EMPTY = "empty flow run"
 SWEEP_RUN = "sweep, flow run"
+# The same pair without the report (the flow's publish_progress off, no Tracker.progress call):
+# what the orchestration adds to the library, apart from the artifacts the flow publishes.
+BARE_LIB, BARE_RUN = "sweep, library, no report", "sweep, flow run, no artifacts"
 PUBLISH = "progress artifacts (publish_progress)"
 ONE_BY_ONE = "progress artifacts, one after another"
 BUILT = "progress artifacts, built, not sent"
@@ -139,6 +142,12 @@ def main() -> int:
         f"{over * 1000:.0f}ms, {(over - empty_run) * 1000:+.0f}ms over an empty flow run; "
         f"to Completed {over_done * 1000:.0f}ms, "
         f"{(over_done - empty_done) * 1000:+.0f}ms over an empty flow run's"
+    )
+    bare = median(results[f"{BARE_RUN}, to Completed - library"])
+    log(
+        f"without the report (publish_progress off; the library without Tracker.progress): "
+        f"to Completed {bare * 1000:.0f}ms over the library, "
+        f"{(bare - empty_done) * 1000:+.0f}ms over an empty flow run's"
     )
     log(
         f"progress artifacts (inside a flow run): publish_progress {median(results[PUBLISH]) * 1000:.0f}ms, "
@@ -238,8 +247,15 @@ def run(args: argparse.Namespace, tmp: Path, server_pid: int) -> dict[str, list[
             tr.progress(as_of=AS_OF)
         assert r.notices > 0, r
 
-    def flow_run(url: str) -> Any:
-        params = SweepParams(as_of=AS_OF, force=True, database_url=url)
+    def library_bare(url: str) -> None:
+        # The same without the report: what the flow does with publish_progress off.
+        with Tracker.open(url) as tr:
+            r = tr.sweep(as_of=AS_OF, send=False, force=True)
+            tr.deliver()
+        assert r.notices > 0, r
+
+    def flow_run(url: str, publish: bool = True) -> Any:
+        params = SweepParams(as_of=AS_OF, force=True, database_url=url, publish_progress=publish)
         state = daily_sweep(params, return_state=True)
         assert state.is_completed(), state.message
         return state
@@ -273,6 +289,8 @@ def run(args: argparse.Namespace, tmp: Path, server_pid: int) -> dict[str, list[
             "sweep, library",
             SWEEP_RUN,
             f"{SWEEP_RUN}, to Completed",
+            BARE_LIB,
+            f"{BARE_RUN}, to Completed",
             EVENTS,
         )
     }
@@ -298,6 +316,11 @@ def run(args: argparse.Namespace, tmp: Path, server_pid: int) -> dict[str, list[
         out[SWEEP_RUN].append(f)
         out[f"{SWEEP_RUN}, to Completed"].append(marks["Completed"])
         settle()  # the flow's events are still being sent: not into the next measure
+        url_l, url_f = fresh(f"bare-lib-{i}"), fresh(f"bare-flow-{i}")
+        out[BARE_LIB].append(seconds(lambda: library_bare(url_l)))  # noqa: B023
+        _, marks = timed_run(lambda: flow_run(url_f, publish=False))  # noqa: B023
+        out[f"{BARE_RUN}, to Completed"].append(marks["Completed"])
+        settle()
         log(
             f"  #{i + 1}: empty flow {e * 1000:.0f}ms (Completed at "
             f"{out[f'{EMPTY}: Running to Completed'][-1] * 1000 + out[f'{EMPTY}: to Running'][-1] * 1000:.0f}ms), task run "
@@ -331,6 +354,9 @@ def run(args: argparse.Namespace, tmp: Path, server_pid: int) -> dict[str, list[
     ]
     out[f"{SWEEP_RUN}, to Completed - library"] = [
         f - x for f, x in zip(out[f"{SWEEP_RUN}, to Completed"], lib, strict=True)
+    ]
+    out[f"{BARE_RUN}, to Completed - library"] = [
+        f - x for f, x in zip(out[f"{BARE_RUN}, to Completed"], out[BARE_LIB], strict=True)
     ]
     if args.communes:
         out.update(scale(args, tmp, library, flow_run, settle))
