@@ -405,7 +405,7 @@ def test_load_killed_mid_transaction_leaves_the_store_as_before_and_a_rerun_reco
 SWEEP_POINTS = {  # what crash_during_sweep.py prints as it kills itself
     "mid-record": "crashing while recording the notices, before the commit",
     "after-record": "crashing after recording the notices, before building the digests",
-    "between-digests": "crashing between two digests (2 committed)",
+    "between-digests": "crashing between two batches of digests (2 committed)",
 }
 
 

@@ -8,8 +8,10 @@ MODE
                    (``INSERT INTO notice``), nothing is committed.
   after-record     the recording transaction (the sweep row and every notice) is committed; the
                    process dies at the next statement, where building the digests starts.
-  between-digests  two digests are committed (each in its own transaction); the process dies as
-                   the third one is about to be inserted (``INSERT INTO delivery``).
+  between-digests  a first batch of two digests is committed (the sweep claims its digests by
+                   batches, each in its own transaction; the batch is made two digests long here,
+                   ``kttt_workflow.service._DIGEST_BATCH``); the process dies as the next batch is
+                   about to be inserted (its ``INSERT INTO delivery``).
 
 Sending comes after every digest is built: none of these points has sent anything. The fault is
 injected inside this real process through SQLAlchemy's engine events (``Engine`` class-wide, so
@@ -45,9 +47,9 @@ def main() -> None:
     def before(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
         if mode == "after-record" and state["recorded"]:
             die("crashing after recording the notices, before building the digests")
-        if has(statement, "INSERT INTO delivery "):
-            if mode == "between-digests" and state["digests"] == 2:
-                die("crashing between two digests (2 committed)")
+        if has(statement, "INSERT INTO delivery "):  # one statement per batch of digests
+            if mode == "between-digests" and state["digests"] == 1:
+                die("crashing between two batches of digests (2 committed)")
             state["digests"] += 1
 
     def after(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
@@ -67,6 +69,11 @@ def main() -> None:
     event.listen(Engine, "commit", commit)
 
     from kttt_workflow.cli import app
+
+    if mode == "between-digests":
+        import kttt_workflow.service as service
+
+        service._DIGEST_BATCH = 2  # several batches from the few units of the test's registry
 
     try:
         app(args=args, prog_name="kttt")
