@@ -184,15 +184,7 @@ def prepare(n: int, tmp: Path) -> Inputs:
 def floor_row(row: tuple[Any, ...], at: datetime) -> dict[str, Any]:
     """A row of ``fanout.fan_out_rows`` as ``insert(task)`` takes it, with the columns a first load
     writes besides (state, time stamps, ``next_step_on``): the same row the load writes."""
-    r = dict(zip(L.ROW_COLUMNS, row, strict=True))
-    r["coordinating"] = list(r["coordinating"])
-    r["targets"] = [
-        {"indicator": i, "measure": m, "value": v, "whole": w, "split": sp}
-        for i, m, v, w, sp in r["targets"]
-    ] or None
-    r.update(state="open", created_at=at, updated_at=at)
-    r["next_step_on"] = L.initial_next_step(r["starts_on"], r["activated_on"], at.date())
-    return r
+    return L.first_load_values(row, at)
 
 
 def settle() -> None:

@@ -153,14 +153,34 @@ def encoders(conn: Connection) -> dict[str, Callable[[Any], Any]]:
         return text_
 
     def targets(ts: tuple[tuple[str, str, float, float, bool], ...]) -> str | None:
-        if not ts:
-            return None
-        return dumps(
-            [{"indicator": i, "measure": m, "value": v, "whole": w, "split": sp}
-             for i, m, v, w, sp in ts]
-        )  # fmt: skip
+        value = targets_value(ts)
+        return None if value is None else dumps(value)
 
     return {"coordinating": coordinating, "targets": targets}
+
+
+_TARGET_KEYS = ("indicator", "measure", "value", "whole", "split")
+
+
+def targets_value(
+    ts: tuple[tuple[str, str, float, float, bool], ...],
+) -> list[dict[str, Any]] | None:
+    """A row's targets as ``task.targets`` holds them: a list of objects, None when there are
+    none."""
+    return [dict(zip(_TARGET_KEYS, x, strict=True)) for x in ts] or None
+
+
+def first_load_values(row: tuple[Any, ...], at: datetime) -> dict[str, Any]:
+    """A row of ``fanout.fan_out_rows`` as ``insert(task)`` takes it, with what a first load
+    writes besides (state, time stamps, ``next_step_on``): the row :meth:`_Merge.insert_first`
+    writes by bulk insert, for a plain statement to compare with (the tests, the load bench's
+    floor)."""
+    r = dict(zip(ROW_COLUMNS, row, strict=True))
+    r["coordinating"] = list(r["coordinating"])
+    r["targets"] = targets_value(r["targets"])
+    r.update(state="open", created_at=at, updated_at=at)
+    r["next_step_on"] = initial_next_step(r["starts_on"], r["activated_on"], at.date())
+    return r
 
 
 ANALYZE_AFTER = 10_000  # rows added or changed by one load (PostgreSQL: see merge_directive)

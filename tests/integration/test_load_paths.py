@@ -183,17 +183,7 @@ def test_the_bulk_insert_writes_what_sqlalchemy_writes(store: Tracker, tmp_path:
     mine = t.c.directive_code == "kh-1-2022"
     with store.engine.begin() as conn:
         at = conn.execute(select(t.c.created_at).where(mine).limit(1)).scalar_one()
-        given = []
-        for r in rows:
-            v = dict(zip(L.ROW_COLUMNS, r, strict=True))
-            v["coordinating"] = list(v["coordinating"])
-            v["targets"] = [
-                {"indicator": i, "measure": m, "value": x, "whole": w, "split": sp}
-                for i, m, x, w, sp in v["targets"]
-            ] or None
-            v.update(state="open", created_at=at, updated_at=at)
-            v["next_step_on"] = L.initial_next_step(v["starts_on"], v["activated_on"], at.date())
-            given.append(v)
+        given = [L.first_load_values(r, at) for r in rows]
         copy.create(conn)
         conn.execute(insert(copy), given)
 
