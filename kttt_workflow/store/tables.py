@@ -207,7 +207,22 @@ class Notice(SQLModel, table=True):
     __tablename__ = "notice"
     __table_args__ = (
         UniqueConstraint("task_id", "step_code", "recipient", name="uq_notice_task_step_recipient"),
-        Index("ix_notice_undelivered", "recipient", "delivery_id"),
+        # The notices waiting for a digest, in the order digests read them; a claimed notice
+        # leaves it (migration 0011).
+        Index(
+            "ix_notice_undelivered",
+            "recipient",
+            "id",
+            postgresql_where=text("delivery_id IS NULL"),
+            sqlite_where=text("delivery_id IS NULL"),
+        ),
+        # The notices of a digest; none for a notice not yet claimed.
+        Index(
+            "ix_notice_delivery_id",
+            "delivery_id",
+            postgresql_where=text("delivery_id IS NOT NULL"),
+            sqlite_where=text("delivery_id IS NOT NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     task_id: str = Field(max_length=255)
@@ -220,7 +235,7 @@ class Notice(SQLModel, table=True):
     due_on: date
     sweep_id: int | None = None
     created_at: datetime
-    delivery_id: str | None = Field(default=None, max_length=64, index=True)
+    delivery_id: str | None = Field(default=None, max_length=64)
     completion_id: int | None = None  # the report a follow-up notice is about (verify, returned)
     # The ladder role that named the recipient (lead, lead_parent, coordinators, issuer, focal, a
     # unit code): the sweep counts its new notices by role from it. NULL for the follow-ups
