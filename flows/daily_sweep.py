@@ -99,8 +99,9 @@ class DeliveryIncomplete(RuntimeError):
 @task(name="record-notices", cache_policy=NO_CACHE)
 def record_notices(tracker: Tracker, as_of: date) -> tuple[dict[str, Any], list[Fact]]:
     """Decide and record the notices due, build one digest per unit (no sending)."""
+    mark = tracker.watermark()  # the sweep's notices come after it: their read is a range
     r = tracker.sweep(as_of=as_of, send=False, force=True)  # the flow has decided the day
-    facts = tracker.notice_facts(r.sweep_id) if r.sweep_id is not None else []
+    facts = tracker.notice_facts(r.sweep_id, mark.notices) if r.sweep_id is not None else []
     summary = {
         "as_of": as_of.isoformat(),
         "sweep_id": r.sweep_id,

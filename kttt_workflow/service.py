@@ -941,9 +941,11 @@ class Tracker:
         with self._read() as conn:
             return facts.history_facts(conn, after, kinds)
 
-    def notice_facts(self, sweep_id: int) -> list[facts.Fact]:
+    def notice_facts(self, sweep_id: int, after: int = 0) -> list[facts.Fact]:
+        """The notices of sweep ``sweep_id`` as facts; ``after``: :attr:`Watermark.notices` of
+        a watermark taken before that sweep (its read is then the sweep's rows alone)."""
         with self._read() as conn:
-            return facts.notice_facts(conn, sweep_id)
+            return facts.notice_facts(conn, sweep_id, after=after)
 
     def delivery_facts(self, after: int) -> list[facts.Fact]:
         with self._read() as conn:

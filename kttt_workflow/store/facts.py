@@ -65,17 +65,20 @@ class Fact:
 
 @dataclass(frozen=True)
 class Watermark:
-    """The last history row and delivery attempt before an operation; facts after it are new."""
+    """The last history row, delivery attempt and notice before an operation; facts after it are
+    new."""
 
     history: int
     attempts: int
+    notices: int = 0
 
 
 def watermark(conn: Connection) -> Watermark:
     """Where the history and the delivery ledger end now."""
     h = conn.execute(select(func.max(tables.event_t.c.id))).scalar()
     a = conn.execute(select(func.max(tables.attempt_t.c.id))).scalar()
-    return Watermark(int(h or 0), int(a or 0))
+    n = conn.execute(select(func.max(tables.notice_t.c.id))).scalar()
+    return Watermark(int(h or 0), int(a or 0), int(n or 0))
 
 
 def _utc(at: datetime | None) -> datetime | None:
@@ -111,9 +114,13 @@ def history_facts(conn: Connection, after: int, kinds: Sequence[str] = HISTORY_K
 
 
 def notice_facts(
-    conn: Connection, sweep_id: int, kinds: Sequence[str] = NOTICE_KINDS
+    conn: Connection, sweep_id: int, kinds: Sequence[str] = NOTICE_KINDS, after: int = 0
 ) -> list[Fact]:
-    """The notices sweep ``sweep_id`` recorded, one fact per (task, step) with its recipients."""
+    """The notices sweep ``sweep_id`` recorded, one fact per (task, step) with its recipients.
+
+    ``after``: a notice id the sweep's notices all come after (:attr:`Watermark.notices` taken
+    before it): the read is then a range of the primary key, the sweep's few rows, instead of a
+    scan of the whole ledger, which grows with every notice ever recorded."""
     n = tables.notice_t
     q = (
         select(
@@ -127,7 +134,7 @@ def notice_facts(
             *_TASK_COLUMNS,
         )
         .select_from(_with_task(n, n.c.task_id))
-        .where(n.c.sweep_id == sweep_id, n.c.severity.in_(list(kinds)))
+        .where(n.c.id > after, n.c.sweep_id == sweep_id, n.c.severity.in_(list(kinds)))
         .order_by(n.c.task_id, n.c.step_code, n.c.is_cc, n.c.recipient)
     )
     grouped: dict[tuple[str, str], list[Any]] = {}

@@ -136,3 +136,27 @@ def test_other_roles(store: Tracker, tmp_path: Path, role: str) -> None:
     store.sweep(as_of=date(2022, 11, 30), send=False)
     recipients = {x[2] for x in ledger(store) if x[0] == "kh-1-2022/1/x-ubnd"}
     assert recipients == (set() if role == "lead_grandparent" else {"x-so-khdt"})
+
+
+def test_a_sweeps_notice_facts_read_from_its_watermark_are_all_of_its_notices(
+    store: Tracker, tmp_path: Path
+) -> None:
+    # The flow reads a sweep's facts from a watermark taken before it (a range of notice ids, not
+    # a scan of the whole ledger): the same facts as the unbounded read, none of an earlier sweep.
+    store.load([copy_fixtures(tmp_path)], until=UNTIL)
+    first = store.sweep(as_of=date(2022, 12, 20), send=False, force=True)
+    mark = store.watermark()
+    second = store.sweep(as_of=date(2023, 1, 10), send=False, force=True)
+    assert first.sweep_id is not None and second.sweep_id is not None
+    assert first.notices and second.notices
+    bounded = store.notice_facts(second.sweep_id, mark.notices)
+    assert bounded == store.notice_facts(second.sweep_id)
+    assert sum(len(f.recipients) for f in bounded) == second.notices
+    assert store.notice_facts(first.sweep_id)  # facts before the watermark, to be skipped
+    with store.engine.connect() as conn:
+        first_ids = conn.execute(
+            select(func.max(T.notice_t.c.id)).where(T.notice_t.c.sweep_id == first.sweep_id)
+        ).scalar_one()
+    assert mark.notices == first_ids
+    # A watermark taken after the sweep sees none of its notices: the bound is applied.
+    assert store.notice_facts(second.sweep_id, store.watermark().notices) == []
