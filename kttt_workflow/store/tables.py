@@ -207,12 +207,12 @@ class Notice(SQLModel, table=True):
     __tablename__ = "notice"
     __table_args__ = (
         UniqueConstraint("task_id", "step_code", "recipient", name="uq_notice_task_step_recipient"),
-        # The notices waiting for a digest, in the order digests read them; a claimed notice
-        # leaves it (migration 0011).
+        # The notices waiting for a digest, by recipient; a claimed notice leaves it (migration
+        # 0011). Not (recipient, id): one key per recipient keeps PostgreSQL's deduplication of
+        # equal keys (17 MB instead of 74 MB at 1.7 M notices).
         Index(
             "ix_notice_undelivered",
             "recipient",
-            "id",
             postgresql_where=text("delivery_id IS NULL"),
             sqlite_where=text("delivery_id IS NULL"),
         ),
