@@ -11,7 +11,7 @@ A new notice (the sweep's ``INSERT … SELECT``) now writes three index entries 
 On PostgreSQL, 1,700,000 notices inserted with ``ON CONFLICT DO NOTHING`` into a copy of the
 ledger (``bench/notice_indexes.sql``, twice each): 22.0–24.0 s against 27.9–29.1 s with the
 indexes before (−18 %); with ``(recipient, id)`` instead of ``(recipient)`` 25.1–27.1 s (its keys
-are all distinct, so PostgreSQL cannot deduplicate them: 74 MB against 17 MB). ``bench/notice_indexes.sql`` reruns it.
+are all distinct, so PostgreSQL cannot deduplicate them: 74 MB against 17 MB).
 
 Revision ID: 0011
 Revises: 0010
