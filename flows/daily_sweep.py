@@ -2,7 +2,8 @@
 
 Skip days off → (one slot of the ``kttt-sweep`` limit) record the notices due and build one digest
 per unit (one Prefect task: ``Tracker.sweep(send=False)``, set-based SQL) → deliver (its own
-Prefect task, retried with backoff) → events → progress artifacts.
+Prefect task, retried with backoff) → events; the progress report and its artifacts are built
+and published meanwhile, on a thread of the run (they read the tasks, not the outbox).
 
 Two sweeps never overlap: the global concurrency limit ``kttt-sweep`` (1 slot) and the deployment's
 ``concurrency_limit: 1``. If they did, the ledger's unique key would still keep every notice once.
@@ -10,7 +11,9 @@ Two sweeps never overlap: the global concurrency limit ``kttt-sweep`` (1 slot) a
 
 from __future__ import annotations
 
+import contextvars
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -138,13 +141,31 @@ def build_report(tracker: Tracker, as_of: date) -> ProgressReport:
     return tracker.progress(as_of=as_of)
 
 
+def _deliver(
+    tracker: Tracker, params: SweepParams
+) -> tuple[dict[str, Any] | None, State[Any] | None]:
+    """The deliver task (with the run's retry settings): what it sent, or its failed state."""
+    if not params.send:
+        return None, None
+    state = deliver.with_options(
+        retries=params.delivery_retries,
+        retry_delay_seconds=exponential_backoff(params.delivery_retry_delay)
+        if params.delivery_retry_delay
+        else 0,
+    )(tracker, params.retry_failed, return_state=True)
+    if state.is_completed():
+        return state.result(), None
+    return None, state
+
+
 def _run_name() -> str:
     return f"Quét ngày {vn_date(run_param('as_of'))}"
 
 
 @flow(name="daily-sweep", log_prints=False, flow_run_name=_run_name)
 def daily_sweep(params: SweepParams | None = None) -> dict[str, Any] | State[Any]:
-    """Skip days off → record notices → deliver (retried) → events → progress artifacts.
+    """Skip days off → record notices → deliver (retried), the progress artifacts meanwhile →
+    events.
 
     Args:
         params: Ngày quét, gửi thông báo, cập nhật bảng tiến độ.
@@ -162,33 +183,33 @@ def daily_sweep(params: SweepParams | None = None) -> dict[str, Any] | State[Any
             exported = export_secret_blocks(params.secret_blocks)
             logger.info("Biến bí mật từ khối Secret: %s", ", ".join(exported))
         ensure_sweep_limit()
-        with concurrency(SWEEP_LIMIT, occupy=1):
-            summary, facts = record_notices(tracker, as_of)
-            delivered: dict[str, Any] | None = None
-            failed_state = None
-            if params.send:
-                state = deliver.with_options(
-                    retries=params.delivery_retries,
-                    retry_delay_seconds=exponential_backoff(params.delivery_retry_delay)
-                    if params.delivery_retry_delay
-                    else 0,
-                )(tracker, params.retry_failed, return_state=True)
-                if state.is_completed():
-                    delivered = state.result()
-                else:
-                    failed_state = state
-        published = events.emit(
-            facts, names=tracker.directive_names({f.directive for f in facts if f.directive})
-        )
-        logger.info(
-            "Quét tại ngày %s: %s thông báo mới, %s bản tổng hợp; %s sự kiện",
-            f"{as_of:%d/%m/%Y}",
-            summary["notices"],
-            summary["deliveries"],
-            published,
-        )
-        if params.publish_progress:
-            publish_progress(build_report(tracker, as_of), tracker)
+        with ThreadPoolExecutor(1, thread_name_prefix="kttt-progress") as progress:
+            with concurrency(SWEEP_LIMIT, occupy=1):
+                summary, facts = record_notices(tracker, as_of)
+                # The leaders' view reads the tasks, not the outbox: it is built and published
+                # while the digests are sent (and retried), in a copy of the run's context, so
+                # its task run and artifacts belong to this flow run.
+                published_view = (
+                    progress.submit(
+                        contextvars.copy_context().run,
+                        lambda: publish_progress(build_report(tracker, as_of), tracker),
+                    )
+                    if params.publish_progress
+                    else None
+                )
+                delivered, failed_state = _deliver(tracker, params)
+            published = events.emit(
+                facts, names=tracker.directive_names({f.directive for f in facts if f.directive})
+            )
+            logger.info(
+                "Quét tại ngày %s: %s thông báo mới, %s bản tổng hợp; %s sự kiện",
+                f"{as_of:%d/%m/%Y}",
+                summary["notices"],
+                summary["deliveries"],
+                published,
+            )
+            if published_view is not None:
+                published_view.result()  # its error, if any, is the run's
     result = {**summary, "sent": delivered, "events": published}
     words = (
         f"Quét ngày {as_of:%d/%m/%Y}: {summary['notices']} thông báo mới, "

@@ -445,3 +445,52 @@ def test_progress_report_flow_publishes_the_targets_table(
     )
     md = latest_artifact(key("bao-cao", "kh-htx-2023", "5/KH-UBND")).data
     assert "### Chỉ tiêu định lượng" in md and "chi-tieu-kh-htx-2023-5-kh-ubnd" in md
+
+
+def test_daily_sweep_publishes_the_progress_view_while_the_digests_are_sent(
+    prefect_stack: Stack, tmp_path: Path
+) -> None:
+    """The leaders' view does not wait for the outbox: with one unit's webhook answering only
+    after a few seconds, the sweep's progress artifacts exist before its deliver task ends."""
+    import yaml
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.daily_sweep import SweepParams, daily_sweep
+    from tests.receivers import HTTPReceiver
+
+    slow = 5.0  # under the read timeout (10 s): the digest is delivered, late
+    with HTTPReceiver(hang_seconds=slow) as http:
+        http.set_mode("/x-ubnd-a", "hang")
+        folder = copy_fixtures(tmp_path)
+        units = yaml.safe_load((folder / "units.yaml").read_text(encoding="utf-8"))
+        for u in units["units"]:
+            if u["code"] == "x-ubnd-a":
+                u["targets"] = [http.url("/x-ubnd-a")]
+        (folder / "units.yaml").write_text(
+            yaml.safe_dump(units, allow_unicode=True), encoding="utf-8"
+        )
+        db = f"sqlite:///{tmp_path / 'kttt.db'}"
+        with Tracker.open(db) as store:
+            store.load([folder], until=date(2024, 12, 31))
+        state = daily_sweep(
+            SweepParams(as_of=date(2023, 1, 16), database_url=db), return_state=True
+        )
+        assert len(http.requests_to("/x-ubnd-a")) == 1
+    assert state.is_completed(), state.message
+    run_id = state.state_details.flow_run_id
+
+    def deliver_run() -> Any:
+        # The server records a task run's last state from its events: wait until it has.
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+            )
+        found = [r for r in runs if r.name.startswith("deliver") and r.end_time is not None]
+        return found[0] if found else None
+
+    delivered = wait_for(deliver_run)
+    assert delivered.total_run_time.total_seconds() >= slow
+    view = latest_artifact(key("tien-do"))
+    assert view.flow_run_id == run_id
+    assert view.created is not None and view.created < delivered.end_time
