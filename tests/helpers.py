@@ -85,6 +85,17 @@ def edit_plan(folder: Path, change: Callable[[dict[str, Any]], None]) -> None:
     p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
+def set_targets(folder: Path, targets: Mapping[str, list[str]]) -> None:
+    """Give the units of ``folder``'s ``units.yaml`` the delivery targets in ``targets`` (by
+    unit code) and write it back."""
+    p = folder / "units.yaml"
+    reg = yaml.safe_load(p.read_text(encoding="utf-8"))
+    for u in reg["units"]:
+        if u["code"] in targets:
+            u["targets"] = list(targets[u["code"]])
+    p.write_text(yaml.safe_dump(reg, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 def loaded_db(tmp_path: Path, name: str = "kttt.db") -> str:
     """A SQLite store with the fixture directive ``kh-1-2022`` loaded (recurrences to 2024)."""
     from kttt_workflow.service import Tracker

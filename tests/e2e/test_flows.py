@@ -15,7 +15,7 @@ from kttt_workflow.orchestration.artifacts import artifact_key
 from kttt_workflow.orchestration.stack import Stack
 from kttt_workflow.service import Tracker
 from kttt_workflow.store import tables as T
-from tests.helpers import copy_fixtures, loaded_db
+from tests.helpers import copy_fixtures, loaded_db, set_targets
 from tests.prefect_fixtures import flow_run, latest_artifact, read_events, wait_for
 
 
@@ -303,19 +303,14 @@ def test_daily_sweep_retries_failed_delivery_then_fails_the_run_and_emits_delive
 ) -> None:
     """A unit whose only target refuses connections: the deliver task is retried (same delivery
     id, no duplicate digest), the run ends Failed, every failed attempt is an event."""
-    import yaml
 
     from flows.daily_sweep import SweepParams, daily_sweep
     from kttt_workflow.orchestration.events import flush
     from kttt_workflow.orchestration.stack import free_port
 
     folder = copy_fixtures(tmp_path)
-    units = yaml.safe_load((folder / "units.yaml").read_text(encoding="utf-8"))
     refused = f"json://127.0.0.1:{free_port()}/"  # nothing listens there
-    for u in units["units"]:
-        if u["code"] == "x-ubnd-a":
-            u["targets"] = [refused]
-    (folder / "units.yaml").write_text(yaml.safe_dump(units, allow_unicode=True), encoding="utf-8")
+    set_targets(folder, {"x-ubnd-a": [refused]})
     db = f"sqlite:///{tmp_path / 'kttt.db'}"
     store = Tracker.open(db)
     store.load([folder], until=date(2024, 12, 31))
@@ -452,7 +447,6 @@ def test_daily_sweep_publishes_the_progress_view_while_the_digests_are_sent(
 ) -> None:
     """The leaders' view does not wait for the outbox: with one unit's webhook answering only
     after a few seconds, the sweep's progress artifacts exist before its deliver task ends."""
-    import yaml
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
@@ -463,13 +457,7 @@ def test_daily_sweep_publishes_the_progress_view_while_the_digests_are_sent(
     with HTTPReceiver(hang_seconds=slow) as http:
         http.set_mode("/x-ubnd-a", "hang")
         folder = copy_fixtures(tmp_path)
-        units = yaml.safe_load((folder / "units.yaml").read_text(encoding="utf-8"))
-        for u in units["units"]:
-            if u["code"] == "x-ubnd-a":
-                u["targets"] = [http.url("/x-ubnd-a")]
-        (folder / "units.yaml").write_text(
-            yaml.safe_dump(units, allow_unicode=True), encoding="utf-8"
-        )
+        set_targets(folder, {"x-ubnd-a": [http.url("/x-ubnd-a")]})
         db = f"sqlite:///{tmp_path / 'kttt.db'}"
         with Tracker.open(db) as store:
             store.load([folder], until=date(2024, 12, 31))

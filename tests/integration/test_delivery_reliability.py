@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import func, inspect, select, text
 
 from kttt_workflow.config import OutboxSettings
@@ -50,6 +49,7 @@ from tests.helpers import (
     count,
     db_url,
     edit_plan,
+    set_targets,
 )
 from tests.receivers import (
     HTTPReceiver,
@@ -116,12 +116,7 @@ def load_with_targets(store: Tracker, tmp_path: Path, targets: dict[str, list[st
                 t["deadline"] = "Quý IV/2022"
 
     edit_plan(folder, dated)
-    p = folder / "units.yaml"
-    reg = yaml.safe_load(p.read_text(encoding="utf-8"))
-    for u in reg["units"]:
-        if u["code"] in targets:
-            u["targets"] = list(targets[u["code"]])
-    p.write_text(yaml.safe_dump(reg, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    set_targets(folder, targets)
     store.load([folder], until=UNTIL)
     return folder
 
