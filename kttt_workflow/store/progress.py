@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -189,6 +190,13 @@ def count_rows(conn: Connection, scope: Scope) -> list[CountRow]:
     return tally(conn, scope).counts
 
 
+# What :func:`tally` reads of each row, in this order.
+_TALLY_COLUMNS = (
+    "directive_code", "task_key", "unit", "status", "due_by", "key_task", "age", "undated",
+    "due_in", "done_in", "counts_row", "n", "first_id", "days", "last_due", "first_due",
+)  # fmt: skip
+
+
 def tally(conn: Connection, scope: Scope, overdue_limit: int = 0) -> Tally:
     """Both counts of a report from ONE scan of the tasks: one ``GROUP BY`` by (directive, task
     of the plan, answering unit, status, due by the report date, key task, overdue age, no due
@@ -252,47 +260,55 @@ def tally(conn: Connection, scope: Scope, overdue_limit: int = 0) -> Tally:
             func.max(g.last_due).label("last_due"), func.min(g.first_due).label("first_due"),
         ).group_by(func.grouping_sets(tuple_(*count_dims), tuple_(*plan_dims)))  # fmt: skip
         _parallel_grouping(conn)
-        rows = conn.execute(q).all()
+        result = conn.execute(q)
+        rows = result.all()
         _parallel_grouping(conn, reset=True)
     else:
         zero = literal_column("0")
         extra = [] if scope.window else [zero.label("due_in"), zero.label("done_in")]
         q = groups.add_columns(*extra, literal_column("NULL").label("counts_row"))
-        rows = conn.execute(q).all()
+        result = conn.execute(q)
+        rows = result.all()
+    # Rows by position (the two queries order their columns differently): a Row's attribute
+    # costs ~1.4 µs, 0.25 s over the national report's 11,299 rows.
+    at = {k: i for i, k in enumerate(result.keys())}
+    columns = itemgetter(*(at[k] for k in _TALLY_COLUMNS))
     counts: dict[tuple[Any, ...], int] = {}
     plans: dict[tuple[str, str, str], list[Any]] = {}
     overdue = Status.overdue.value
     firsts: dict[str, list[date]] = {}
-    for r in rows:
-        both = r.counts_row is None  # SQLite: each row counts for both
-        if both or r.counts_row == 1:
+    for (
+        directive_code, task_key, unit_code, status_, due_by_, key_task, age_, undated_,
+        due_in_, done_in_, counts_row, n_, first_id, days_, last_due, first_due,
+    ) in map(columns, rows):  # fmt: skip
+        n = int(n_)
+        both = counts_row is None  # SQLite: each row counts for both
+        if both or counts_row == 1:
             key = (
-                r.directive_code,
-                r.unit,
-                r.status,
-                bool(r.due_by),
-                bool(r.key_task),
-                int(r.age) if r.status == overdue and r.age is not None else None,
-                bool(r.undated),
-                bool(r.due_in),
-                bool(r.done_in),
+                directive_code,
+                unit_code,
+                status_,
+                bool(due_by_),
+                bool(key_task),
+                int(age_) if status_ == overdue and age_ is not None else None,
+                bool(undated_),
+                bool(due_in_),
+                bool(done_in_),
             )
-            counts[key] = counts.get(key, 0) + int(r.n)
-            if r.status == overdue and r.first_due is not None:
-                firsts.setdefault(r.directive_code, []).append(r.first_due)
-        if not (both or r.counts_row == 0):
+            counts[key] = counts.get(key, 0) + n
+            if status_ == overdue and first_due is not None:
+                firsts.setdefault(directive_code, []).append(first_due)
+        if not (both or counts_row == 0):
             continue
-        plan = plans.get((r.directive_code, r.task_key, r.status))
-        days_n = int(r.days or 0)
+        plan = plans.get((directive_code, task_key, status_))
+        days_n = int(days_ or 0)
         if plan is None:
-            plans[(r.directive_code, r.task_key, r.status)] = [
-                int(r.n), r.first_id, days_n, r.last_due is None
-            ]  # fmt: skip
+            plans[(directive_code, task_key, status_)] = [n, first_id, days_n, last_due is None]
         else:
-            plan[0] += int(r.n)
-            plan[1] = min(plan[1], r.first_id)
+            plan[0] += n
+            plan[1] = min(plan[1], first_id)
             plan[2] = max(plan[2], days_n)
-            plan[3] = plan[3] and r.last_due is None
+            plan[3] = plan[3] and last_due is None
     # Each group of overdue tasks has one due on or before its first due date: once ``limit``
     # groups have begun by a date, so have the ``limit`` longest overdue tasks.
     until = {
@@ -330,8 +346,8 @@ def _days_bucket(days: ColumnElement[int], pg: bool) -> ColumnElement[Any]:
     overdue tasks only. PostgreSQL names ``days`` once (``width_bucket``)."""
     if pg:
         edges = literal(_AGE_LOWS, type_=ARRAY(Integer()))
-        b = func.width_bucket(days, edges)
-        return case((b > 0, b - 1), else_=None)
+        # 0 below the first bucket → NULL; ``days`` evaluated once per task, not twice
+        return func.nullif(func.width_bucket(days, edges), 0) - 1
     whens = [(days >= low, i) for i, low in reversed(list(enumerate(_AGE_LOWS)))]
     return case(*whens, else_=None)
 
