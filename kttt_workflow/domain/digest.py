@@ -50,6 +50,18 @@ SECTIONS = (
 )
 _HEADINGS = dict(SECTIONS)
 SIGNATURE = "Thư tự động từ hệ thống theo dõi nhiệm vụ kttt-workflow."
+# An information section (a superior's "để biết, chỉ đạo", a copy) lists this many tasks in full;
+# past them its tasks are counted per unit, and past SUMMARY_UNITS units in one line. The issuer
+# of a national directive would otherwise get tens of thousands of lines in one message (31 MB of
+# HTML on the national scenario's busiest day: more than mail servers accept). A unit's own tasks
+# (what it must act on) are always listed in full.
+FULL_LINES = 200
+SUMMARY_UNITS = 100
+LONG_NOTE = (
+    "Do số lượng nhiệm vụ lớn, thư chỉ nêu chi tiết {full} nhiệm vụ của mỗi mục; các nhiệm vụ "
+    "còn lại được tổng hợp theo đơn vị. Danh sách đầy đủ xem tại báo cáo tiến độ của hệ thống "
+    "theo dõi."
+)
 
 
 @dataclass(frozen=True)
@@ -323,6 +335,60 @@ def _by_unit(items: Sequence[DigestLine]) -> list[tuple[str, list[DigestLine]]]:
     return sorted(units.items(), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
+@dataclass
+class _Listing:
+    """What an information section shows: units (or None: no grouping) with their lines in full,
+    then units counted (name, tasks, most days overdue), then the units beyond those."""
+
+    full: list[tuple[str | None, list[DigestLine]]]
+    counted: list[tuple[str, int, int]]
+    rest_units: int = 0
+    rest_tasks: int = 0
+
+    @property
+    def cut(self) -> bool:
+        return bool(self.counted or self.rest_units)
+
+
+def _late(lines: Sequence[DigestLine], as_of: date) -> int:
+    return max((as_of - x.due).days for x in lines)
+
+
+def _listing(key: str, items: list[DigestLine], as_of: date) -> _Listing:
+    """A superior's section: the units (most tasks first) whose tasks fit in FULL_LINES, in
+    full, then the others counted; a copy section: its first FULL_LINES tasks, then the rest's
+    units counted."""
+    units: list[tuple[str | None, list[DigestLine]]] = (
+        [(u, m) for u, m in _by_unit(items)] if key == "superior" else [(None, items)]
+    )
+    if len(items) <= FULL_LINES:
+        return _Listing(units, [])
+    full: list[tuple[str | None, list[DigestLine]]] = []
+    left: list[DigestLine] = []
+    if key == "superior":
+        budget = FULL_LINES
+        for i, (unit, mine) in enumerate(units):
+            if len(mine) > budget:
+                left = [x for _, m in units[i:] for x in m]
+                break
+            full.append((unit, mine))
+            budget -= len(mine)
+    else:
+        full, left = [(None, items[:FULL_LINES])], items[FULL_LINES:]
+    grouped = _by_unit(left)
+    counted = [(u, len(m), _late(m, as_of)) for u, m in grouped[:SUMMARY_UNITS]]
+    beyond = grouped[SUMMARY_UNITS:]
+    return _Listing(full, counted, len(beyond), sum(len(m) for _, m in beyond))
+
+
+def _counted_text(unit: str, n: int, late: int) -> str:
+    return f"{unit}: {n} nhiệm vụ" + (f", quá hạn lâu nhất {late} ngày" if late > 0 else "")
+
+
+def _rest_text(units: int, tasks: int) -> str:
+    return f"Các đơn vị khác ({units} đơn vị): {tasks} nhiệm vụ"
+
+
 def render(recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> Digest:
     """The digest for one unit.
 
@@ -341,8 +407,9 @@ def render(recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> Dig
         for key, items in _sections(group):
             text.append(f"  {_HEADINGS[key]} ({len(items)}):")
             md += [f"**{_HEADINGS[key]}** ({len(items)}):", ""]
-            if key == "superior":
-                for unit, mine in _by_unit(items):
+            shown = _listing(key, items, as_of) if key in ("superior", "copy") else None
+            if key == "superior" and shown is not None:
+                for unit, mine in shown.full:
                     text.append(f"    {unit} ({len(mine)} nhiệm vụ):")
                     md += [f"_{unit}_ ({len(mine)} nhiệm vụ):", ""]
                     for i, x in enumerate(mine, 1):
@@ -350,12 +417,23 @@ def render(recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> Dig
                         text.append(f"      {i}. {said}")
                         md.append(f"{i}. {said}")
                     md.append("")
-                continue
-            for i, x in enumerate(items, 1):
-                said = _line_text(x, as_of)
-                text.append(f"    {i}. {said}")
-                md.append(f"{i}. {said}")
-            md.append("")
+            else:
+                listed = shown.full[0][1] if shown is not None and shown.full else items
+                for i, x in enumerate(listed, 1):
+                    said = _line_text(x, as_of)
+                    text.append(f"    {i}. {said}")
+                    md.append(f"{i}. {said}")
+                md.append("")
+            if shown is not None and shown.cut:
+                text.append(f"    {LONG_NOTE.format(full=FULL_LINES)}")
+                md += [f"_{LONG_NOTE.format(full=FULL_LINES)}_", ""]
+                for unit, n, late in shown.counted:
+                    text.append(f"    - {_counted_text(unit, n, late)}")
+                    md.append(f"- {_counted_text(unit, n, late)}")
+                if shown.rest_units:
+                    text.append(f"    - {_rest_text(shown.rest_units, shown.rest_tasks)}")
+                    md.append(f"- {_rest_text(shown.rest_units, shown.rest_tasks)}")
+                md.append("")
     footer = _footer(recipient_name, lines)
     sign = _sign_off(lines)
     text += ["", *footer, "", "--", *sign, SIGNATURE]
@@ -467,6 +545,29 @@ def _table(items: Sequence[DigestLine], as_of: date, *, with_lead: bool) -> str:
     )
 
 
+def _counted_table(shown: _Listing) -> str:
+    """The units past the tasks listed in full: name, tasks, most days overdue."""
+    head = "".join(
+        f'<th style="{_CELL}background:#f3f4f6;text-align:left;">{html.escape(h)}</th>'
+        for h in ("Đơn vị", "Số nhiệm vụ", "Quá hạn lâu nhất")
+    )
+    rows = [
+        (_e(unit), str(n), f"{late} ngày" if late > 0 else "—") for unit, n, late in shown.counted
+    ]
+    if shown.rest_units:
+        rows.append((_e(f"Các đơn vị khác ({shown.rest_units} đơn vị)"), str(shown.rest_tasks), ""))
+    body = "".join(
+        f'<tr><td style="{_CELL}">{a}</td><td style="{_CELL}text-align:right;">{b}</td>'
+        f'<td style="{_CELL}">{c}</td></tr>'
+        for a, b, c in rows
+    )
+    return (
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
+        f'style="border-collapse:collapse;width:100%;margin:0 0 14px 0;{_FONT}font-size:14px;">'
+        f"<tr>{head}</tr>{body}</table>"
+    )
+
+
 def render_html(subject: str, recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> str:
     """The digest as an HTML document for the e-mail's ``text/html`` part."""
     parts = [
@@ -486,15 +587,20 @@ def render_html(subject: str, recipient_name: str, as_of: date, lines: Sequence[
                 f'margin:10px 0 6px 0;font-weight:bold;color:{colour};">'
                 f"{_e(_HEADINGS[key])} ({len(items)})</div>"
             )
-            if key == "superior":
-                for unit, mine in _by_unit(items):
+            shown = _listing(key, items, as_of) if key in ("superior", "copy") else None
+            if key == "superior" and shown is not None:
+                for unit, mine in shown.full:
                     parts.append(
-                        f'<div style="font-weight:bold;margin:6px 0 4px 0;">{_e(unit)} '
+                        f'<div style="font-weight:bold;margin:6px 0 4px 0;">{_e(unit or "")} '
                         f"({len(mine)} nhiệm vụ)</div>"
                     )
                     parts.append(_table(mine, as_of, with_lead=False))
             else:
-                parts.append(_table(items, as_of, with_lead=True))
+                listed = shown.full[0][1] if shown is not None and shown.full else items
+                parts.append(_table(listed, as_of, with_lead=True))
+            if shown is not None and shown.cut:
+                parts.append(_p(LONG_NOTE.format(full=FULL_LINES), "font-style:italic;"))
+                parts.append(_counted_table(shown))
     for f in _footer(recipient_name, lines):
         parts.append(_p(f))
     sign = _sign_off(lines)
