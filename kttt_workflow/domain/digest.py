@@ -355,13 +355,14 @@ def _late(lines: Sequence[DigestLine], as_of: date) -> int:
 
 
 def _listing(key: str, items: list[DigestLine], as_of: date) -> _Listing:
-    """A superior's section: the units (most tasks first) whose tasks fit in FULL_LINES, in
-    full, then the others counted; a copy section: its first FULL_LINES tasks, then the rest's
-    units counted."""
-    units: list[tuple[str | None, list[DigestLine]]] = (
-        [(u, m) for u, m in _by_unit(items)] if key == "superior" else [(None, items)]
-    )
-    if len(items) <= FULL_LINES:
+    """What a section shows. A superior's: its units (most tasks first), as many whole units as
+    fit in FULL_LINES, then the others counted. A copy's: its first FULL_LINES tasks, then the
+    rest's units counted. Any other (the recipient's own tasks): every line, ungrouped."""
+    if key == "superior":
+        units: list[tuple[str | None, list[DigestLine]]] = list(_by_unit(items))
+    else:
+        units = [(None, items)]
+    if key not in ("superior", "copy") or len(items) <= FULL_LINES:
         return _Listing(units, [])
     full: list[tuple[str | None, list[DigestLine]]] = []
     left: list[DigestLine] = []
@@ -379,6 +380,18 @@ def _listing(key: str, items: list[DigestLine], as_of: date) -> _Listing:
     counted = [(u, len(m), _late(m, as_of)) for u, m in grouped[:SUMMARY_UNITS]]
     beyond = grouped[SUMMARY_UNITS:]
     return _Listing(full, counted, len(beyond), sum(len(m) for _, m in beyond))
+
+
+# A digest's body, worked out once for its text, Markdown and HTML: per directive (heading),
+# its sections (key, number of tasks, what is shown).
+_Layout = list[tuple[str, list[tuple[str, int, _Listing]]]]
+
+
+def _layout(lines: Sequence[DigestLine], as_of: date) -> _Layout:
+    return [
+        (head, [(key, len(items), _listing(key, items, as_of)) for key, items in _sections(group)])
+        for head, group in _groups(lines)
+    ]
 
 
 def _counted_text(unit: str, n: int, late: int) -> str:
@@ -401,39 +414,36 @@ def render(recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> Dig
     intro = _intro(recipient_name, as_of, lines)
     text = [f"Kính gửi: {recipient_name}", "", intro]
     md = [f"**Kính gửi:** {recipient_name}", "", intro]
-    for head, group in _groups(lines):
+    layout = _layout(lines, as_of)
+    for head, sections in layout:
         text += ["", head]
         md += ["", f"### {head}"]
-        for key, items in _sections(group):
-            text.append(f"  {_HEADINGS[key]} ({len(items)}):")
-            md += [f"**{_HEADINGS[key]}** ({len(items)}):", ""]
-            shown = _listing(key, items, as_of) if key in ("superior", "copy") else None
-            if key == "superior" and shown is not None:
-                for unit, mine in shown.full:
+        for key, total, shown in sections:
+            text.append(f"  {_HEADINGS[key]} ({total}):")
+            md += [f"**{_HEADINGS[key]}** ({total}):", ""]
+            for unit, mine in shown.full:
+                # A superior's lines come under the unit concerned, which they then do not name.
+                indent = "      " if unit is not None else "    "
+                if unit is not None:
                     text.append(f"    {unit} ({len(mine)} nhiệm vụ):")
                     md += [f"_{unit}_ ({len(mine)} nhiệm vụ):", ""]
-                    for i, x in enumerate(mine, 1):
-                        said = _line_text(x, as_of, with_lead=False)
-                        text.append(f"      {i}. {said}")
-                        md.append(f"{i}. {said}")
-                    md.append("")
-            else:
-                listed = shown.full[0][1] if shown is not None and shown.full else items
-                for i, x in enumerate(listed, 1):
-                    said = _line_text(x, as_of)
-                    text.append(f"    {i}. {said}")
+                for i, x in enumerate(mine, 1):
+                    said = _line_text(x, as_of, with_lead=unit is None)
+                    text.append(f"{indent}{i}. {said}")
                     md.append(f"{i}. {said}")
                 md.append("")
-            if shown is not None and shown.cut:
-                text.append(f"    {LONG_NOTE.format(full=FULL_LINES)}")
-                md += [f"_{LONG_NOTE.format(full=FULL_LINES)}_", ""]
-                for unit, n, late in shown.counted:
-                    text.append(f"    - {_counted_text(unit, n, late)}")
-                    md.append(f"- {_counted_text(unit, n, late)}")
+            if shown.cut:
+                counted = [_counted_text(u, n, late) for u, n, late in shown.counted]
                 if shown.rest_units:
-                    text.append(f"    - {_rest_text(shown.rest_units, shown.rest_tasks)}")
-                    md.append(f"- {_rest_text(shown.rest_units, shown.rest_tasks)}")
-                md.append("")
+                    counted.append(_rest_text(shown.rest_units, shown.rest_tasks))
+                text.append(f"    {LONG_NOTE.format(full=FULL_LINES)}")
+                text += [f"    - {c}" for c in counted]
+                md += [
+                    f"_{LONG_NOTE.format(full=FULL_LINES)}_",
+                    "",
+                    *(f"- {c}" for c in counted),
+                    "",
+                ]
     footer = _footer(recipient_name, lines)
     sign = _sign_off(lines)
     text += ["", *footer, "", "--", *sign, SIGNATURE]
@@ -445,7 +455,7 @@ def render(recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> Dig
         subject,
         "\n".join(text) + "\n",
         "\n".join(md).rstrip() + "\n",
-        render_html(subject, recipient_name, as_of, lines),
+        render_html(subject, recipient_name, as_of, lines, layout),
     )
 
 
@@ -520,6 +530,15 @@ def _deadline_cell(x: DigestLine, as_of: date) -> str:
     )
 
 
+def _html_table(head: str, body: str) -> str:
+    """A digest table: its header cells (``<th>``…) and rows (``<tr>``…)."""
+    return (
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
+        f'style="border-collapse:collapse;width:100%;margin:0 0 14px 0;{_FONT}font-size:14px;">'
+        f"<tr>{head}</tr>{body}</table>"
+    )
+
+
 _TABLE_HEAD = "".join(
     f'<th style="{_CELL}background:#f3f4f6;text-align:left;{w}">{html.escape(h)}</th>'
     for h, w in (
@@ -531,18 +550,13 @@ _TABLE_HEAD = "".join(
 
 
 def _table(items: Sequence[DigestLine], as_of: date, *, with_lead: bool) -> str:
-    head = _TABLE_HEAD
     body = "".join(
         f'<tr><td style="{_CELL}text-align:center;">{i}</td>'
         f'<td style="{_CELL}">{_task_cell(x, as_of, with_lead)}</td>'
         f'<td style="{_CELL}">{_deadline_cell(x, as_of)}</td></tr>'
         for i, x in enumerate(items, 1)
     )
-    return (
-        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
-        f'style="border-collapse:collapse;width:100%;margin:0 0 14px 0;{_FONT}font-size:14px;">'
-        f"<tr>{head}</tr>{body}</table>"
-    )
+    return _html_table(_TABLE_HEAD, body)
 
 
 def _counted_table(shown: _Listing) -> str:
@@ -561,44 +575,43 @@ def _counted_table(shown: _Listing) -> str:
         f'<td style="{_CELL}">{c}</td></tr>'
         for a, b, c in rows
     )
-    return (
-        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
-        f'style="border-collapse:collapse;width:100%;margin:0 0 14px 0;{_FONT}font-size:14px;">'
-        f"<tr>{head}</tr>{body}</table>"
-    )
+    return _html_table(head, body)
 
 
-def render_html(subject: str, recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> str:
-    """The digest as an HTML document for the e-mail's ``text/html`` part."""
+def render_html(
+    subject: str,
+    recipient_name: str,
+    as_of: date,
+    lines: Sequence[DigestLine],
+    layout: _Layout | None = None,
+) -> str:
+    """The digest as an HTML document for the e-mail's ``text/html`` part (``layout``: the one
+    :func:`render` worked out for the text)."""
     parts = [
         f'<div style="font-size:18px;font-weight:bold;margin:0 0 12px 0;">{_e(subject)}</div>',
         _p(f"Kính gửi: {recipient_name}", "font-weight:bold;"),
         _p(_intro(recipient_name, as_of, lines)),
     ]
-    for head, group in _groups(lines):
+    for head, sections in layout if layout is not None else _layout(lines, as_of):
         parts.append(
             f'<div style="font-size:16px;font-weight:bold;margin:18px 0 8px 0;'
             f'color:#111827;">{_e(head)}</div>'
         )
-        for key, items in _sections(group):
+        for key, total, shown in sections:
             colour = _SECTION_COLOUR[key]
             parts.append(
                 f'<div style="border-left:4px solid {colour};padding:2px 0 2px 8px;'
                 f'margin:10px 0 6px 0;font-weight:bold;color:{colour};">'
-                f"{_e(_HEADINGS[key])} ({len(items)})</div>"
+                f"{_e(_HEADINGS[key])} ({total})</div>"
             )
-            shown = _listing(key, items, as_of) if key in ("superior", "copy") else None
-            if key == "superior" and shown is not None:
-                for unit, mine in shown.full:
+            for unit, mine in shown.full:
+                if unit is not None:
                     parts.append(
-                        f'<div style="font-weight:bold;margin:6px 0 4px 0;">{_e(unit or "")} '
+                        f'<div style="font-weight:bold;margin:6px 0 4px 0;">{_e(unit)} '
                         f"({len(mine)} nhiệm vụ)</div>"
                     )
-                    parts.append(_table(mine, as_of, with_lead=False))
-            else:
-                listed = shown.full[0][1] if shown is not None and shown.full else items
-                parts.append(_table(listed, as_of, with_lead=True))
-            if shown is not None and shown.cut:
+                parts.append(_table(mine, as_of, with_lead=unit is None))
+            if shown.cut:
                 parts.append(_p(LONG_NOTE.format(full=FULL_LINES), "font-style:italic;"))
                 parts.append(_counted_table(shown))
     for f in _footer(recipient_name, lines):

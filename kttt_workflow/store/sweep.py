@@ -72,7 +72,7 @@ NOTICE_COLUMNS = (
     "created_at",
 )
 _CLAIM_CHUNK = 500  # notice ids per UPDATE … WHERE id IN (...)
-_FREE_CHUNK = 5000  # notice ids per look-up of those still free (claim_digests)
+_FREE_CHUNK = 5000  # SQLite: notice ids per look-up of those still free (claim_digests)
 # The ledger's unique key, the one arbiter of ON CONFLICT DO NOTHING: without a target every
 # unique index is checked before each row goes in, the primary key too (which a new id never
 # conflicts with): 14 % of a large insert on PostgreSQL.
@@ -745,10 +745,11 @@ def claim_digests(
         ids_ = literal(wanted, type_=postgresql.ARRAY(n.c.id.type))
         q = select(n.c.id).where(n.c.id == func.any(ids_), n.c.delivery_id.is_(None))
         free.update(conn.execute(q.order_by(n.c.id).with_for_update()).scalars())
-    for k in range(0, len(wanted), _FREE_CHUNK) if not pg else ():
-        part = wanted[k : k + _FREE_CHUNK]
-        q = select(n.c.id).where(n.c.id.in_(part), n.c.delivery_id.is_(None)).order_by(n.c.id)
-        free.update(conn.execute(q).scalars())
+    else:
+        for k in range(0, len(wanted), _FREE_CHUNK):
+            part = wanted[k : k + _FREE_CHUNK]
+            q = select(n.c.id).where(n.c.id.in_(part), n.c.delivery_id.is_(None))
+            free.update(conn.execute(q).scalars())
     kept = [x for x in digests if all(i in free for i in x[3])]
     if not kept:
         return []
