@@ -1240,23 +1240,20 @@ class Tracker:
                 for r in conn.execute(q)
             }
 
-    def progress_series(
+    def done_series(
         self, days: Sequence[date], directive: str | None = None
-    ) -> dict[date, dict[str, reporting.ProgressRow]]:
-        """The counts of each directive (or of ``directive`` only) as of each of ``days``, and of
-        all together under ``""``: one ``GROUP BY`` per date (a chart's points)."""
-        out: dict[date, dict[str, reporting.ProgressRow]] = {}
+    ) -> dict[date, dict[str, float | None]]:
+        """% done of the tasks due as of each of ``days``, by directive (or of ``directive``
+        only) and for all together under ``""`` (a chart's points): the report's figure as of
+        each day, from the tasks due by then alone (:func:`~kttt_workflow.store.progress.
+        due_counts`)."""
         with self._read() as conn:
-            for day in days:
-                rows = {"": reporting.ProgressRow("total", "", "", reporting.TOTAL)}
-                for c in progress_sql.count_rows(conn, progress_sql.Scope(day, directive)):
-                    rows[""].add(c)
-                    rows.setdefault(
-                        c.directive,
-                        reporting.ProgressRow("directive", c.directive, c.directive, ""),
-                    ).add(c)
-                out[day] = rows
-        return out
+            return {
+                day: reporting.done_pcts(
+                    progress_sql.due_counts(conn, progress_sql.Scope(day, directive))
+                )
+                for day in days
+            }
 
     def sweep_dates(self, until: date) -> list[date]:
         """The dates the daily sweep ran for, up to ``until``, oldest first."""

@@ -105,6 +105,22 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
+def done_pcts(due: Iterable[tuple[str, str, int]]) -> dict[str, float | None]:
+    """% done of the tasks due, by directive and for all of them (``""``), from (directive,
+    status, how many) of the tasks due by a date: a chart's point, the same figure as
+    :attr:`ProgressRow.done_pct` of a report as of that date."""
+    counted: dict[str, list[int]] = {"": [0, 0]}  # [done, due]
+    for code, status, n in due:
+        if status not in DUE_STATUSES:
+            continue
+        done = n if status in _DONE_SET else 0
+        for c in (code, ""):
+            pair = counted.setdefault(c, [0, 0])
+            pair[0] += done
+            pair[1] += n
+    return {c: _pct(done, n) for c, (done, n) in counted.items()}
+
+
 DUE_OF = "số nhiệm vụ đến hạn"
 TOTAL_OF = "tổng số nhiệm vụ được giao"
 

@@ -42,7 +42,6 @@ from kttt_workflow.domain.progress import (
     MARK_WATCH,
     TOTAL,
     ProgressReport,
-    ProgressRow,
     UnitFlags,
     directive_names,
     fmt_int,
@@ -170,7 +169,7 @@ class _Publisher:
             tracker.unit_flags(as_of=report.as_of, directive=report.directive) if tracker else {}
         )
         self.dates = chart_dates(tracker, report.as_of) if tracker else []
-        self.series = tracker.progress_series(self.dates, report.directive) if tracker else {}
+        self.series = tracker.done_series(self.dates, report.directive) if tracker else {}
         self.keys: list[str] = []
 
     def dated(self, code: str | None) -> date | None:
@@ -207,8 +206,7 @@ class _Publisher:
     def trend(self, code: str | None, name: str) -> list[str]:
         if not self.series:
             return []
-        zero = ProgressRow("total", "", "", TOTAL)
-        points = [(d, rows.get(code or "", zero).done_pct) for d, rows in self.series.items()]
+        points = [(d, pcts.get(code or "")) for d, pcts in self.series.items()]
         title = f"% đã xong/đến hạn theo ngày quét — {name}"
         svg = charts.line_chart(points, title)
         alt = "Biểu đồ " + title + ": " + "; ".join(f"{d:%d/%m/%Y} {fmt_pct(p)}" for d, p in points)

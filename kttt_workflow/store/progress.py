@@ -190,6 +190,28 @@ def count_rows(conn: Connection, scope: Scope) -> list[CountRow]:
     return tally(conn, scope).counts
 
 
+_LIVE_STATES = ("open", "reported", "done")  # every state but "removed": ix_task_due's ranges
+
+
+def due_counts(conn: Connection, scope: Scope) -> list[tuple[str, str, int]]:
+    """(directive, status, how many) of the tasks due by the report date, nothing else: what a
+    chart's "% done of the tasks due" needs (:func:`kttt_workflow.domain.progress.done_pcts`).
+
+    The same tasks and statuses as :func:`tally` (the same FROM, WHERE and status ``CASE``), but
+    only those due by the date are read, by the index on (state, due date): at a date early in a
+    long cascade few are (the national scenario's 28/04/2026: 37,630 of 1.5 M), where a tally
+    scans them all for every point of the chart."""
+    b = _base(conn, scope)
+    d = literal(scope.as_of, type_=Date)
+    q = (
+        select(t.c.directive_code, b.status, func.count())
+        .select_from(b.source)
+        .where(*b.where, t.c.state.in_(_LIVE_STATES), t.c.due_on <= d)
+        .group_by(t.c.directive_code, b.status)
+    )
+    return [(code, status, int(n)) for code, status, n in conn.execute(q)]
+
+
 # What :func:`tally` reads of each row, in this order.
 _TALLY_COLUMNS = (
     "directive_code", "task_key", "unit", "status", "due_by", "key_task", "age", "undated",

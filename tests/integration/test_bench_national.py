@@ -40,3 +40,4 @@ def test_the_national_scenario_at_a_small_size_loads_sweeps_and_reports() -> Non
     assert "report (year): 96 tasks counted" in out
     assert "province (all): 96 tasks counted" in out
     assert "province (year): 48 tasks counted" in out
+    assert "chart (year): 12 points of % done of the tasks due" in out  # the last 11 sweeps + 31/12

@@ -200,3 +200,40 @@ def test_every_directive_lists_its_own_longest_overdue(reported: Tracker, tmp_pa
     assert max(t.due for t in r.overdue_of("kh-1-2022")) < min(
         t.due for t in r.overdue_of("kh-2-2022")
     )
+
+
+def test_each_point_of_the_chart_is_the_report_of_its_day(loaded: Tracker) -> None:
+    """The leaders' chart of % done of the tasks due (``Tracker.done_series``, one point per sweep
+    date) reads only the tasks due by each day; every point must still be the report's own
+    figure as of that day, for each directive and for all of them, over the real directives'
+    years: reports verified on time and late, returned, still awaiting a decision, and the 2025
+    reform's ceased units."""
+    store = loaded
+    overdue = [t.task_id for t in store.status(as_of=date(2023, 3, 1), statuses=["overdue"])]
+    on_track = [t.task_id for t in store.status(as_of=date(2025, 5, 5), statuses=["on_track"])]
+    assert len(overdue) >= 12 and len(on_track) >= 6
+    for i, task in enumerate(overdue[::5][:12] + on_track[::7][:6]):
+        on = date(2023, 3, 1) if i < 12 else date(2025, 5, 5)
+        store.complete(task, f"Báo cáo số {i + 1}/BC ngày {on:%d/%m/%Y}", on=on)
+        if i % 3 == 0:
+            store.verify(task, on=on)
+        elif i % 3 == 1:
+            store.return_(task, "Thiếu phụ lục", on=on)  # i % 3 == 2: awaiting a decision
+    days = [date(y, m, 1) for y in range(2013, 2027) for m in (1, 4, 7, 10)]
+    days += [date(2023, 3, 1), date(2025, 6, 30), date(2025, 7, 1), date(2026, 12, 31)]
+    dues = sorted({t.due for t in store.status(as_of=date(2026, 12, 31)) if t.due})
+    days += dues[:: max(1, len(dues) // 12)]  # days on which tasks fall due
+    series = store.done_series(days)
+    points = 0
+    for day in days:
+        r = store.progress(as_of=day)
+        want = {d.code: d.done_pct for d in r.directive_rows() if d.done_pct is not None}
+        got = {c: p for c, p in series[day].items() if c and p is not None}
+        assert got == want, day
+        assert series[day][""] == r.total_row().done_pct, day
+        points += len(want)
+    assert points > 100  # most directives have tasks due on most of these days
+    nq20 = store.done_series(days, "ctr-nq20-2022")
+    for day in days:
+        pct = store.progress(as_of=day, directive="ctr-nq20-2022").total_row().done_pct
+        assert nq20[day][""] == pct and nq20[day].get("ctr-nq20-2022") == pct, day
