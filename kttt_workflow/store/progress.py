@@ -183,13 +183,6 @@ class Tally(NamedTuple):
     overdue_until: dict[str, date]
 
 
-def count_rows(conn: Connection, scope: Scope) -> list[CountRow]:
-    """How many tasks share each (directive, answering unit, status, due by the report date, key
-    task, overdue age, no due date, due within / done within the cut-off window); see
-    :func:`tally`, which also counts the plan's tasks."""
-    return tally(conn, scope).counts
-
-
 _LIVE_STATES = ("open", "reported", "done")  # every state but "removed": ix_task_due's ranges
 
 
