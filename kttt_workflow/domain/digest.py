@@ -398,8 +398,12 @@ def _counted_text(unit: str, n: int, late: int) -> str:
     return f"{unit}: {n} nhiệm vụ" + (f", quá hạn lâu nhất {late} ngày" if late > 0 else "")
 
 
+def _rest_label(units: int) -> str:
+    return f"Các đơn vị khác ({units} đơn vị)"
+
+
 def _rest_text(units: int, tasks: int) -> str:
-    return f"Các đơn vị khác ({units} đơn vị): {tasks} nhiệm vụ"
+    return f"{_rest_label(units)}: {tasks} nhiệm vụ"
 
 
 def render(recipient_name: str, as_of: date, lines: Sequence[DigestLine]) -> Digest:
@@ -539,14 +543,16 @@ def _html_table(head: str, body: str) -> str:
     )
 
 
-_TABLE_HEAD = "".join(
-    f'<th style="{_CELL}background:#f3f4f6;text-align:left;{w}">{html.escape(h)}</th>'
-    for h, w in (
-        ("STT", "width:32px;"),
-        ("Nội dung nhiệm vụ", ""),
-        ("Thời hạn", "width:96px;"),
+def _head(*columns: tuple[str, str]) -> str:
+    """A digest table's header cells: (label, extra style) per column."""
+    return "".join(
+        f'<th style="{_CELL}background:#f3f4f6;text-align:left;{w}">{html.escape(h)}</th>'
+        for h, w in columns
     )
-)
+
+
+_TABLE_HEAD = _head(("STT", "width:32px;"), ("Nội dung nhiệm vụ", ""), ("Thời hạn", "width:96px;"))
+_COUNTED_HEAD = _head(("Đơn vị", ""), ("Số nhiệm vụ", ""), ("Quá hạn lâu nhất", ""))
 
 
 def _table(items: Sequence[DigestLine], as_of: date, *, with_lead: bool) -> str:
@@ -561,21 +567,17 @@ def _table(items: Sequence[DigestLine], as_of: date, *, with_lead: bool) -> str:
 
 def _counted_table(shown: _Listing) -> str:
     """The units past the tasks listed in full: name, tasks, most days overdue."""
-    head = "".join(
-        f'<th style="{_CELL}background:#f3f4f6;text-align:left;">{html.escape(h)}</th>'
-        for h in ("Đơn vị", "Số nhiệm vụ", "Quá hạn lâu nhất")
-    )
     rows = [
         (_e(unit), str(n), f"{late} ngày" if late > 0 else "—") for unit, n, late in shown.counted
     ]
     if shown.rest_units:
-        rows.append((_e(f"Các đơn vị khác ({shown.rest_units} đơn vị)"), str(shown.rest_tasks), ""))
+        rows.append((_e(_rest_label(shown.rest_units)), str(shown.rest_tasks), ""))
     body = "".join(
         f'<tr><td style="{_CELL}">{a}</td><td style="{_CELL}text-align:right;">{b}</td>'
         f'<td style="{_CELL}">{c}</td></tr>'
         for a, b, c in rows
     )
-    return _html_table(head, body)
+    return _html_table(_COUNTED_HEAD, body)
 
 
 def render_html(
